@@ -1,0 +1,44 @@
+// Trading days: the boundary at which daily PnL and the daily loss limit reset.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "blotter/timestamp.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace blotter {
+
+// A trading day is a calendar date in one IANA time zone; the day number is
+// that local date counted in days since 1970-01-01. Time-zone rules come from
+// the system's tz database (Debian's tzdata) through Howard Hinnant's date
+// library. Not thread-safe: day_of() caches the day last looked up.
+class Calendar {
+ public:
+  // Throws blotter::ConfigError for a zone name the tz database does not know.
+  explicit Calendar(const std::string& zone = "UTC");
+
+  const std::string& zone() const { return zone_name_; }
+
+  // The trading day containing event time `ts`.
+  std::int32_t day_of(TimestampNs ts) const;
+  // [first ns, first ns of the next day) of trading day `day`, in UTC ns.
+  std::pair<TimestampNs, TimestampNs> bounds(std::int32_t day) const;
+  // "YYYY-MM-DD" of trading day `day`.
+  static std::string day_name(std::int32_t day);
+  // Parses "YYYY-MM-DD" into a day number; throws blotter::ConfigError.
+  static std::int32_t parse_day(const std::string& text);
+
+ private:
+  std::string zone_name_;
+  const date::time_zone* zone_ = nullptr;  // nullptr: UTC
+  mutable std::int32_t cached_day_ = 0;
+  mutable TimestampNs cached_begin_ = 1;  // empty cache: begin > end
+  mutable TimestampNs cached_end_ = 0;
+};
+
+}  // namespace blotter

@@ -1,0 +1,118 @@
+// The typed events that travel on the bus and are stored in the journal.
+// docs/JOURNAL_FORMAT.md describes each type's JSON payload.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "blotter/decimal.h"
+#include "blotter/timestamp.h"
+
+namespace blotter {
+
+// Journal sequence number: 1, 2, 3, ... without gaps. 0 means "not yet journaled".
+using Seq = std::int64_t;
+
+enum class Side : std::uint8_t { kBuy, kSell };
+enum class Direction : std::uint8_t { kLong, kExit };
+
+std::string_view to_string(Side side);            // "buy", "sell"
+std::string_view to_string(Direction direction);  // "long", "exit"
+
+// A trade or quote print.
+struct Tick {
+  Decimal price;
+  Decimal volume;
+};
+
+// An OHLCV bar; its time is the bar's timestamp as given by the data.
+struct Bar {
+  Decimal open, high, low, close, volume;
+};
+
+struct Signal {
+  Direction direction = Direction::kLong;
+  Decimal price;  // the close (or tick price) that triggered it
+  std::string reason;
+};
+
+struct Order {
+  Side side = Side::kBuy;
+  Decimal quantity;
+  Decimal price;  // the reference price: the signal's
+  Seq signal_seq = 0;
+};
+
+struct Fill {
+  Side side = Side::kBuy;
+  Decimal quantity;
+  Decimal price;  // after slippage
+  Decimal commission;
+  Seq order_seq = 0;
+};
+
+struct RiskRejected {
+  Direction direction = Direction::kLong;
+  std::string reason;
+  Seq signal_seq = 0;
+};
+
+// A handler threw while handling event `event_seq`.
+struct HandlerError {
+  std::string handler;
+  Seq event_seq = 0;
+  std::string error;
+};
+
+using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError>;
+
+// The type tag stored in the journal's `type` column. The order follows Payload's.
+enum class EventType : std::uint8_t {
+  kTick,
+  kBar,
+  kSignal,
+  kOrder,
+  kFill,
+  kRiskRejected,
+  kHandlerError,
+};
+inline constexpr std::size_t kEventTypeCount = std::variant_size_v<Payload>;
+
+std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "HANDLER_ERROR"
+std::optional<EventType> parse_event_type(std::string_view name);
+
+struct Event {
+  Seq seq = 0;                // assigned by the journal on append
+  TimestampNs ts_ns = 0;      // event time, from the data or the causing event
+  std::int64_t recorded_ns = 0;  // wall-clock time of the append; not part of determinism
+  std::string symbol;         // empty when the event has none
+  Payload payload;
+
+  EventType type() const { return static_cast<EventType>(payload.index()); }
+  template <class T>
+  const T& as() const { return std::get<T>(payload); }
+  template <class T>
+  const T* get_if() const { return std::get_if<T>(&payload); }
+};
+
+template <class T>
+Event make_event(TimestampNs ts, std::string symbol, T body) {
+  Event e;
+  e.ts_ns = ts;
+  e.symbol = std::move(symbol);
+  e.payload = std::move(body);
+  return e;
+}
+
+// The payload's JSON object text, keys in a fixed order; decimals are JSON
+// strings holding their exact text ("100.34") so no reader rounds them.
+std::string encode_payload(const Event& event);
+
+// Rebuilds the payload of type `type` from its JSON text. Throws
+// blotter::Error naming the field if the JSON is invalid or not of the type's shape.
+Payload decode_payload(EventType type, std::string_view json);
+
+}  // namespace blotter

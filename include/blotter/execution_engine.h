@@ -1,0 +1,54 @@
+// Paper execution: turns ORDERs into FILLs.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <string>
+
+#include "blotter/bus.h"
+
+namespace blotter {
+
+enum class FillModel {
+  kSignal,    // fill at once at the order's price (the signal's close), like the seed
+  kNextOpen,  // fill at the open of the symbol's next BAR (or its next TICK's price)
+};
+
+struct ExecutionConfig {
+  FillModel fill = FillModel::kSignal;
+  // Adverse price move in basis points: buys fill higher, sells lower,
+  // rounded half to even at 8 places.
+  Decimal slippage_bps;
+  // Commission per unit filled, charged on every fill.
+  Decimal commission;
+};
+
+// A paper broker. Each FILL carries the time of the event it filled on: the
+// ORDER's for kSignal, the next market event's for kNextOpen. Orders still
+// pending when the data ends stay unfilled (an ORDER without a FILL in the
+// journal). Not thread-safe.
+class ExecutionEngine {
+ public:
+  // Throws blotter::ConfigError for negative slippage or commission.
+  ExecutionEngine(EventBus& bus, ExecutionConfig config = {});
+
+  void on_order(const Event& order_event);
+  void on_market(const Event& market_event, Decimal price);
+
+  // Orders waiting for the next market event, all symbols.
+  std::size_t pending_orders() const;
+
+ private:
+  void fill(const Event& cause, const std::string& symbol, const Order& order, Seq order_seq,
+            Decimal market_price);
+
+  struct Pending {
+    Order order;
+    Seq seq;
+  };
+  EventBus& bus_;
+  ExecutionConfig config_;
+  std::map<std::string, std::deque<Pending>> pending_;
+};
+
+}  // namespace blotter

@@ -1,0 +1,102 @@
+// Market data from CSV files, validated row by row, published as BAR/TICK events.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "blotter/bus.h"
+
+namespace blotter {
+
+enum class MarketDataKind {
+  kBars,   // timestamp,open,high,low,close,volume[,symbol]
+  kTicks,  // timestamp,price[,volume][,symbol]
+};
+
+struct CsvOptions {
+  MarketDataKind kind = MarketDataKind::kBars;
+  // The symbol of every row when the file has no symbol column. With a
+  // symbol column, only that symbol's rows are read (empty: all rows).
+  std::string symbol;
+};
+
+// Streams a CSV file of bars or ticks, one validated event at a time, in
+// constant memory (a line may be at most kMaxLineBytes long).
+//
+// Accepted: a UTF-8 byte-order mark; CRLF line ends; blank lines (skipped);
+// columns in any order, names case-insensitive; fields in double quotes
+// (RFC 4180); decimals with an exponent, given exactly.
+// Refused, with an InputError naming file, line and field: a missing file;
+// a file with no header or no rows; a missing, unknown or repeated column;
+// a row with the wrong number of fields; a field that is not a number or not
+// exact to 8 places, NaN, infinities or values beyond the decimal range; a
+// price <= 0; a negative volume; high < low; a timestamp that is not valid,
+// is of another format than the first row's, is not after the previous
+// row's of the same symbol, or is before the previous row's (the file must
+// be in time order); an empty symbol or one with control characters, spaces,
+// or more than 32 bytes; a NUL byte; a line longer than kMaxLineBytes.
+class CsvMarketData {
+ public:
+  static constexpr std::size_t kMaxLineBytes = 1 << 20;
+
+  // Opens the file and reads its header. Throws blotter::InputError.
+  CsvMarketData(const std::string& path, CsvOptions options);
+  ~CsvMarketData();
+  CsvMarketData(const CsvMarketData&) = delete;
+  CsvMarketData& operator=(const CsvMarketData&) = delete;
+
+  // The next row as a BAR or TICK event (seq 0), or nullopt at the end of the
+  // file. Throws blotter::InputError at the first bad row.
+  std::optional<Event> next();
+
+  const std::string& path() const { return path_; }
+  std::int64_t line() const { return line_; }     // the line last read, 1-based
+  std::int64_t rows() const { return rows_; }     // events returned so far
+  std::uint64_t bytes_read() const { return bytes_; }
+  std::uint64_t file_size() const { return size_; }
+
+ private:
+  bool read_line(std::string& out);
+  std::vector<std::string> split(const std::string& line);
+  [[noreturn]] void fail(const std::string& field, const std::string& message) const;
+  Decimal decimal_field(const std::vector<std::string>& fields, int column, const char* name);
+  TimestampNs timestamp_field(const std::vector<std::string>& fields);
+
+  std::string path_;
+  CsvOptions options_;
+  std::FILE* file_ = nullptr;
+  std::vector<char> buffer_;
+  std::size_t buffer_pos_ = 0, buffer_len_ = 0;
+  std::int64_t line_ = 0;
+  std::int64_t rows_ = 0;
+  std::uint64_t bytes_ = 0, size_ = 0;
+  std::size_t column_count_ = 0;
+  std::map<std::string, int> columns_;  // name -> index
+  std::optional<TimestampFormat> ts_format_;
+  TimestampNs last_ts_ = INT64_MIN;
+  std::map<std::string, TimestampNs> last_ts_by_symbol_;
+  std::string line_text_;
+};
+
+// Publishes market events on the bus: the only component that brings data in.
+class MarketDataFeed {
+ public:
+  explicit MarketDataFeed(EventBus& bus) : bus_(bus) {}
+
+  // Publishes every row of `source`; calls `after_row` once each row's
+  // consequences are handled (the run uses it to commit batches and show
+  // progress). Returns the number of rows published.
+  std::int64_t publish_all(CsvMarketData& source,
+                           const std::function<void(const CsvMarketData&)>& after_row = {});
+
+ private:
+  EventBus& bus_;
+};
+
+}  // namespace blotter

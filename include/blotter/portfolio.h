@@ -1,0 +1,83 @@
+// Positions and PnL, rebuilt from FILL and market events.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "blotter/bus.h"
+#include "blotter/calendar.h"
+#include "blotter/decimal.h"
+#include "blotter/event.h"
+
+namespace blotter {
+
+struct Position {
+  Decimal quantity;      // signed: positive long, negative short
+  Decimal cost;          // cost basis of the open quantity, signed like quantity
+  Decimal realized_pnl;  // closed trades, net of every commission paid
+  Decimal last_price;    // latest market price (BAR close or TICK price)
+  bool marked = false;   // whether last_price came from the market yet
+
+  // cost / quantity rounded to 8 places; 0 when flat.
+  Decimal avg_price() const;
+  // last_price * quantity - cost; 0 when flat.
+  Decimal unrealized_pnl() const;
+};
+
+// The PnL of one trading day: realized_pnl is what was realized during the
+// day, unrealized_pnl the change of the open positions' unrealized PnL over
+// the day, so pnl() is the change in equity from the day's open to its close.
+struct DayPnl {
+  std::int32_t day = 0;  // Calendar day number
+  Decimal realized_pnl;
+  Decimal unrealized_pnl;
+  Decimal unrealized_at_close;  // level of unrealized PnL after the day's last event
+  std::int64_t fills = 0;
+  Decimal pnl() const { return realized_pnl + unrealized_pnl; }
+};
+
+// Books fills into positions with average cost, and marks open positions to
+// the latest BAR close or TICK price. Commissions are charged to realized PnL
+// when paid. Reducing a position realizes (price - average cost) per unit; the
+// cost basis removed is rounded half to even at 8 places, and the whole basis
+// goes when the position closes. Not thread-safe.
+class Portfolio {
+ public:
+  explicit Portfolio(Calendar calendar = Calendar());
+
+  // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`.
+  void attach(EventBus& bus, const std::string& name = "Portfolio");
+  // Books a FILL or marks a BAR/TICK; other events only advance the day.
+  void on_event(const Event& event);
+
+  void on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill);
+  void on_mark(TimestampNs ts, const std::string& symbol, Decimal price);
+  // Opens a new trading day if `ts` falls after the current one.
+  void advance_to(TimestampNs ts);
+
+  const std::map<std::string, Position>& positions() const { return positions_; }
+  // nullptr if the symbol never traded or was never marked.
+  const Position* position(const std::string& symbol) const;
+  Decimal realized_pnl() const { return realized_; }
+  Decimal unrealized_pnl() const { return unrealized_; }
+  // Every trading day that had an event, oldest first; back() is the current day.
+  const std::vector<DayPnl>& days() const { return days_; }
+  // The current trading day's PnL (0 before the first event).
+  Decimal day_pnl() const { return days_.empty() ? Decimal() : days_.back().pnl(); }
+  const Calendar& calendar() const { return calendar_; }
+  TimestampNs last_ts() const { return last_ts_; }
+
+ private:
+  void revalue(Position& p, const std::function<void(Position&)>& change);
+
+  Calendar calendar_;
+  std::map<std::string, Position> positions_;
+  std::vector<DayPnl> days_;
+  Decimal realized_;
+  Decimal unrealized_;
+  Decimal unrealized_at_open_;
+  TimestampNs last_ts_ = 0;
+};
+
+}  // namespace blotter

@@ -1,0 +1,63 @@
+// Pre-trade risk: sizing, position limits and the daily loss limit.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "blotter/bus.h"
+#include "blotter/portfolio.h"
+
+namespace blotter {
+
+struct RiskConfig {
+  // Fixed sizing: every entry buys this quantity (the seed's is 1).
+  Decimal quantity = Decimal::from_int(1);
+  // Fixed-fractional sizing when set: an entry buys
+  // floor(equity * risk_per_trade / price) whole units, equity being
+  // capital plus realized and unrealized PnL at the signal.
+  std::optional<Decimal> risk_per_trade;
+  Decimal capital = Decimal::from_int(100'000);
+  // Entries are refused for the rest of the trading day once the day's
+  // realized + unrealized PnL is at or below -max_daily_loss * capital.
+  Decimal max_daily_loss = Decimal::from_string("0.02");
+  // Largest long position per symbol; unset: one order's size, so a long
+  // signal while already long (or with an entry pending) is refused.
+  std::optional<Decimal> max_position;
+};
+
+// Turns SIGNALs into ORDERs or RISK_REJECTED events. Long signals open or add
+// to a long position within the limits; an exit signal sells the whole open
+// (and pending) long position, and is ignored while flat. Exits are never
+// refused, so a halted day can still get out. Keeps its own Portfolio, fed by
+// the same FILL and market events, for the PnL the limit needs. Not thread-safe.
+class RiskManager {
+ public:
+  // Throws blotter::ConfigError for a non-positive capital or quantity, or a
+  // fraction outside (0, 1].
+  RiskManager(EventBus& bus, RiskConfig config, Calendar calendar = Calendar());
+
+  void on_signal(const Event& signal_event);
+  void on_fill(const Event& fill_event);
+  void on_market(const Event& market_event);
+
+  const Portfolio& book() const { return book_; }
+  // Whether entries are refused for the rest of the current trading day.
+  bool entries_halted() const;
+  // How much of today's loss limit is used: max(0, -day PnL).
+  Decimal daily_loss_used() const;
+  Decimal daily_loss_limit() const;
+
+ private:
+  void reject(const Event& signal_event, Direction direction, std::string reason);
+  void check_loss_limit();
+  Decimal exposure(const std::string& symbol) const;
+
+  EventBus& bus_;
+  RiskConfig config_;
+  Portfolio book_;
+  std::map<std::string, Decimal> pending_;  // ordered, not yet filled (signed)
+  std::optional<std::int32_t> halted_day_;
+};
+
+}  // namespace blotter

@@ -1,0 +1,66 @@
+// The event store: an append-only, gap-free sequence of events.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "blotter/event.h"
+
+namespace blotter {
+
+// Which stored events a scan visits. Bounds are inclusive.
+struct ScanRange {
+  Seq from_seq = 1;
+  Seq to_seq = INT64_MAX;
+};
+
+// The narrow interface every backend implements (SQLite today). Appends go
+// into an open batch that commit() makes durable as a whole or rollback()
+// discards as a whole: a reader never sees part of a batch. Thread-compatible:
+// one thread appends.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends `event` with the next sequence number, stores that number and the
+  // wall-clock recording time in `event`, and returns the number. Opens a
+  // batch if none is open. Throws blotter::StoreError if the backend fails;
+  // the batch is then rolled back.
+  virtual Seq append(Event& event) = 0;
+  // Makes the open batch durable. No-op without one. Throws blotter::StoreError.
+  virtual void commit() = 0;
+  // Discards the open batch; the sequence continues from the last committed event.
+  virtual void rollback() = 0;
+  // The seq of the last appended event (committed or not); 0 when empty.
+  virtual Seq last_seq() const = 0;
+  // Calls `visit` for each committed or appended event in `range`, in seq
+  // order, until it returns false. Throws blotter::Error on a malformed row.
+  virtual void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const = 0;
+};
+
+// Returns the wall-clock time in ns since the epoch; injectable for tests.
+using WallClock = std::function<std::int64_t()>;
+WallClock system_wall_clock();
+
+// An EventStore in memory, for tests, in-memory pipelines and re-simulation.
+class MemoryStore final : public EventStore {
+ public:
+  explicit MemoryStore(WallClock clock = system_wall_clock());
+  Seq append(Event& event) override;
+  void commit() override;
+  void rollback() override;
+  Seq last_seq() const override;
+  void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
+
+  const std::vector<Event>& events() const { return events_; }
+
+ private:
+  WallClock clock_;
+  std::vector<Event> events_;
+  std::size_t committed_ = 0;
+};
+
+}  // namespace blotter

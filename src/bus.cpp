@@ -1,0 +1,68 @@
+#include "blotter/bus.h"
+
+#include <cassert>
+
+#include "blotter/error.h"
+
+namespace blotter {
+
+EventBus::EventBus(EventStore& store) : store_(store) {}
+
+void EventBus::subscribe(EventType type, std::string name, Handler handler) {
+  handlers_[static_cast<std::size_t>(type)].push_back({std::move(name), std::move(handler)});
+}
+
+Seq EventBus::publish(Event event) {
+  const Seq seq = store_.append(event);
+  ++counts_[static_cast<std::size_t>(event.type())];
+  queue_.push_back(std::move(event));
+  if (!draining_) drain();
+  return seq;
+}
+
+void EventBus::drain() {
+  draining_ = true;
+  try {
+    while (!queue_.empty()) {
+      const Event event = std::move(queue_.front());
+      queue_.pop_front();
+      dispatch(event);
+    }
+  } catch (...) {
+    // A store failure: the events still queued were journaled in the batch
+    // that the caller now rolls back, so they are dropped with it.
+    queue_.clear();
+    draining_ = false;
+    throw;
+  }
+  draining_ = false;
+}
+
+void EventBus::dispatch(const Event& event) {
+  assert(event.seq != 0);
+  for (const Subscriber& s : handlers_[static_cast<std::size_t>(event.type())]) {
+    std::string error;
+    try {
+      s.handler(event);
+      continue;
+    } catch (const StoreError&) {
+      throw;
+    } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown exception";
+    }
+    Event failure =
+        make_event(event.ts_ns, event.symbol, HandlerError{s.name, event.seq, std::move(error)});
+    if (event.type() == EventType::kHandlerError) {
+      // A failing HANDLER_ERROR handler is journaled but not dispatched again,
+      // or one bad handler would loop forever.
+      store_.append(failure);
+      ++counts_[static_cast<std::size_t>(EventType::kHandlerError)];
+    } else {
+      publish(std::move(failure));
+    }
+  }
+}
+
+}  // namespace blotter

@@ -1,0 +1,160 @@
+#include "blotter/event.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "blotter/error.h"
+
+namespace blotter {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
+    "TICK", "BAR", "SIGNAL", "ORDER", "FILL", "RISK_REJECTED", "HANDLER_ERROR"};
+
+std::string dec(Decimal d) { return d.to_string(); }
+
+struct Encoder {
+  Json& j;
+  void operator()(const Tick& t) const {
+    j["price"] = dec(t.price);
+    j["volume"] = dec(t.volume);
+  }
+  void operator()(const Bar& b) const {
+    j["open"] = dec(b.open);
+    j["high"] = dec(b.high);
+    j["low"] = dec(b.low);
+    j["close"] = dec(b.close);
+    j["volume"] = dec(b.volume);
+  }
+  void operator()(const Signal& s) const {
+    j["direction"] = to_string(s.direction);
+    j["price"] = dec(s.price);
+    j["reason"] = s.reason;
+  }
+  void operator()(const Order& o) const {
+    j["side"] = to_string(o.side);
+    j["quantity"] = dec(o.quantity);
+    j["price"] = dec(o.price);
+    j["signal_seq"] = o.signal_seq;
+  }
+  void operator()(const Fill& f) const {
+    j["side"] = to_string(f.side);
+    j["quantity"] = dec(f.quantity);
+    j["price"] = dec(f.price);
+    j["commission"] = dec(f.commission);
+    j["order_seq"] = f.order_seq;
+  }
+  void operator()(const RiskRejected& r) const {
+    j["direction"] = to_string(r.direction);
+    j["reason"] = r.reason;
+    j["signal_seq"] = r.signal_seq;
+  }
+  void operator()(const HandlerError& h) const {
+    j["handler"] = h.handler;
+    j["event_seq"] = h.event_seq;
+    j["error"] = h.error;
+  }
+};
+
+// Reads fields of one payload object, naming the field in every error.
+class Reader {
+ public:
+  Reader(EventType type, const Json& j) : type_(type), j_(j) {}
+
+  const Json& field(const char* name) const {
+    auto it = j_.find(name);
+    if (it == j_.end()) fail(name, "missing");
+    return *it;
+  }
+  std::string text(const char* name) const {
+    const Json& v = field(name);
+    if (!v.is_string()) fail(name, "expected a string");
+    return v.get<std::string>();
+  }
+  Decimal decimal(const char* name) const {
+    const std::string t = text(name);
+    std::string why;
+    auto d = Decimal::parse(t, &why);
+    if (!d) fail(name, fmt::format("'{}' is not an exact decimal: {}", t, why));
+    return *d;
+  }
+  Seq seq(const char* name) const {
+    const Json& v = field(name);
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0) fail(name, "expected a sequence number");
+    return v.get<Seq>();
+  }
+  Side side(const char* name) const {
+    const std::string t = text(name);
+    if (t == "buy") return Side::kBuy;
+    if (t == "sell") return Side::kSell;
+    fail(name, fmt::format("'{}' is not buy or sell", t));
+  }
+  Direction direction(const char* name) const {
+    const std::string t = text(name);
+    if (t == "long") return Direction::kLong;
+    if (t == "exit") return Direction::kExit;
+    fail(name, fmt::format("'{}' is not long or exit", t));
+  }
+  [[noreturn]] void fail(const char* name, const std::string& what) const {
+    throw Error(fmt::format("{} payload: field '{}': {}", to_string(type_), name, what));
+  }
+
+ private:
+  EventType type_;
+  const Json& j_;
+};
+
+}  // namespace
+
+std::string_view to_string(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
+std::string_view to_string(Direction d) { return d == Direction::kLong ? "long" : "exit"; }
+std::string_view to_string(EventType type) { return kTypeNames.at(static_cast<std::size_t>(type)); }
+
+std::optional<EventType> parse_event_type(std::string_view name) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i)
+    if (kTypeNames[i] == name) return static_cast<EventType>(i);
+  return std::nullopt;
+}
+
+std::string encode_payload(const Event& event) {
+  Json j = Json::object();
+  std::visit(Encoder{j}, event.payload);
+  // Invalid UTF-8 (a handler's error text, say) is replaced, never a throw.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Payload decode_payload(EventType type, std::string_view text) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error(fmt::format("{} payload: invalid JSON: {}", to_string(type), e.what()));
+  }
+  if (!j.is_object()) throw Error(fmt::format("{} payload: not a JSON object", to_string(type)));
+  const Reader r(type, j);
+  switch (type) {
+    case EventType::kTick:
+      return Tick{r.decimal("price"), r.decimal("volume")};
+    case EventType::kBar:
+      return Bar{r.decimal("open"), r.decimal("high"), r.decimal("low"), r.decimal("close"),
+                 r.decimal("volume")};
+    case EventType::kSignal:
+      return Signal{r.direction("direction"), r.decimal("price"), r.text("reason")};
+    case EventType::kOrder:
+      return Order{r.side("side"), r.decimal("quantity"), r.decimal("price"), r.seq("signal_seq")};
+    case EventType::kFill:
+      return Fill{r.side("side"), r.decimal("quantity"), r.decimal("price"), r.decimal("commission"),
+                  r.seq("order_seq")};
+    case EventType::kRiskRejected:
+      return RiskRejected{r.direction("direction"), r.text("reason"), r.seq("signal_seq")};
+    case EventType::kHandlerError:
+      return HandlerError{r.text("handler"), r.seq("event_seq"), r.text("error")};
+  }
+  throw Error("unknown event type");
+}
+
+}  // namespace blotter

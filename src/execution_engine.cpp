@@ -1,0 +1,53 @@
+#include "blotter/execution_engine.h"
+
+#include "blotter/error.h"
+
+namespace blotter {
+
+ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config)
+    : bus_(bus), config_(config) {
+  if (config_.slippage_bps.is_negative()) throw ConfigError("--slippage-bps must not be negative");
+  if (config_.commission.is_negative()) throw ConfigError("--commission must not be negative");
+  bus_.subscribe(EventType::kOrder, "ExecutionEngine", [this](const Event& e) { on_order(e); });
+  if (config_.fill == FillModel::kNextOpen) {
+    bus_.subscribe(EventType::kBar, "ExecutionEngine",
+                   [this](const Event& e) { on_market(e, e.as<Bar>().open); });
+    bus_.subscribe(EventType::kTick, "ExecutionEngine",
+                   [this](const Event& e) { on_market(e, e.as<Tick>().price); });
+  }
+}
+
+std::size_t ExecutionEngine::pending_orders() const {
+  std::size_t n = 0;
+  for (const auto& [symbol, orders] : pending_) n += orders.size();
+  return n;
+}
+
+void ExecutionEngine::on_order(const Event& e) {
+  const Order& order = e.as<Order>();
+  if (config_.fill == FillModel::kSignal) {
+    fill(e, e.symbol, order, e.seq, order.price);
+  } else {
+    pending_[e.symbol].push_back({order, e.seq});
+  }
+}
+
+void ExecutionEngine::on_market(const Event& e, Decimal price) {
+  auto it = pending_.find(e.symbol);
+  if (it == pending_.end()) return;
+  std::deque<Pending> orders = std::move(it->second);
+  pending_.erase(it);
+  for (const Pending& p : orders) fill(e, e.symbol, p.order, p.seq, price);
+}
+
+void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const Order& order,
+                           Seq order_seq, Decimal market_price) {
+  static const Decimal kBpsPerUnit = Decimal::from_int(10'000);
+  const Decimal slip = Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
+  const Decimal price = order.side == Side::kBuy ? market_price + slip : market_price - slip;
+  bus_.publish(make_event(cause.ts_ns, symbol,
+                          Fill{order.side, order.quantity, price, config_.commission * order.quantity,
+                               order_seq}));
+}
+
+}  // namespace blotter

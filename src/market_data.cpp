@@ -1,0 +1,266 @@
+#include "blotter/market_data.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <sys/stat.h>
+
+#include "blotter/error.h"
+
+namespace blotter {
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxSymbolBytes = 32;
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+bool is_blank(const std::string& s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t') return false;
+  return true;
+}
+
+const std::vector<std::string>& required_columns(MarketDataKind kind) {
+  static const std::vector<std::string> kBars = {"timestamp", "open", "high", "low", "close", "volume"};
+  static const std::vector<std::string> kTicks = {"timestamp", "price"};
+  return kind == MarketDataKind::kBars ? kBars : kTicks;
+}
+
+std::string expected_header(MarketDataKind kind) {
+  return kind == MarketDataKind::kBars ? "timestamp,open,high,low,close,volume[,symbol]"
+                                       : "timestamp,price[,volume][,symbol]";
+}
+
+}  // namespace
+
+CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
+    : path_(path), options_(std::move(options)), buffer_(kReadChunk) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) throw InputError(path_, 0, "", "cannot open: is a directory");
+  file_ = std::fopen(path.c_str(), "rb");
+  if (file_ == nullptr)
+    throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  size_ = static_cast<std::uint64_t>(st.st_size);
+
+  std::string header;
+  do {
+    if (!read_line(header))
+      throw InputError(path_, 0, "",
+                       fmt::format("empty file (expected the header {})", expected_header(options_.kind)));
+  } while (is_blank(header));
+  const std::vector<std::string> names = split(header);
+  column_count_ = names.size();
+  std::set<std::string> allowed(required_columns(options_.kind).begin(),
+                                required_columns(options_.kind).end());
+  allowed.insert("symbol");
+  if (options_.kind == MarketDataKind::kTicks) allowed.insert("volume");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string name = lower(trim(names[i]));
+    if (!allowed.count(name))
+      fail(name.empty() ? fmt::format("#{}", i + 1) : name,
+           fmt::format("unknown column (expected {})", expected_header(options_.kind)));
+    if (!columns_.emplace(name, static_cast<int>(i)).second) fail(name, "column appears twice");
+  }
+  for (const std::string& name : required_columns(options_.kind))
+    if (!columns_.count(name))
+      fail(name, fmt::format("missing column (expected {})", expected_header(options_.kind)));
+  if (!columns_.count("symbol") && options_.symbol.empty())
+    fail("symbol", "the file has no symbol column: give the symbol (--symbol)");
+}
+
+CsvMarketData::~CsvMarketData() {
+  if (file_) std::fclose(file_);
+}
+
+void CsvMarketData::fail(const std::string& field, const std::string& message) const {
+  throw InputError(path_, line_, field, message);
+}
+
+bool CsvMarketData::read_line(std::string& out) {
+  out.clear();
+  bool any = false;
+  for (;;) {
+    if (buffer_pos_ == buffer_len_) {
+      buffer_len_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+      buffer_pos_ = 0;
+      if (buffer_len_ == 0) {
+        if (std::ferror(file_)) fail("", fmt::format("read error: {}", std::strerror(errno)));
+        if (!any) return false;
+        break;
+      }
+    }
+    any = true;
+    const char* begin = buffer_.data() + buffer_pos_;
+    const std::size_t avail = buffer_len_ - buffer_pos_;
+    const void* nl = std::memchr(begin, '\n', avail);
+    const std::size_t take = nl ? static_cast<const char*>(nl) - begin : avail;
+    if (out.size() + take > kMaxLineBytes) {
+      ++line_;
+      fail("", fmt::format("line longer than {} bytes (is this a CSV file?)", kMaxLineBytes));
+    }
+    out.append(begin, take);
+    buffer_pos_ += take + (nl ? 1 : 0);
+    bytes_ += take + (nl ? 1 : 0);
+    if (nl) break;
+  }
+  ++line_;
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  if (line_ == 1 && out.compare(0, 3, "\xEF\xBB\xBF") == 0) out.erase(0, 3);
+  if (out.find('\0') != std::string::npos) fail("", "NUL byte: the file is not text");
+  return true;
+}
+
+std::vector<std::string> CsvMarketData::split(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          fields.back() += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == ',') {
+      fields.emplace_back();
+      was_quoted = false;
+    } else if (c == '"' && !was_quoted && is_blank(fields.back())) {
+      fields.back().clear();
+      quoted = was_quoted = true;
+    } else if (was_quoted && c != ' ' && c != '\t') {
+      fail(fmt::format("#{}", fields.size()), "text after a closing quote");
+    } else if (!was_quoted) {
+      fields.back() += c;
+    }
+  }
+  if (quoted) fail(fmt::format("#{}", fields.size()), "unterminated quoted field");
+  return fields;
+}
+
+Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int column,
+                                     const char* name) {
+  const std::string text = trim(fields[column]);
+  std::string why;
+  if (text.empty()) fail(name, "empty (expected a number)");
+  auto value = Decimal::parse(text, &why);
+  if (!value) fail(name, fmt::format("'{}' is {}", text, why));
+  return *value;
+}
+
+TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string>& fields) {
+  const std::string text = trim(fields[columns_.at("timestamp")]);
+  std::string why;
+  const auto ts = parse_timestamp(text, &why);
+  if (!ts)
+    fail("timestamp", fmt::format("'{}' is not a timestamp ({}); expected an ISO-8601 date, a "
+                                  "date-time with Z or an offset, or epoch seconds",
+                                  text, why));
+  const auto format = timestamp_format(text);
+  if (!ts_format_) {
+    ts_format_ = format;
+  } else if (format != ts_format_) {
+    fail("timestamp", fmt::format("'{}' is not in the same format as the first row's", text));
+  }
+  return *ts;
+}
+
+std::optional<Event> CsvMarketData::next() {
+  for (;;) {
+    if (!read_line(line_text_)) {
+      if (rows_ == 0 && columns_.count("symbol") && !options_.symbol.empty())
+        fail("symbol", fmt::format("no rows for symbol '{}'", options_.symbol));
+      if (rows_ == 0) fail("", "no data rows after the header");
+      return std::nullopt;
+    }
+    if (is_blank(line_text_)) continue;
+    const std::vector<std::string> fields = split(line_text_);
+    if (fields.size() != column_count_)
+      fail("", fmt::format("expected {} fields, found {}", column_count_, fields.size()));
+
+    Event event;
+    if (auto it = columns_.find("symbol"); it != columns_.end()) {
+      event.symbol = trim(fields[it->second]);
+      if (event.symbol.empty()) fail("symbol", "empty");
+      if (event.symbol.size() > kMaxSymbolBytes)
+        fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
+      for (unsigned char c : event.symbol)
+        if (c < 0x21 || c == 0x7f) fail("symbol", "contains a control character or a space");
+      if (!options_.symbol.empty() && event.symbol != options_.symbol) continue;
+    } else {
+      event.symbol = options_.symbol;
+    }
+    event.ts_ns = timestamp_field(fields);
+
+    if (options_.kind == MarketDataKind::kBars) {
+      Bar bar{decimal_field(fields, columns_.at("open"), "open"),
+              decimal_field(fields, columns_.at("high"), "high"),
+              decimal_field(fields, columns_.at("low"), "low"),
+              decimal_field(fields, columns_.at("close"), "close"),
+              decimal_field(fields, columns_.at("volume"), "volume")};
+      if (!bar.open.is_positive()) fail("open", "must be positive");
+      if (!bar.high.is_positive()) fail("high", "must be positive");
+      if (!bar.low.is_positive()) fail("low", "must be positive");
+      if (!bar.close.is_positive()) fail("close", "must be positive");
+      if (bar.volume.is_negative()) fail("volume", "must not be negative");
+      if (bar.high < bar.low)
+        fail("high", fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
+      event.payload = bar;
+    } else {
+      Tick tick{decimal_field(fields, columns_.at("price"), "price"), Decimal()};
+      if (auto it = columns_.find("volume"); it != columns_.end())
+        tick.volume = decimal_field(fields, it->second, "volume");
+      if (!tick.price.is_positive()) fail("price", "must be positive");
+      if (tick.volume.is_negative()) fail("volume", "must not be negative");
+      event.payload = tick;
+    }
+
+    auto [it, first] = last_ts_by_symbol_.emplace(event.symbol, event.ts_ns);
+    if (!first) {
+      if (event.ts_ns <= it->second)
+        fail("timestamp", fmt::format("{} is not after the previous {} row's {}",
+                                      format_timestamp(event.ts_ns), event.symbol,
+                                      format_timestamp(it->second)));
+      it->second = event.ts_ns;
+    }
+    if (event.ts_ns < last_ts_)
+      fail("timestamp", fmt::format("{} is before the previous row's {} (rows must be in time order)",
+                                    format_timestamp(event.ts_ns), format_timestamp(last_ts_)));
+    last_ts_ = event.ts_ns;
+    ++rows_;
+    return event;
+  }
+}
+
+std::int64_t MarketDataFeed::publish_all(CsvMarketData& source,
+                                         const std::function<void(const CsvMarketData&)>& after_row) {
+  std::int64_t n = 0;
+  while (auto event = source.next()) {
+    bus_.publish(std::move(*event));
+    ++n;
+    if (after_row) after_row(source);
+  }
+  return n;
+}
+
+}  // namespace blotter

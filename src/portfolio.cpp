@@ -1,0 +1,97 @@
+#include "blotter/portfolio.h"
+
+#include <cassert>
+
+namespace blotter {
+
+Decimal Position::avg_price() const { return quantity.is_zero() ? Decimal() : cost / quantity; }
+
+Decimal Position::unrealized_pnl() const {
+  return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
+}
+
+Portfolio::Portfolio(Calendar calendar) : calendar_(std::move(calendar)) {}
+
+void Portfolio::attach(EventBus& bus, const std::string& name) {
+  for (EventType t : {EventType::kFill, EventType::kBar, EventType::kTick})
+    bus.subscribe(t, name, [this](const Event& e) { on_event(e); });
+}
+
+void Portfolio::on_event(const Event& event) {
+  if (const auto* fill = event.get_if<Fill>()) {
+    on_fill(event.ts_ns, event.symbol, *fill);
+  } else if (const auto* bar = event.get_if<Bar>()) {
+    on_mark(event.ts_ns, event.symbol, bar->close);
+  } else if (const auto* tick = event.get_if<Tick>()) {
+    on_mark(event.ts_ns, event.symbol, tick->price);
+  } else {
+    advance_to(event.ts_ns);
+  }
+}
+
+const Position* Portfolio::position(const std::string& symbol) const {
+  auto it = positions_.find(symbol);
+  return it == positions_.end() ? nullptr : &it->second;
+}
+
+void Portfolio::advance_to(TimestampNs ts) {
+  if (ts > last_ts_ || days_.empty()) last_ts_ = ts;
+  const std::int32_t day = calendar_.day_of(ts);
+  if (!days_.empty() && day <= days_.back().day) return;
+  unrealized_at_open_ = unrealized_;
+  days_.push_back(DayPnl{day, Decimal(), Decimal(), unrealized_, 0});
+}
+
+// Applies `change` to `p` and keeps the unrealized totals in step.
+void Portfolio::revalue(Position& p, const std::function<void(Position&)>& change) {
+  const Decimal before = p.unrealized_pnl();
+  change(p);
+  unrealized_ += p.unrealized_pnl() - before;
+  DayPnl& today = days_.back();
+  today.unrealized_pnl = unrealized_ - unrealized_at_open_;
+  today.unrealized_at_close = unrealized_;
+}
+
+void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
+  advance_to(ts);
+  revalue(positions_[symbol], [price](Position& p) {
+    p.last_price = price;
+    p.marked = true;
+  });
+}
+
+void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill) {
+  advance_to(ts);
+  Decimal realized;
+  revalue(positions_[symbol], [&](Position& p) {
+    if (!p.marked) {
+      p.last_price = fill.price;  // no market price yet: value at the fill
+      p.marked = true;
+    }
+    const Decimal delta = fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
+    Decimal opening = delta;
+    const bool reducing = !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());
+    if (reducing) {
+      // The part of delta that closes existing quantity (signed like delta).
+      const Decimal closing = delta.abs() < p.quantity.abs() ? delta : -p.quantity;
+      const Decimal removed_cost =
+          closing == -p.quantity ? p.cost : Decimal::mul_div(p.cost, -closing, p.quantity);
+      realized = fill.price * -closing - removed_cost;
+      p.cost -= removed_cost;
+      p.quantity += closing;
+      opening = delta - closing;
+    }
+    if (!opening.is_zero()) {
+      p.cost += fill.price * opening;
+      p.quantity += opening;
+    }
+    realized -= fill.commission;
+    p.realized_pnl += realized;
+    assert(!p.quantity.is_zero() || p.cost.is_zero());
+  });
+  realized_ += realized;
+  days_.back().realized_pnl += realized;
+  ++days_.back().fills;
+}
+
+}  // namespace blotter

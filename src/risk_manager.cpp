@@ -1,0 +1,114 @@
+#include "blotter/risk_manager.h"
+
+#include <fmt/format.h>
+
+#include "blotter/error.h"
+
+namespace blotter {
+
+RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
+    : bus_(bus), config_(std::move(config)), book_(std::move(calendar)) {
+  if (!config_.capital.is_positive()) throw ConfigError("--capital must be positive");
+  if (!config_.quantity.is_positive()) throw ConfigError("--quantity must be positive");
+  const Decimal one = Decimal::from_int(1);
+  if (config_.risk_per_trade &&
+      (!config_.risk_per_trade->is_positive() || *config_.risk_per_trade > one))
+    throw ConfigError("--risk-per-trade must be a fraction in (0, 1]");
+  if (!config_.max_daily_loss.is_positive() || config_.max_daily_loss > one)
+    throw ConfigError("--max-daily-loss must be a fraction in (0, 1]");
+  if (config_.max_position && !config_.max_position->is_positive())
+    throw ConfigError("--max-position must be positive");
+
+  bus_.subscribe(EventType::kSignal, "RiskManager", [this](const Event& e) { on_signal(e); });
+  bus_.subscribe(EventType::kFill, "RiskManager", [this](const Event& e) { on_fill(e); });
+  bus_.subscribe(EventType::kBar, "RiskManager", [this](const Event& e) { on_market(e); });
+  bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) { on_market(e); });
+}
+
+Decimal RiskManager::daily_loss_limit() const { return config_.capital * config_.max_daily_loss; }
+
+Decimal RiskManager::daily_loss_used() const {
+  const Decimal pnl = book_.day_pnl();
+  return pnl.is_negative() ? -pnl : Decimal();
+}
+
+bool RiskManager::entries_halted() const {
+  return halted_day_ && !book_.days().empty() && *halted_day_ == book_.days().back().day;
+}
+
+void RiskManager::check_loss_limit() {
+  if (!entries_halted() && book_.day_pnl() <= -daily_loss_limit())
+    halted_day_ = book_.days().back().day;
+}
+
+void RiskManager::on_market(const Event& e) {
+  book_.on_event(e);
+  check_loss_limit();
+}
+
+void RiskManager::on_fill(const Event& e) {
+  const Fill& fill = e.as<Fill>();
+  Decimal& pending = pending_[e.symbol];
+  pending -= fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
+  book_.on_event(e);
+  check_loss_limit();
+}
+
+Decimal RiskManager::exposure(const std::string& symbol) const {
+  Decimal total;
+  if (const Position* p = book_.position(symbol)) total += p->quantity;
+  if (auto it = pending_.find(symbol); it != pending_.end()) total += it->second;
+  return total;
+}
+
+void RiskManager::reject(const Event& signal_event, Direction direction, std::string reason) {
+  bus_.publish(make_event(signal_event.ts_ns, signal_event.symbol,
+                          RiskRejected{direction, std::move(reason), signal_event.seq}));
+}
+
+void RiskManager::on_signal(const Event& e) {
+  const Signal& signal = e.as<Signal>();
+  book_.advance_to(e.ts_ns);  // a new trading day lifts yesterday's halt
+  check_loss_limit();
+  const Decimal held = exposure(e.symbol);
+
+  if (signal.direction == Direction::kExit) {
+    if (!held.is_positive()) return;  // flat: nothing to exit
+    bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kSell, held, signal.price, e.seq}));
+    pending_[e.symbol] -= held;
+    return;
+  }
+
+  if (entries_halted()) {
+    return reject(e, signal.direction,
+                  fmt::format("daily loss limit: day PnL {} is at or below -{} ({} of capital {}); "
+                              "entries halted until the next trading day",
+                              book_.day_pnl().to_string(), daily_loss_limit().to_string(),
+                              config_.max_daily_loss.to_string(), config_.capital.to_string()));
+  }
+  Decimal quantity = config_.quantity;
+  if (config_.risk_per_trade) {
+    const Decimal equity = config_.capital + book_.realized_pnl() + book_.unrealized_pnl();
+    quantity = Decimal::mul_div(equity, *config_.risk_per_trade, signal.price).floor();
+    if (!quantity.is_positive()) {
+      return reject(e, signal.direction,
+                    fmt::format("order size is zero: equity {} * risk per trade {} / price {} < 1",
+                                equity.to_string(), config_.risk_per_trade->to_string(),
+                                signal.price.to_string()));
+    }
+  }
+  const bool over_limit = config_.max_position ? held + quantity > *config_.max_position
+                                               : !held.is_zero();
+  if (over_limit) {
+    return reject(
+        e, signal.direction,
+        fmt::format("position limit: holding {} {} (orders included), {} more would exceed {}",
+                    held.to_string(), e.symbol, quantity.to_string(),
+                    config_.max_position ? config_.max_position->to_string()
+                                         : "one order's size"));
+  }
+  bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq}));
+  pending_[e.symbol] += quantity;
+}
+
+}  // namespace blotter
