@@ -1,0 +1,177 @@
+// End to end: the blotter command line on real data, checked with SQL.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli_helpers.h"
+
+using namespace blotter::testing;
+
+namespace {
+
+struct Reference {
+  const char* symbol;
+  std::string csv;
+  std::int64_t bars, longs, exits, fills;
+  const char* realized;
+};
+
+void check_reference(const Reference& ref) {
+  TempDir dir;
+  const std::string db = dir.file("j.db");
+  const CliResult r = run_cli("run --bars " + quote(ref.csv) + " --symbol " + ref.symbol +
+                              " --journal " + quote(db) + " --quantity 1");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(count(db, "SELECT count(*) FROM bars") == ref.bars);
+  CHECK(count(db, "SELECT count(*) FROM signals WHERE direction = 'long'") == ref.longs);
+  CHECK(count(db, "SELECT count(*) FROM signals WHERE direction = 'exit'") == ref.exits);
+  CHECK(count(db, "SELECT count(*) FROM fills") == ref.fills);
+  CHECK(count(db, "SELECT coalesce(sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END), 0) "
+                  "FROM fills") == 0);
+  CHECK(r.out.find(std::string("realized PnL ") + ref.realized + " ") != std::string::npos);
+  // Independently of blotter's arithmetic: sell proceeds minus buy costs, in
+  // SQL, with the exact decimal text scaled to integers of 1e-4.
+  const std::int64_t realized_e4 = count(
+      db, "SELECT sum(CASE side WHEN 'sell' THEN 1 ELSE -1 END * CAST(round(price * 10000) AS INTEGER)"
+          " * quantity) FROM fills");
+  CHECK(realized_e4 == static_cast<std::int64_t>(std::stod(ref.realized) * 10000 + 0.5));
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+  TEST_CASE("the GOOG series gives the reference figures") {
+    check_reference({"GOOG", goog_csv(), 1047, 41, 49, 76, "278.75"});
+  }
+
+  TEST_CASE("the MSFT series (outside the repository) gives the reference figures") {
+    const std::string csv = std::string(BLOTTER_SHARED_DATA) + "/msft_daily_2000.csv";
+    if (!std::filesystem::exists(csv)) {
+      MESSAGE("skipped: " << csv << " is not here");
+      return;
+    }
+    check_reference({"MSFT", csv, 249, 11, 14, 22, "4.6531"});
+  }
+
+  TEST_CASE("two runs of the same input produce the same journal, event for event") {
+    TempDir dir;
+    const std::string args = " --bars " + quote(goog_csv()) +
+                             " --symbol GOOG --fill next-open --slippage-bps 5 --commission 0.01";
+    REQUIRE(run_cli("run --journal " + quote(dir.file("a.db")) + args).exit_code == 0);
+    REQUIRE(run_cli("run --journal " + quote(dir.file("b.db")) + args).exit_code == 0);
+    SQLite::Database db(dir.file("a.db"));
+    db.exec("ATTACH " + quote(dir.file("b.db")) + " AS b");
+    const std::string cols = "seq, ts_ns, type, symbol, payload";
+    CHECK(db.execAndGet("SELECT count(*) FROM events").getInt64() > 1047);
+    CHECK(db.execAndGet("SELECT count(*) FROM (SELECT " + cols + " FROM main.events EXCEPT SELECT " +
+                        cols + " FROM b.events)").getInt64() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM main.events").getInt64() ==
+          db.execAndGet("SELECT count(*) FROM b.events").getInt64());
+  }
+
+  TEST_CASE("query refuses to write and leaves the journal unchanged") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db))
+                .exit_code == 0);
+    const auto before = count(db, "SELECT count(*) FROM events");
+    const CliResult del = run_cli("query " + quote(db) + " 'DELETE FROM events'");
+    CHECK(del.exit_code != 0);
+    CHECK(del.err.find("read-only") != std::string::npos);
+    CHECK(count(db, "SELECT count(*) FROM events") == before);
+
+    const CliResult attach = run_cli("query " + quote(db) + " \"ATTACH '" + dir.file("x.db") + "' AS x\"");
+    CHECK(attach.exit_code != 0);
+    CHECK_FALSE(std::filesystem::exists(dir.file("x.db")));
+
+    // Even a writable connection cannot change recorded events: the triggers refuse.
+    SQLite::Database rw(db, SQLite::OPEN_READWRITE);
+    CHECK_THROWS_WITH(rw.exec("UPDATE events SET type = 'X'"),
+                      doctest::Contains("append-only"));
+    CHECK_THROWS_WITH(rw.exec("DELETE FROM events WHERE seq = 1"), doctest::Contains("append-only"));
+    CHECK(count(db, "SELECT count(*) FROM events WHERE type = 'X'") == 0);
+  }
+
+  TEST_CASE("query prints csv and json") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db))
+                .exit_code == 0);
+    const CliResult csv = run_cli("query " + quote(db) +
+                                  " 'SELECT side, count(*) AS n FROM fills GROUP BY side' --format csv");
+    CHECK(csv.exit_code == 0);
+    CHECK(csv.out == "side,n\r\nbuy,38\r\nsell,38\r\n");
+    const CliResult json = run_cli("query " + quote(db) +
+                                   " 'SELECT seq, time, close FROM bars LIMIT 1' --format json");
+    CHECK(json.out == "[\n {\"seq\": 1, \"time\": \"2004-08-19T00:00:00Z\", \"close\": 100.34}\n]\n");
+  }
+
+  TEST_CASE("a bad row fails the run with file, line and field, and writes nothing") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db))
+                .exit_code == 0);
+    const auto before = count(db, "SELECT count(*) FROM events");
+    const std::string csv = dir.write("bad.csv",
+                                      "timestamp,open,high,low,close,volume\n"
+                                      "2024-01-02,10,11,9,10.5,100\n"
+                                      "2024-01-03,10,11,9,10.5,100\n"
+                                      "2024-01-04,10,11,9,NaN,100\n");
+    const CliResult r = run_cli("run --bars " + quote(csv) + " --symbol X --journal " + quote(db));
+    CHECK(r.exit_code != 0);
+    CHECK(r.err == "blotter: " + csv + ":4: field 'close': 'NaN' is not a finite number\n");
+    CHECK(count(db, "SELECT count(*) FROM events") == before);
+
+    const std::string fresh = dir.file("fresh.db");
+    const CliResult r2 = run_cli("run --bars " + quote(csv) + " --symbol X --journal " + quote(fresh));
+    CHECK(r2.exit_code != 0);
+    CHECK_FALSE(std::filesystem::exists(fresh));
+  }
+
+  TEST_CASE("a missing file or column is one clear line") {
+    TempDir dir;
+    const CliResult missing = run_cli("run --bars " + quote(dir.file("nope.csv")) +
+                                      " --symbol X --journal " + quote(dir.file("j.db")));
+    CHECK(missing.exit_code != 0);
+    CHECK(missing.err == "blotter: " + dir.file("nope.csv") + ": cannot open: No such file or directory\n");
+    const std::string csv = dir.write("cols.csv", "timestamp,open,high,low,volume\n2024-01-02,1,1,1,1\n");
+    const CliResult column =
+        run_cli("run --bars " + quote(csv) + " --symbol X --journal " + quote(dir.file("j.db")));
+    CHECK(column.exit_code != 0);
+    CHECK(column.err.find(csv + ":1: field 'close': missing column") != std::string::npos);
+    CHECK(std::count(column.err.begin(), column.err.end(), '\n') == 1);
+  }
+
+  TEST_CASE("a symbol column selects rows and ticks trade too") {
+    TempDir dir;
+    std::string ticks = "timestamp,symbol,price\n";
+    for (int i = 0; i < 60; ++i) {
+      const int p = 100 + ((i / 5) % 2 ? 5 : -5) + i % 5;
+      ticks += fmt::format("{},AAA,{}\n{},BBB,{}.5\n", 1'700'000'000 + 2 * i, p, 1'700'000'001 + 2 * i, p);
+    }
+    const std::string csv = dir.write("ticks.csv", ticks);
+    const std::string db = dir.file("t.db");
+    const CliResult r = run_cli("run --ticks " + quote(csv) + " --symbol BBB --window 4 --journal " + quote(db));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(count(db, "SELECT count(*) FROM ticks WHERE symbol = 'BBB'") == 60);
+    CHECK(count(db, "SELECT count(*) FROM events WHERE symbol = 'AAA'") == 0);
+    CHECK(count(db, "SELECT count(*) FROM fills") > 0);
+    CHECK(count(db, "SELECT count(*) FROM fills WHERE time NOT LIKE '2023-11-14T22:%Z'") == 0);
+  }
+
+  TEST_CASE("a second run appends to the journal with seq continuing") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    const std::string run = "run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db);
+    REQUIRE(run_cli(run).exit_code == 0);
+    const auto first = count(db, "SELECT max(seq) FROM events");
+    REQUIRE(run_cli(run).exit_code == 0);
+    CHECK(count(db, "SELECT max(seq) FROM events") == 2 * first);
+    CHECK(count(db, "SELECT count(*) FROM events") == 2 * first);
+  }
+}
