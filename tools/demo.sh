@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, paper-trades the GOOG daily series into
+# blotter.db and shows a few queries to try.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+rm -f blotter.db blotter.db-wal blotter.db-shm
+./build/blotter run --bars tests/data/goog_daily.csv --symbol GOOG --journal blotter.db --quantity 1
+
+show() {
+  echo
+  echo "\$ ./build/blotter query blotter.db \"$1\""
+  ./build/blotter query blotter.db "$1"
+}
+echo
+echo "=== The journal is plain SQLite: a few queries to try ==="
+show "SELECT direction, count(*) AS signals FROM signals GROUP BY direction"
+show "SELECT seq, time, side, quantity, price FROM fills ORDER BY seq DESC LIMIT 4"
+show "SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY 2 DESC"
+show "SELECT time, symbol, reason FROM rejections"
+echo
+echo "Or open it in any SQLite client: sqlite3 blotter.db 'SELECT * FROM signals LIMIT 5'"
