@@ -31,6 +31,17 @@ bool read_fixed(std::string_view s, std::size_t& pos, int width, int& out) {
   return true;
 }
 
+// seconds * 1e9 + frac_ns, or nullopt if that is outside int64 nanoseconds
+// (1677-09-21 .. 2262-04-11): a time out of range is refused, never wrapped.
+std::optional<TimestampNs> to_ns(std::int64_t seconds, std::int64_t frac_ns, std::string* why) {
+  __extension__ typedef __int128 i128;
+  const i128 ns = static_cast<i128>(seconds) * kNsPerSec + frac_ns;
+  if (ns > std::numeric_limits<TimestampNs>::max() || ns < std::numeric_limits<TimestampNs>::min())
+    return fail(why, "outside the range 1677-09-21T00:12:43Z .. 2262-04-11T23:47:16Z"),
+           std::nullopt;
+  return static_cast<TimestampNs>(ns);
+}
+
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
@@ -50,7 +61,7 @@ std::optional<TimestampNs> parse_epoch(std::string_view text, std::string* why) 
   for (char c : whole) seconds = seconds * 10 + (c - '0');
   std::int64_t ns = 0;
   for (std::size_t k = 0; k < 9; ++k) ns = ns * 10 + (k < frac.size() ? frac[k] - '0' : 0);
-  return seconds * kNsPerSec + ns;
+  return to_ns(seconds, ns, why);
 }
 
 }  // namespace
@@ -74,8 +85,9 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
     return fail(why, "not a date (expected YYYY-MM-DD)"), std::nullopt;
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return fail(why, "not a calendar date"), std::nullopt;
-  std::int64_t ns = duration_cast<nanoseconds>(sys_days{ymd}.time_since_epoch()).count();
-  if (pos == text.size()) return ns;
+  // Seconds fit in int64 for any 4-digit year; nanoseconds may not (to_ns checks).
+  std::int64_t secs = sys_days{ymd}.time_since_epoch().count() * 86'400LL;
+  if (pos == text.size()) return to_ns(secs, 0, why);
 
   if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')
     return fail(why, "expected 'T' between date and time"), std::nullopt;
@@ -100,7 +112,7 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
     if (places == 0) return fail(why, "empty fraction of a second"), std::nullopt;
     for (int k = places; k < 9; ++k) frac_ns *= 10;
   }
-  ns += ((h * 60LL + mi) * 60 + s) * kNsPerSec + frac_ns;
+  secs += (h * 60LL + mi) * 60 + s;
   if (pos >= text.size())
     return fail(why, "a date-time needs 'Z' or an offset such as +02:00"), std::nullopt;
   if (text[pos] == 'Z' || text[pos] == 'z') {
@@ -113,19 +125,27 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
     if (pos < text.size() && !read_fixed(text, pos, 2, om))
       return fail(why, "bad UTC offset"), std::nullopt;
     if (oh > 23 || om > 59) return fail(why, "UTC offset out of range"), std::nullopt;
-    ns -= sign * (oh * 60LL + om) * 60 * kNsPerSec;
+    secs -= sign * (oh * 60LL + om) * 60;
   } else {
     return fail(why, "a date-time needs 'Z' or an offset such as +02:00"), std::nullopt;
   }
   if (pos != text.size()) return fail(why, "unexpected text after the timestamp"), std::nullopt;
-  return ns;
+  return to_ns(secs, frac_ns, why);
 }
 
 std::string format_timestamp(TimestampNs ts) {
-  const sys_time<nanoseconds> tp{nanoseconds{ts}};
-  const auto day_start = floor<days>(tp);
-  const year_month_day ymd{day_start};
-  const hh_mm_ss<nanoseconds> tod{tp - day_start};
+  // Split into days and time of day with integer floor division: chrono's
+  // floor<days> converts the day back to nanoseconds, which overflows near
+  // the earliest representable time.
+  constexpr std::int64_t kNsPerDay = 86'400 * kNsPerSec;
+  std::int64_t day_count = ts / kNsPerDay;
+  std::int64_t ns_of_day = ts % kNsPerDay;
+  if (ns_of_day < 0) {
+    --day_count;
+    ns_of_day += kNsPerDay;
+  }
+  const year_month_day ymd{sys_days{days(day_count)}};
+  const hh_mm_ss<nanoseconds> tod{nanoseconds{ns_of_day}};
   std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
                                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                                 tod.hours().count(), tod.minutes().count(), tod.seconds().count());

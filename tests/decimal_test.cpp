@@ -1,0 +1,297 @@
+#include "blotter/decimal.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "blotter/error.h"
+
+using blotter::Decimal;
+
+namespace {
+
+Decimal d(const char* text) { return Decimal::from_string(text); }
+
+// The text parse() gives back after a round trip, or "<refused: why>".
+std::string reformat(const char* text) {
+  std::string why;
+  const auto value = Decimal::parse(text, &why);
+  return value ? value->to_string() : "<refused: " + why + ">";
+}
+
+const Decimal kMax = Decimal::from_raw(std::numeric_limits<std::int64_t>::max());
+const Decimal kTiny = Decimal::from_raw(1);  // 0.00000001
+
+}  // namespace
+
+TEST_SUITE("decimal") {
+  TEST_CASE("decimal text round trips exactly") {
+    CHECK(reformat("100.34") == "100.34");
+    CHECK(reformat("-0.5") == "-0.5");
+    CHECK(reformat("7") == "7");
+    CHECK(reformat("0.00000001") == "0.00000001");
+    CHECK(reformat("-0.00000001") == "-0.00000001");
+    CHECK(reformat("12345678901.12345678") == "12345678901.12345678");
+  }
+
+  TEST_CASE("parse stores the exact number of 1e-8 units") {
+    CHECK(d("100.34").raw() == 10'034'000'000);
+    CHECK(d("-0.5").raw() == -50'000'000);
+    CHECK(d("0.00000001").raw() == 1);
+    CHECK(d("1e3").raw() == 1000 * Decimal::kScale);
+    CHECK(d("1.5e-3").raw() == 150'000);
+  }
+
+  TEST_CASE("an exponent is applied exactly and formatted without one") {
+    CHECK(reformat("1e3") == "1000");
+    CHECK(reformat("1E3") == "1000");
+    CHECK(reformat("1.5e-3") == "0.0015");
+    CHECK(reformat("12.5e+1") == "125");
+    CHECK(reformat("1.5e-7") == "0.00000015");
+    CHECK(reformat("0.001e3") == "1");
+  }
+
+  TEST_CASE("a plus sign, leading zeros and trailing zeros are dropped in the text") {
+    CHECK(reformat("+7") == "7");
+    CHECK(reformat("100.340") == "100.34");
+    CHECK(reformat("7.00000000") == "7");
+    CHECK(reformat("000123.4500") == "123.45");
+    CHECK(reformat("-0.50") == "-0.5");
+  }
+
+  TEST_CASE("zero has one text whatever its sign or form") {
+    CHECK(reformat("0") == "0");
+    CHECK(reformat("-0") == "0");
+    CHECK(reformat("0.000") == "0");
+    CHECK(reformat("0e5") == "0");
+    CHECK(d("-0").raw() == 0);
+    CHECK(Decimal().to_string() == "0");
+  }
+
+  TEST_CASE("zeros beyond the eighth place are accepted") {
+    CHECK(reformat("1.000000000") == "1");
+    CHECK(reformat("0.100000000000") == "0.1");
+    CHECK(reformat("0.000000010") == "0.00000001");
+  }
+
+  TEST_CASE("a non-zero digit beyond the eighth place is refused") {
+    for (const std::string text : {"0.000000001", "1.123456789", "1.5e-8", "1e-9", "1e-400"}) {
+      CAPTURE(text);
+      std::string why;
+      CHECK_FALSE(Decimal::parse(text, &why));
+      CHECK(why.find("8 decimal places") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("NaN and infinities are refused") {
+    for (const std::string text :
+         {"nan", "NaN", "-nan", "inf", "-inf", "+Inf", "Infinity", "-infinity"}) {
+      CAPTURE(text);
+      std::string why;
+      CHECK_FALSE(Decimal::parse(text, &why));
+      CHECK(why.find("finite") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("text that is not a decimal is refused with a reason") {
+    for (const std::string text : {"", "abc", "1.2.3", "1e", "1e+", "1ex", "--1", "+-1", "1 ", " 1",
+                                   "1,5", ".", "-", "+", "0x10", "1e3.5", "1..2"}) {
+      CAPTURE(text);
+      std::string why;
+      CHECK_FALSE(Decimal::parse(text, &why));
+      CHECK_FALSE(why.empty());
+    }
+  }
+
+  TEST_CASE("a value outside the range is refused") {
+    for (const std::string text :
+         {"1e400", "-1e400", "92233720368.54775808", "-92233720368.54775808", "92233720369", "1e11",
+          "99999999999999999999999"}) {
+      CAPTURE(text);
+      std::string why;
+      CHECK_FALSE(Decimal::parse(text, &why));
+      CHECK(why.find("range") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("the ends of the range parse and format exactly") {
+    CHECK(d("92233720368.54775807") == kMax);
+    CHECK(d("-92233720368.54775807") == -kMax);
+    CHECK(kMax.to_string() == "92233720368.54775807");
+    CHECK((-kMax).to_string() == "-92233720368.54775807");
+    CHECK(d("9.223372036854775807e10") == kMax);
+  }
+
+  TEST_CASE("parse without a why pointer still refuses") {
+    CHECK_FALSE(Decimal::parse("abc"));
+    CHECK(Decimal::parse("1.5") == d("1.5"));
+  }
+
+  TEST_CASE("from_string throws blotter::Error naming the text") {
+    try {
+      Decimal::from_string("12x4");
+      FAIL("from_string accepted 12x4");
+    } catch (const blotter::Error& e) {
+      CHECK(std::string(e.what()).find("12x4") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("from_int scales whole numbers and throws outside the range") {
+    CHECK(Decimal::from_int(7) == d("7"));
+    CHECK(Decimal::from_int(-3).raw() == -3 * Decimal::kScale);
+    CHECK(Decimal::from_int(92'233'720'368).to_string() == "92233720368");
+    CHECK(Decimal::from_int(-92'233'720'368).to_string() == "-92233720368");
+    CHECK_THROWS_AS(Decimal::from_int(92'233'720'369), blotter::Error);
+    CHECK_THROWS_AS(Decimal::from_int(-92'233'720'369), blotter::Error);
+    CHECK_THROWS_AS(Decimal::from_int(std::numeric_limits<std::int64_t>::max()), blotter::Error);
+    CHECK_THROWS_AS(Decimal::from_int(std::numeric_limits<std::int64_t>::min()), blotter::Error);
+  }
+
+  TEST_CASE("addition and subtraction are exact") {
+    CHECK(d("0.1") + d("0.2") == d("0.3"));
+    CHECK(d("100.34") - d("0.00000001") == d("100.33999999"));
+    CHECK(d("-0.5") + d("0.5") == Decimal());
+    Decimal sum;
+    for (int i = 0; i < 10; ++i) sum += d("0.1");
+    CHECK(sum == d("1"));
+    sum -= d("0.00000001");
+    CHECK(sum.to_string() == "0.99999999");
+  }
+
+  TEST_CASE("addition and subtraction that leave the range throw") {
+    CHECK(kMax + Decimal() == kMax);
+    CHECK_THROWS_AS(kMax + kTiny, blotter::Error);
+    CHECK_THROWS_AS(-kMax - kTiny, blotter::Error);
+    CHECK_THROWS_AS(kMax - (-kTiny), blotter::Error);
+    CHECK_THROWS_AS((-kMax) + (-kTiny), blotter::Error);
+    Decimal acc = kMax;
+    CHECK_THROWS_AS(acc += kTiny, blotter::Error);
+  }
+
+  TEST_CASE("multiplication is exact when the product has at most eight places") {
+    CHECK(d("100.34") * d("3") == d("301.02"));
+    CHECK(d("0.0001") * d("0.0001") == d("0.00000001"));
+    CHECK(d("-1.5") * d("2.5") == d("-3.75"));
+    CHECK(d("-1.5") * d("-2") == d("3"));
+    CHECK(d("1.25") * std::int64_t{4} == d("5"));
+    CHECK(d("1.25") * std::int64_t{-3} == d("-3.75"));
+  }
+
+  TEST_CASE("multiplication rounds half to even at the eighth place") {
+    const Decimal half = d("0.5");
+    CHECK(kTiny * half == Decimal());                    // 0.000000005 -> 0 (even)
+    CHECK(d("0.00000003") * half == d("0.00000002"));    // 0.000000015 -> ...02
+    CHECK(d("0.00000005") * half == d("0.00000002"));    // 0.000000025 -> ...02
+    CHECK(d("0.00000007") * half == d("0.00000004"));    // 0.000000035 -> ...04
+    CHECK(kTiny * d("0.6") == kTiny);                    // above half rounds up
+    CHECK(d("0.00000003") * d("0.4") == kTiny);          // 0.000000012 -> ...01
+    CHECK(-d("0.00000003") * half == -d("0.00000002"));  // symmetric for negatives
+    CHECK(-kTiny * half == Decimal());
+    CHECK(-d("0.00000001") * d("0.6") == -kTiny);
+  }
+
+  TEST_CASE("multiplication that leaves the range throws") {
+    CHECK_THROWS_AS(d("1e10") * d("10"), blotter::Error);
+    CHECK_THROWS_AS(kMax * d("1.00000001"), blotter::Error);
+    CHECK_THROWS_AS(kMax * std::int64_t{2}, blotter::Error);
+    CHECK_THROWS_AS(kMax * std::int64_t{-2}, blotter::Error);
+    CHECK(kMax * d("1") == kMax);
+    CHECK(kMax * std::int64_t{-1} == -kMax);
+  }
+
+  TEST_CASE("division rounds half to even at the eighth place") {
+    CHECK(d("1") / d("3") == d("0.33333333"));
+    CHECK(d("2") / d("3") == d("0.66666667"));
+    CHECK(d("-1") / d("3") == d("-0.33333333"));
+    CHECK(d("-2") / d("3") == d("-0.66666667"));
+    CHECK(d("2") / d("-3") == d("-0.66666667"));
+    CHECK(kTiny / d("2") == Decimal());                  // 0.000000005 -> 0
+    CHECK(d("0.00000003") / d("2") == d("0.00000002"));  // 0.000000015 -> ...02
+    CHECK(d("0.00000005") / d("2") == d("0.00000002"));  // 0.000000025 -> ...02
+    CHECK(d("0.00000007") / d("2") == d("0.00000004"));  // 0.000000035 -> ...04
+    CHECK(d("0.00000003") / d("-2") == -d("0.00000002"));
+    CHECK(d("10") / d("4") == d("2.5"));
+  }
+
+  TEST_CASE("division by zero and a quotient outside the range throw") {
+    CHECK_THROWS_AS(d("1") / Decimal(), blotter::Error);
+    CHECK_THROWS_AS(Decimal() / Decimal(), blotter::Error);
+    CHECK_THROWS_AS(kMax / d("0.5"), blotter::Error);
+    CHECK_THROWS_AS(d("1") / kTiny / kTiny, blotter::Error);
+    CHECK(kMax / d("1") == kMax);
+  }
+
+  TEST_CASE("mul_div rounds once, not after the product") {
+    const Decimal half = d("0.5");
+    // a * b alone rounds 0.000000005 to 0; a * b / c in one step is exact.
+    CHECK(kTiny * half / half == Decimal());
+    CHECK(Decimal::mul_div(kTiny, half, half) == kTiny);
+    CHECK(Decimal::mul_div(d("1"), d("1"), d("3")) == d("0.33333333"));
+    CHECK(Decimal::mul_div(d("2"), d("1"), d("3")) == d("0.66666667"));
+    CHECK(Decimal::mul_div(d("100.34"), d("3"), d("-2")) == d("-150.51"));
+  }
+
+  TEST_CASE("mul_div rounds half to even") {
+    CHECK(Decimal::mul_div(kTiny, d("1"), d("2")) == Decimal());
+    CHECK(Decimal::mul_div(d("0.00000003"), d("1"), d("2")) == d("0.00000002"));
+    CHECK(Decimal::mul_div(d("0.00000005"), d("1"), d("2")) == d("0.00000002"));
+    CHECK(Decimal::mul_div(-d("0.00000003"), d("1"), d("2")) == -d("0.00000002"));
+  }
+
+  TEST_CASE("mul_div accepts a product beyond the range when the result is in range") {
+    const Decimal big = d("90000000000");
+    CHECK_THROWS_AS(big * big, blotter::Error);
+    CHECK(Decimal::mul_div(big, big, big) == big);
+    CHECK(Decimal::mul_div(kMax, kMax, kMax) == kMax);
+  }
+
+  TEST_CASE("mul_div throws on a zero divisor and on a result outside the range") {
+    CHECK_THROWS_AS(Decimal::mul_div(d("1"), d("1"), Decimal()), blotter::Error);
+    CHECK_THROWS_AS(Decimal::mul_div(d("90000000000"), d("2"), d("1")), blotter::Error);
+  }
+
+  TEST_CASE("floor rounds toward negative infinity") {
+    CHECK(d("2.5").floor() == d("2"));
+    CHECK(d("2").floor() == d("2"));
+    CHECK(d("0.99999999").floor() == Decimal());
+    CHECK(d("-2.5").floor() == d("-3"));
+    CHECK(d("-2").floor() == d("-2"));
+    CHECK(d("-0.00000001").floor() == d("-1"));
+    CHECK(Decimal().floor() == Decimal());
+  }
+
+  TEST_CASE("abs and negation flip only the sign") {
+    CHECK(d("-3.25").abs() == d("3.25"));
+    CHECK(d("3.25").abs() == d("3.25"));
+    CHECK(-d("3.25") == d("-3.25"));
+    CHECK(-(-d("3.25")) == d("3.25"));
+    CHECK((-kMax).abs() == kMax);
+  }
+
+  TEST_CASE("sign predicates") {
+    CHECK(d("0.00000001").is_positive());
+    CHECK_FALSE(d("0.00000001").is_negative());
+    CHECK(d("-0.00000001").is_negative());
+    CHECK_FALSE(d("-0.00000001").is_positive());
+    CHECK(Decimal().is_zero());
+    CHECK_FALSE(Decimal().is_positive());
+    CHECK_FALSE(Decimal().is_negative());
+    CHECK_FALSE(kTiny.is_zero());
+  }
+
+  TEST_CASE("comparisons are exact to the last unit") {
+    CHECK(d("100.34") > d("100.33999999"));
+    CHECK(d("100.33999999") < d("100.34"));
+    CHECK(d("1.5") == d("1.50"));
+    CHECK(d("1e3") == Decimal::from_int(1000));
+    CHECK(d("-1") < d("-0.99999999"));
+    CHECK(d("-0.5") <= d("-0.5"));
+    CHECK(d("-0.5") >= d("-0.5"));
+    CHECK(d("0.1") != d("0.10000001"));
+    // The style of comparison the signal generator relies on: 20 * close > sum.
+    CHECK(d("5.00000001") * std::int64_t{20} > d("100"));
+    CHECK_FALSE(d("5") * std::int64_t{20} > d("100"));
+  }
+}

@@ -1,0 +1,278 @@
+#include "blotter/event.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "blotter/error.h"
+
+using namespace blotter;
+
+namespace {
+
+Decimal d(const char* text) { return Decimal::from_string(text); }
+
+template <class T>
+T round_trip(const T& body) {
+  const Event event = make_event(1'709'251'200'000'000'000, "GOOG", body);
+  const std::string json = encode_payload(event);
+  const Payload decoded = decode_payload(event.type(), json);
+  INFO("json: ", json);
+  REQUIRE(std::holds_alternative<T>(decoded));
+  return std::get<T>(decoded);
+}
+
+// The message decode_payload throws for `json`; empty if it did not throw.
+std::string decode_error(EventType type, std::string_view json) {
+  try {
+    decode_payload(type, json);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_SUITE("event") {
+  TEST_CASE("a tick round trips through its JSON payload") {
+    const Tick out = round_trip(Tick{d("100.34"), d("0.00000001")});
+    CHECK(out.price == d("100.34"));
+    CHECK(out.volume == d("0.00000001"));
+  }
+
+  TEST_CASE("a bar round trips through its JSON payload") {
+    const Bar out = round_trip(Bar{d("100"), d("104.06"), d("95.96"), d("100.34"), d("22351900")});
+    CHECK(out.open == d("100"));
+    CHECK(out.high == d("104.06"));
+    CHECK(out.low == d("95.96"));
+    CHECK(out.close == d("100.34"));
+    CHECK(out.volume == d("22351900"));
+  }
+
+  TEST_CASE("a signal round trips through its JSON payload") {
+    const Signal out =
+        round_trip(Signal{Direction::kExit, d("99.99999999"), "close < 20-day mean"});
+    CHECK(out.direction == Direction::kExit);
+    CHECK(out.price == d("99.99999999"));
+    CHECK(out.reason == "close < 20-day mean");
+    CHECK(round_trip(Signal{Direction::kLong, d("1"), ""}).direction == Direction::kLong);
+  }
+
+  TEST_CASE("an order round trips through its JSON payload") {
+    const Order out = round_trip(Order{Side::kSell, d("12.5"), d("-0.5"), 42});
+    CHECK(out.side == Side::kSell);
+    CHECK(out.quantity == d("12.5"));
+    CHECK(out.price == d("-0.5"));
+    CHECK(out.signal_seq == 42);
+    CHECK(round_trip(Order{Side::kBuy, d("1"), d("1"), 0}).side == Side::kBuy);
+  }
+
+  TEST_CASE("a fill round trips through its JSON payload") {
+    const Fill out =
+        round_trip(Fill{Side::kBuy, d("10"), d("100.35"), d("0.00000123"), 9'000'000'000});
+    CHECK(out.side == Side::kBuy);
+    CHECK(out.quantity == d("10"));
+    CHECK(out.price == d("100.35"));
+    CHECK(out.commission == d("0.00000123"));
+    CHECK(out.order_seq == 9'000'000'000);
+  }
+
+  TEST_CASE("a risk rejection round trips through its JSON payload") {
+    const RiskRejected out = round_trip(RiskRejected{Direction::kLong, "daily loss limit", 7});
+    CHECK(out.direction == Direction::kLong);
+    CHECK(out.reason == "daily loss limit");
+    CHECK(out.signal_seq == 7);
+  }
+
+  TEST_CASE("a handler error round trips through its JSON payload") {
+    const HandlerError out =
+        round_trip(HandlerError{"risk_manager", 3, "boom: \"quoted\"\nsecond line \xc3\xa9"});
+    CHECK(out.handler == "risk_manager");
+    CHECK(out.event_seq == 3);
+    CHECK(out.error == "boom: \"quoted\"\nsecond line \xc3\xa9");
+  }
+
+  TEST_CASE("the extreme decimals round trip exactly") {
+    const Decimal max = Decimal::from_raw(INT64_MAX);
+    const Tick out = round_trip(Tick{max, -max});
+    CHECK(out.price == max);
+    CHECK(out.volume == -max);
+  }
+
+  TEST_CASE("a bar's payload has its keys in a fixed order and decimals as strings") {
+    const Event e =
+        make_event(0, "GOOG", Bar{d("100.0"), d("104.06"), d("95.96"), d("100.34"), d("22351900")});
+    CHECK(encode_payload(e) ==
+          R"({"open":"100","high":"104.06","low":"95.96","close":"100.34","volume":"22351900"})");
+  }
+
+  TEST_CASE("every payload's JSON text is fixed") {
+    CHECK(encode_payload(make_event(0, "X", Tick{d("1.5"), d("0")})) ==
+          R"({"price":"1.5","volume":"0"})");
+    CHECK(encode_payload(make_event(0, "X", Signal{Direction::kLong, d("2"), "r"})) ==
+          R"({"direction":"long","price":"2","reason":"r"})");
+    CHECK(encode_payload(make_event(0, "X", Order{Side::kBuy, d("3"), d("4.25"), 5})) ==
+          R"({"side":"buy","quantity":"3","price":"4.25","signal_seq":5})");
+    CHECK(encode_payload(make_event(0, "X", Fill{Side::kSell, d("3"), d("4.25"), d("0.01"), 6})) ==
+          R"({"side":"sell","quantity":"3","price":"4.25","commission":"0.01","order_seq":6})");
+    CHECK(encode_payload(make_event(0, "X", RiskRejected{Direction::kExit, "no position", 8})) ==
+          R"({"direction":"exit","reason":"no position","signal_seq":8})");
+    CHECK(encode_payload(make_event(0, "", HandlerError{"h", 9, "e"})) ==
+          R"({"handler":"h","event_seq":9,"error":"e"})");
+  }
+
+  TEST_CASE("the payload does not depend on the event's time, symbol or seq") {
+    Event a = make_event(1, "A", Tick{d("1"), d("2")});
+    Event b = make_event(2, "B", Tick{d("1"), d("2")});
+    b.seq = 99;
+    CHECK(encode_payload(a) == encode_payload(b));
+  }
+
+  TEST_CASE("invalid UTF-8 in a text field is replaced, not thrown") {
+    const Event e = make_event(0, "", HandlerError{"h", 1, "bad \xff byte"});
+    std::string json;
+    REQUIRE_NOTHROW(json = encode_payload(e));
+    const auto out = std::get<HandlerError>(decode_payload(EventType::kHandlerError, json));
+    CHECK(out.error == "bad \xef\xbf\xbd byte");  // U+FFFD
+  }
+
+  TEST_CASE("decode refuses invalid JSON") {
+    for (const std::string json :
+         {"", "{", "{\"price\":", "not json", "{\"price\":\"1\"} trailing"}) {
+      CAPTURE(json);
+      const std::string why = decode_error(EventType::kTick, json);
+      CHECK(contains(why, "TICK payload"));
+      CHECK(contains(why, "invalid JSON"));
+    }
+  }
+
+  TEST_CASE("decode refuses JSON that is not an object") {
+    for (const std::string json : {"[]", "null", "\"1\"", "42", "[\"1\",\"2\"]"}) {
+      CAPTURE(json);
+      CHECK(contains(decode_error(EventType::kBar, json), "not a JSON object"));
+    }
+  }
+
+  TEST_CASE("a missing field is named in the error") {
+    const std::string why =
+        decode_error(EventType::kBar, R"({"open":"1","high":"2","low":"1","volume":"5"})");
+    CHECK(contains(why, "BAR payload"));
+    CHECK(contains(why, "'close'"));
+    CHECK(contains(why, "missing"));
+    CHECK(contains(decode_error(EventType::kFill,
+                                R"({"side":"buy","quantity":"1","price":"1","commission":"0"})"),
+                   "'order_seq'"));
+    CHECK(contains(decode_error(EventType::kHandlerError, R"({"handler":"h","event_seq":1})"),
+                   "'error'"));
+    CHECK(contains(decode_error(EventType::kSignal, "{}"), "'direction'"));
+  }
+
+  TEST_CASE("a decimal given as a JSON number is refused") {
+    const std::string why = decode_error(EventType::kTick, R"({"price":100.34,"volume":"1"})");
+    CHECK(contains(why, "'price'"));
+    CHECK(contains(why, "string"));
+    CHECK(contains(decode_error(EventType::kTick, R"({"price":"1","volume":5})"), "'volume'"));
+  }
+
+  TEST_CASE("a decimal string that is not exact is refused") {
+    CHECK(contains(decode_error(EventType::kTick, R"({"price":"1.000000001","volume":"1"})"),
+                   "'price'"));
+    CHECK(contains(decode_error(EventType::kTick, R"({"price":"NaN","volume":"1"})"), "'price'"));
+    CHECK(
+        contains(decode_error(EventType::kTick, R"({"price":"1","volume":"1e400"})"), "'volume'"));
+    CHECK(contains(decode_error(EventType::kTick, R"({"price":"","volume":"1"})"), "'price'"));
+  }
+
+  TEST_CASE("a bad side or direction is refused") {
+    CHECK(contains(decode_error(EventType::kOrder,
+                                R"({"side":"hold","quantity":"1","price":"1","signal_seq":1})"),
+                   "'side'"));
+    CHECK(contains(decode_error(EventType::kOrder,
+                                R"({"side":"BUY","quantity":"1","price":"1","signal_seq":1})"),
+                   "'side'"));
+    CHECK(contains(
+        decode_error(EventType::kSignal, R"({"direction":"short","price":"1","reason":""})"),
+        "'direction'"));
+    CHECK(contains(
+        decode_error(EventType::kRiskRejected, R"({"direction":0,"reason":"","signal_seq":1})"),
+        "'direction'"));
+  }
+
+  TEST_CASE("a sequence number must be a non-negative JSON integer") {
+    for (const std::string seq : {"-1", "\"1\"", "1.5", "null", "18446744073709551615"}) {
+      CAPTURE(seq);
+      const std::string json =
+          std::string(R"({"side":"buy","quantity":"1","price":"1","signal_seq":)") +
+          std::string(seq) + "}";
+      CHECK(contains(decode_error(EventType::kOrder, json), "'signal_seq'"));
+    }
+  }
+
+  TEST_CASE("a text field must be a JSON string") {
+    CHECK(contains(
+        decode_error(EventType::kHandlerError, R"({"handler":1,"event_seq":1,"error":"e"})"),
+        "'handler'"));
+    CHECK(contains(
+        decode_error(EventType::kSignal, R"({"direction":"long","price":"1","reason":null})"),
+        "'reason'"));
+  }
+
+  TEST_CASE("one type's payload is not accepted as another's") {
+    const Event bar = make_event(0, "X", Bar{d("1"), d("2"), d("1"), d("2"), d("3")});
+    CHECK(contains(decode_error(EventType::kTick, encode_payload(bar)), "'price'"));
+  }
+
+  TEST_CASE("event type names round trip for every type") {
+    const char* names[] = {"TICK", "BAR",           "SIGNAL",       "ORDER",
+                           "FILL", "RISK_REJECTED", "HANDLER_ERROR"};
+    static_assert(std::size(names) == kEventTypeCount);
+    for (std::size_t i = 0; i < kEventTypeCount; ++i) {
+      const auto type = static_cast<EventType>(i);
+      CAPTURE(i);
+      CHECK(to_string(type) == names[i]);
+      CHECK(parse_event_type(names[i]) == type);
+    }
+  }
+
+  TEST_CASE("an unknown event type name is not parsed") {
+    for (const std::string name : {"", "UNKNOWN", "BARS", "TICK ", "RISK REJECTED"}) {
+      CAPTURE(name);
+      CHECK_FALSE(parse_event_type(name).has_value());
+    }
+  }
+
+  TEST_CASE("an event's type follows its payload") {
+    CHECK(make_event(0, "", Tick{}).type() == EventType::kTick);
+    CHECK(make_event(0, "", Bar{}).type() == EventType::kBar);
+    CHECK(make_event(0, "", Signal{}).type() == EventType::kSignal);
+    CHECK(make_event(0, "", Order{}).type() == EventType::kOrder);
+    CHECK(make_event(0, "", Fill{}).type() == EventType::kFill);
+    CHECK(make_event(0, "", RiskRejected{}).type() == EventType::kRiskRejected);
+    CHECK(make_event(0, "", HandlerError{}).type() == EventType::kHandlerError);
+  }
+
+  TEST_CASE("sides and directions have their lower-case names") {
+    CHECK(to_string(Side::kBuy) == "buy");
+    CHECK(to_string(Side::kSell) == "sell");
+    CHECK(to_string(Direction::kLong) == "long");
+    CHECK(to_string(Direction::kExit) == "exit");
+  }
+
+  TEST_CASE("make_event sets time and symbol and leaves seq unassigned") {
+    const Event e = make_event(123, "GOOG", Tick{d("1"), d("2")});
+    CHECK(e.ts_ns == 123);
+    CHECK(e.symbol == "GOOG");
+    CHECK(e.seq == 0);
+    CHECK(e.as<Tick>().price == d("1"));
+    CHECK(e.get_if<Tick>() != nullptr);
+    CHECK(e.get_if<Bar>() == nullptr);
+  }
+}
