@@ -64,10 +64,9 @@ void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& f
   advance_to(ts);
   Decimal realized;
   revalue(positions_[symbol], [&](Position& p) {
-    if (!p.marked) {
-      p.last_price = fill.price;  // no market price yet: value at the fill
-      p.marked = true;
-    }
+    // No market price yet: value at the latest fill. That is not a mark, so
+    // `marked` stays false and the next fill or market event replaces it.
+    if (!p.marked) p.last_price = fill.price;
     const Decimal delta = fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
     Decimal opening = delta;
     const bool reducing = !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());

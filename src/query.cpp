@@ -183,14 +183,17 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
         [](void* d) -> int { return Clock::now() > *static_cast<Clock::time_point*>(d) ? 1 : 0; },
         &deadline);
 
-    std::int64_t total = 0;
+    // Prepare and check every statement before running any, so a script
+    // with one refused statement runs none of them. Nothing can change the
+    // schema in between: every statement accepted here only reads.
+    using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
+    std::vector<Statement> statements;
     const char* tail = sql.c_str();
     const char* end = sql.c_str() + sql.size();
-    bool any = false;
     while (tail < end) {
       sqlite3_stmt* raw = nullptr;
       const int rc = sqlite3_prepare_v2(handle, tail, static_cast<int>(end - tail), &raw, &tail);
-      std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, sqlite3_finalize);
+      Statement stmt(raw, sqlite3_finalize);
       if (rc != SQLITE_OK) {
         if (!guard.refusal.empty()) throw Error(guard.refusal);
         throw Error(fmt::format("SQL error: {}", sqlite3_errmsg(handle)));
@@ -200,7 +203,12 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
         throw Error(
             "blotter query is read-only: this statement would write, and the journal is "
             "append-only (blotter run appends events)");
-      any = true;
+      statements.push_back(std::move(stmt));
+    }
+    if (statements.empty()) throw Error("no SQL statement given");
+
+    std::int64_t total = 0;
+    for (const Statement& stmt : statements) {
       auto step = [&]() {
         const int s = sqlite3_step(stmt.get());
         if (s == SQLITE_ROW || s == SQLITE_DONE) return s;
@@ -215,7 +223,6 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
       }
       total += write_rows(stmt.get(), options.format, out, step);
     }
-    if (!any) throw Error("no SQL statement given");
     return total;
   } catch (const Error&) {
     throw;

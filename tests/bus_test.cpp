@@ -1,0 +1,327 @@
+#include "blotter/bus.h"
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "blotter/error.h"
+#include "blotter/store.h"
+
+namespace {
+
+using namespace blotter;
+
+Decimal D(const char* text) { return Decimal::from_string(text); }
+
+Event bar(TimestampNs ts, const std::string& symbol, const char* close) {
+  return make_event(ts, symbol, Bar{D(close), D(close), D(close), D(close), D("100")});
+}
+
+Event tick(TimestampNs ts, const std::string& symbol, const char* price) {
+  return make_event(ts, symbol, Tick{D(price), D("1")});
+}
+
+Event signal(TimestampNs ts, const std::string& symbol) {
+  return make_event(ts, symbol, Signal{Direction::kLong, D("1"), "test"});
+}
+
+std::vector<EventType> stored_types(const MemoryStore& store) {
+  std::vector<EventType> types;
+  for (const Event& e : store.events()) types.push_back(e.type());
+  return types;
+}
+
+std::vector<const Event*> stored_of(const MemoryStore& store, EventType type) {
+  std::vector<const Event*> out;
+  for (const Event& e : store.events())
+    if (e.type() == type) out.push_back(&e);
+  return out;
+}
+
+// A store that fails like a full disk: the Nth append (1-based) and every one
+// after it throw blotter::StoreError; the others go to a MemoryStore.
+class FailingStore final : public EventStore {
+ public:
+  explicit FailingStore(int fail_at) : fail_at_(fail_at) {}
+  Seq append(Event& event) override {
+    if (++appends_ >= fail_at_) throw StoreError("journal.db: disk full");
+    return inner_.append(event);
+  }
+  void commit() override { inner_.commit(); }
+  void rollback() override { inner_.rollback(); }
+  Seq last_seq() const override { return inner_.last_seq(); }
+  void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override {
+    inner_.scan(range, visit);
+  }
+  const MemoryStore& inner() const { return inner_; }
+  void heal() { fail_at_ = INT32_MAX; }
+
+ private:
+  int fail_at_;
+  int appends_ = 0;
+  MemoryStore inner_;
+};
+
+}  // namespace
+
+TEST_SUITE("bus") {
+  TEST_CASE("publish assigns gap-free seqs in publish order") {
+    MemoryStore store;
+    EventBus bus(store);
+    CHECK(bus.publish(bar(10, "A", "1")) == 1);
+    CHECK(bus.publish(tick(20, "B", "2")) == 2);
+    CHECK(bus.publish(signal(30, "A")) == 3);
+
+    REQUIRE(store.events().size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(store.events()[i].seq == static_cast<Seq>(i + 1));
+    CHECK(stored_types(store) ==
+          std::vector<EventType>{EventType::kBar, EventType::kTick, EventType::kSignal});
+    CHECK(store.events()[1].symbol == "B");
+    CHECK(store.events()[1].ts_ns == 20);
+  }
+
+  TEST_CASE("a handler sees an event only after it is in the store") {
+    MemoryStore store;
+    EventBus bus(store);
+    int checked = 0;
+    auto in_store = [&](const Event& e) {
+      CHECK(e.seq > 0);
+      CHECK(store.last_seq() >= e.seq);
+      bool found = false;
+      store.scan({e.seq, e.seq}, [&](const Event& stored) {
+        found = stored.type() == e.type() && stored.ts_ns == e.ts_ns;
+        return true;
+      });
+      CHECK(found);
+      ++checked;
+    };
+    bus.subscribe(EventType::kBar, "bar", [&](const Event& e) {
+      in_store(e);
+      bus.publish(signal(e.ts_ns, e.symbol));
+    });
+    bus.subscribe(EventType::kSignal, "signal", in_store);
+    bus.publish(bar(1, "A", "5"));
+    bus.publish(bar(2, "A", "6"));
+    CHECK(checked == 4);
+  }
+
+  TEST_CASE("handlers of one type run in subscription order") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> calls;
+    for (const char* name : {"first", "second", "third"})
+      bus.subscribe(EventType::kBar, name, [&calls, name](const Event&) { calls.push_back(name); });
+    bus.publish(bar(1, "A", "1"));
+    CHECK(calls == std::vector<std::string>{"first", "second", "third"});
+  }
+
+  TEST_CASE("a handler receives only events of its type") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<Seq> ticks;
+    bus.subscribe(EventType::kTick, "ticks", [&](const Event& e) { ticks.push_back(e.seq); });
+    bus.publish(bar(1, "A", "1"));
+    bus.publish(tick(2, "A", "1"));
+    bus.publish(signal(3, "A"));
+    bus.publish(tick(4, "A", "1"));
+    CHECK(ticks == std::vector<Seq>{2, 4});
+  }
+
+  TEST_CASE("events published by handlers are dispatched first-in first-out, not recursively") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> log;
+    auto record = [&](const char* who, const Event& e) {
+      log.push_back(std::string(who) + ":" + std::to_string(e.seq));
+    };
+    // BAR(1) -> bar_a publishes SIGNAL(2) and TICK(3); bar_b publishes ORDER(4);
+    // SIGNAL(2) -> publishes FILL(5). Breadth first: 1, 2, 3, 4, 5.
+    bus.subscribe(EventType::kBar, "bar_a", [&](const Event& e) {
+      record("bar_a", e);
+      CHECK(bus.publish(signal(e.ts_ns, e.symbol)) == 2);
+      CHECK(bus.publish(tick(e.ts_ns, e.symbol, "7")) == 3);
+      // Not yet dispatched: the BAR's own handlers come first.
+      CHECK(log.size() == 1);
+    });
+    bus.subscribe(EventType::kBar, "bar_b", [&](const Event& e) {
+      record("bar_b", e);
+      CHECK(bus.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, D("1"), D("7"), 2})) == 4);
+    });
+    bus.subscribe(EventType::kSignal, "signal", [&](const Event& e) {
+      record("signal", e);
+      CHECK(bus.publish(
+                make_event(e.ts_ns, e.symbol, Fill{Side::kBuy, D("1"), D("7"), D("0"), 4})) == 5);
+    });
+    bus.subscribe(EventType::kTick, "tick", [&](const Event& e) { record("tick", e); });
+    bus.subscribe(EventType::kOrder, "order", [&](const Event& e) { record("order", e); });
+    bus.subscribe(EventType::kFill, "fill", [&](const Event& e) { record("fill", e); });
+
+    CHECK(bus.publish(bar(100, "A", "7")) == 1);
+    // All consequences are handled before the outer publish() returns.
+    CHECK(log == std::vector<std::string>{"bar_a:1", "bar_b:1", "signal:2", "tick:3", "order:4",
+                                          "fill:5"});
+    CHECK(stored_types(store) == std::vector<EventType>{EventType::kBar, EventType::kSignal,
+                                                        EventType::kTick, EventType::kOrder,
+                                                        EventType::kFill});
+  }
+
+  TEST_CASE("a throwing handler does not stop the others") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> calls;
+    bus.subscribe(EventType::kBar, "Before", [&](const Event&) { calls.push_back("before"); });
+    bus.subscribe(EventType::kBar, "Thrower",
+                  [&](const Event&) -> void { throw std::runtime_error("boom at the bar"); });
+    bus.subscribe(EventType::kBar, "After", [&](const Event&) { calls.push_back("after"); });
+    std::vector<Event> errors_seen;
+    bus.subscribe(EventType::kHandlerError, "Watcher",
+                  [&](const Event& e) { errors_seen.push_back(e); });
+
+    CHECK(bus.publish(bar(42, "GOOG", "1")) == 1);
+    CHECK(calls == std::vector<std::string>{"before", "after"});
+
+    const auto errors = stored_of(store, EventType::kHandlerError);
+    REQUIRE(errors.size() == 1);
+    const Event& failure = *errors[0];
+    CHECK(failure.seq == 2);
+    CHECK(failure.ts_ns == 42);
+    CHECK(failure.symbol == "GOOG");
+    CHECK(failure.as<HandlerError>().handler == "Thrower");
+    CHECK(failure.as<HandlerError>().event_seq == 1);
+    CHECK(failure.as<HandlerError>().error == "boom at the bar");
+    // The HANDLER_ERROR is an ordinary event: journaled, then dispatched.
+    REQUIRE(errors_seen.size() == 1);
+    CHECK(errors_seen[0].seq == 2);
+    CHECK(bus.published(EventType::kHandlerError) == 1);
+  }
+
+  TEST_CASE("a handler's events published before it threw are kept and precede its HANDLER_ERROR") {
+    MemoryStore store;
+    EventBus bus(store);
+    bus.subscribe(EventType::kBar, "Half", [&](const Event& e) {
+      bus.publish(signal(e.ts_ns, e.symbol));
+      throw std::logic_error("after the signal");
+    });
+    bus.publish(bar(1, "A", "1"));
+    CHECK(stored_types(store) ==
+          std::vector<EventType>{EventType::kBar, EventType::kSignal, EventType::kHandlerError});
+    CHECK(store.events()[2].as<HandlerError>().error == "after the signal");
+  }
+
+  TEST_CASE("a handler that throws something other than std::exception is reported too") {
+    MemoryStore store;
+    EventBus bus(store);
+    bus.subscribe(EventType::kTick, "Odd", [](const Event&) -> void { throw 42; });
+    bus.publish(tick(1, "A", "1"));
+    const auto errors = stored_of(store, EventType::kHandlerError);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0]->as<HandlerError>().handler == "Odd");
+    CHECK(errors[0]->as<HandlerError>().event_seq == 1);
+    CHECK(errors[0]->as<HandlerError>().error == "unknown exception");
+  }
+
+  TEST_CASE("a throwing HANDLER_ERROR handler is journaled once and not dispatched again") {
+    MemoryStore store;
+    EventBus bus(store);
+    int error_handler_calls = 0;
+    bus.subscribe(EventType::kBar, "BadBar",
+                  [](const Event&) -> void { throw std::runtime_error("bar failed"); });
+    bus.subscribe(EventType::kHandlerError, "BadReporter", [&](const Event&) -> void {
+      ++error_handler_calls;
+      throw std::runtime_error("reporter failed");
+    });
+
+    CHECK(bus.publish(bar(5, "A", "1")) == 1);
+    CHECK(error_handler_calls == 1);
+    REQUIRE(store.events().size() == 3);
+    const Event& second = store.events()[2];
+    CHECK(second.seq == 3);
+    CHECK(second.as<HandlerError>().handler == "BadReporter");
+    CHECK(second.as<HandlerError>().event_seq == 2);
+    CHECK(second.as<HandlerError>().error == "reporter failed");
+    CHECK(bus.published(EventType::kHandlerError) == 2);
+  }
+
+  TEST_CASE("a store failure propagates out of publish and is not a HANDLER_ERROR") {
+    SUBCASE("the market event itself cannot be appended") {
+      FailingStore store(1);
+      EventBus bus(store);
+      int calls = 0;
+      bus.subscribe(EventType::kBar, "Counter", [&](const Event&) { ++calls; });
+      CHECK_THROWS_AS(bus.publish(bar(1, "A", "1")), StoreError);
+      CHECK(calls == 0);
+      CHECK(bus.published(EventType::kBar) == 0);
+      CHECK(store.inner().events().empty());
+    }
+    SUBCASE("an event a handler publishes cannot be appended") {
+      FailingStore store(2);
+      EventBus bus(store);
+      std::vector<std::string> calls;
+      bus.subscribe(EventType::kBar, "Publisher", [&](const Event& e) {
+        calls.push_back("publisher");
+        bus.publish(signal(e.ts_ns, e.symbol));
+      });
+      bus.subscribe(EventType::kBar, "Later", [&](const Event&) { calls.push_back("later"); });
+      try {
+        bus.publish(bar(1, "A", "1"));
+        FAIL("publish() did not throw");
+      } catch (const StoreError& e) {
+        CHECK(std::string(e.what()) == "journal.db: disk full");
+      }
+      CHECK(calls == std::vector<std::string>{"publisher"});
+      CHECK(stored_types(store.inner()) == std::vector<EventType>{EventType::kBar});
+      CHECK(bus.published(EventType::kHandlerError) == 0);
+    }
+    SUBCASE("a handler throws StoreError itself") {
+      MemoryStore store;
+      EventBus bus(store);
+      bus.subscribe(EventType::kBar, "Writer",
+                    [](const Event&) -> void { throw StoreError("side table is locked"); });
+      CHECK_THROWS_AS(bus.publish(bar(1, "A", "1")), StoreError);
+      CHECK(stored_types(store) == std::vector<EventType>{EventType::kBar});
+    }
+  }
+
+  TEST_CASE("after a store failure the bus dispatches only events published later") {
+    FailingStore store(3);
+    EventBus bus(store);
+    std::vector<Seq> bars, signals;
+    bus.subscribe(EventType::kBar, "Bars", [&](const Event& e) {
+      bars.push_back(e.seq);
+      bus.publish(signal(e.ts_ns, e.symbol));  // append 2 succeeds
+      bus.publish(signal(e.ts_ns, e.symbol));  // append 3 fails
+    });
+    bus.subscribe(EventType::kSignal, "Signals", [&](const Event& e) { signals.push_back(e.seq); });
+    CHECK_THROWS_AS(bus.publish(bar(1, "A", "1")), StoreError);
+    CHECK(signals.empty());  // the queued SIGNAL went with the failed batch
+
+    store.rollback();
+    store.heal();
+    bars.clear();
+    // The Bars handler publishes two signals again; nothing stale is dispatched.
+    CHECK(bus.publish(bar(2, "A", "1")) == 1);
+    CHECK(bars == std::vector<Seq>{1});
+    CHECK(signals == std::vector<Seq>{2, 3});
+  }
+
+  TEST_CASE("published() counts every journaled event by type") {
+    MemoryStore store;
+    EventBus bus(store);
+    bus.subscribe(EventType::kBar, "Signaller", [&](const Event& e) {
+      bus.publish(signal(e.ts_ns, e.symbol));
+      throw std::runtime_error("x");
+    });
+    bus.publish(bar(1, "A", "1"));
+    bus.publish(bar(2, "A", "1"));
+    bus.publish(tick(3, "A", "1"));
+    CHECK(bus.published(EventType::kBar) == 2);
+    CHECK(bus.published(EventType::kSignal) == 2);
+    CHECK(bus.published(EventType::kHandlerError) == 2);
+    CHECK(bus.published(EventType::kTick) == 1);
+    CHECK(bus.published(EventType::kFill) == 0);
+    CHECK(store.last_seq() == 7);
+    CHECK(&bus.store() == &store);
+  }
+}

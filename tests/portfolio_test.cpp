@@ -1,0 +1,257 @@
+#include "blotter/portfolio.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "blotter/store.h"
+
+namespace doctest {
+template <>
+struct StringMaker<blotter::Decimal> {
+  static String convert(const blotter::Decimal& d) { return d.to_string().c_str(); }
+};
+}  // namespace doctest
+
+namespace {
+
+using namespace blotter;
+
+Decimal D(const char* text) { return Decimal::from_string(text); }
+TimestampNs T(const char* text) { return parse_timestamp(text).value(); }
+
+Fill buy(const char* quantity, const char* price, const char* commission = "0") {
+  return Fill{Side::kBuy, D(quantity), D(price), D(commission), 1};
+}
+Fill sell(const char* quantity, const char* price, const char* commission = "0") {
+  return Fill{Side::kSell, D(quantity), D(price), D(commission), 1};
+}
+
+constexpr TimestampNs kNoon = 1'709'294'400'000'000'000;  // 2024-03-01T12:00:00Z
+
+}  // namespace
+
+TEST_SUITE("portfolio") {
+  TEST_CASE("buys average their cost") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100"));
+    book.on_fill(kNoon, "GOOG", buy("30", "104"));
+    const Position* p = book.position("GOOG");
+    REQUIRE(p != nullptr);
+    CHECK(p->quantity == D("40"));
+    CHECK(p->cost == D("4120"));
+    CHECK(p->avg_price() == D("103"));
+    CHECK(p->realized_pnl == D("0"));
+    CHECK(book.realized_pnl() == D("0"));
+  }
+
+  TEST_CASE("a partial sell realizes against the average cost") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100"));
+    book.on_fill(kNoon, "GOOG", buy("30", "104"));
+    book.on_fill(kNoon, "GOOG", sell("10", "110"));  // (110 - 103) * 10
+    const Position* p = book.position("GOOG");
+    CHECK(p->quantity == D("30"));
+    CHECK(p->cost == D("3090"));
+    CHECK(p->avg_price() == D("103"));
+    CHECK(p->realized_pnl == D("70"));
+    CHECK(book.realized_pnl() == D("70"));
+  }
+
+  TEST_CASE("closing the whole position removes the whole cost basis") {
+    Portfolio book;
+    // Cost 4 over 3 units: the average 1.33333333 is not exact.
+    book.on_fill(kNoon, "A", buy("1", "1"));
+    book.on_fill(kNoon, "A", buy("1", "1"));
+    book.on_fill(kNoon, "A", buy("1", "2"));
+    CHECK(book.position("A")->avg_price() == D("1.33333333"));
+    book.on_fill(kNoon, "A", sell("1", "2"));
+    CHECK(book.position("A")->cost == D("2.66666667"));
+    book.on_fill(kNoon, "A", sell("2", "2"));
+    const Position* p = book.position("A");
+    CHECK(p->quantity == D("0"));
+    CHECK(p->cost == D("0"));
+    CHECK(p->avg_price() == D("0"));
+    CHECK(p->unrealized_pnl() == D("0"));
+    // Proceeds 6 less cost 4, exactly.
+    CHECK(book.realized_pnl() == D("2"));
+    CHECK(book.unrealized_pnl() == D("0"));
+  }
+
+  TEST_CASE("a sell larger than the long position flips it short") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100"));
+    book.on_fill(kNoon, "GOOG", sell("15", "110"));
+    const Position* p = book.position("GOOG");
+    CHECK(p->quantity == D("-5"));
+    CHECK(p->cost == D("-550"));
+    CHECK(p->avg_price() == D("110"));
+    CHECK(p->realized_pnl == D("100"));
+    // Covering the short below its price is a gain.
+    book.on_fill(kNoon, "GOOG", buy("5", "100"));
+    CHECK(p->quantity == D("0"));
+    CHECK(p->cost == D("0"));
+    CHECK(p->realized_pnl == D("150"));
+    // And the other way round: short to long.
+    book.on_fill(kNoon, "GOOG", sell("2", "100"));
+    book.on_fill(kNoon, "GOOG", buy("3", "90"));
+    CHECK(p->quantity == D("1"));
+    CHECK(p->cost == D("90"));
+    CHECK(p->realized_pnl == D("170"));
+  }
+
+  TEST_CASE("commissions reduce realized PnL when paid") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100", "1.25"));
+    CHECK(book.realized_pnl() == D("-1.25"));
+    CHECK(book.position("GOOG")->cost == D("1000"));  // not in the cost basis
+    book.on_fill(kNoon, "GOOG", sell("10", "101", "1.25"));
+    CHECK(book.realized_pnl() == D("7.5"));
+    CHECK(book.position("GOOG")->realized_pnl == D("7.5"));
+  }
+
+  TEST_CASE("open positions are marked to the latest bar close or tick price") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100"));
+    CHECK(book.unrealized_pnl() == D("0"));
+
+    book.on_event(make_event(kNoon + 1, "GOOG", Bar{D("90"), D("120"), D("80"), D("105"), D("1")}));
+    CHECK(book.position("GOOG")->last_price == D("105"));
+    CHECK(book.position("GOOG")->unrealized_pnl() == D("50"));
+    CHECK(book.unrealized_pnl() == D("50"));
+
+    book.on_event(make_event(kNoon + 2, "GOOG", Tick{D("98"), D("1")}));
+    CHECK(book.unrealized_pnl() == D("-20"));
+
+    // Another symbol's mark does not change this position.
+    book.on_event(make_event(kNoon + 3, "MSFT", Bar{D("1"), D("1"), D("1"), D("400"), D("1")}));
+    CHECK(book.unrealized_pnl() == D("-20"));
+    CHECK(book.position("MSFT")->quantity == D("0"));
+    CHECK(book.position("MSFT")->unrealized_pnl() == D("0"));
+  }
+
+  TEST_CASE("before any market price a position is valued at its fill, which is not a mark") {
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("10", "100"));
+    const Position* p = book.position("GOOG");
+    REQUIRE(p != nullptr);
+    CHECK_FALSE(p->marked);
+    CHECK(p->last_price == D("100"));
+    CHECK(book.unrealized_pnl() == D("0"));
+    book.on_fill(kNoon + 1, "GOOG", buy("10", "110"));
+    CHECK_FALSE(p->marked);
+    CHECK(p->last_price == D("110"));
+    CHECK(book.unrealized_pnl() == D("100"));
+    book.on_mark(kNoon + 2, "GOOG", D("104"));
+    CHECK(p->marked);
+    CHECK(book.unrealized_pnl() == D("-20"));
+  }
+
+  TEST_CASE("a fill after a mark keeps the market price") {
+    Portfolio book;
+    book.on_mark(kNoon, "GOOG", D("102"));
+    book.on_fill(kNoon + 1, "GOOG", buy("10", "100"));
+    CHECK(book.position("GOOG")->last_price == D("102"));
+    CHECK(book.unrealized_pnl() == D("20"));
+  }
+
+  TEST_CASE("each day records its realized PnL and its change in unrealized PnL") {
+    Portfolio book;
+    // Day 1: buy 10 at 100, close at 102.
+    book.on_fill(T("2024-03-01T14:30:00Z"), "GOOG", buy("10", "100", "1"));
+    book.on_mark(T("2024-03-01T21:00:00Z"), "GOOG", D("102"));
+    // Day 2: marked at 105, sell 5 at 105, close at 101.
+    book.on_mark(T("2024-03-02T14:30:00Z"), "GOOG", D("105"));
+    book.on_fill(T("2024-03-02T15:00:00Z"), "GOOG", sell("5", "105", "1"));
+    book.on_mark(T("2024-03-02T21:00:00Z"), "GOOG", D("101"));
+
+    const auto& days = book.days();
+    REQUIRE(days.size() == 2);
+    CHECK(days[0].day == 19783);  // 2024-03-01
+    CHECK(days[0].realized_pnl == D("-1"));
+    CHECK(days[0].unrealized_pnl == D("20"));
+    CHECK(days[0].unrealized_at_close == D("20"));
+    CHECK(days[0].fills == 1);
+    CHECK(days[0].pnl() == D("19"));
+
+    CHECK(days[1].day == 19784);
+    CHECK(days[1].realized_pnl == D("24"));        // 5 * (105 - 100) - 1
+    CHECK(days[1].unrealized_at_close == D("5"));  // 5 * (101 - 100)
+    CHECK(days[1].unrealized_pnl == D("-15"));
+    CHECK(days[1].fills == 1);
+    CHECK(days[1].pnl() == D("9"));
+    CHECK(book.day_pnl() == D("9"));
+
+    // The days add up to the change in equity since the start.
+    Decimal total;
+    for (const DayPnl& d : days) total += d.pnl();
+    CHECK(total == book.realized_pnl() + book.unrealized_pnl());
+    CHECK(total == D("28"));
+  }
+
+  TEST_CASE("a new day starts at UTC midnight") {
+    Portfolio book;
+    CHECK(book.day_pnl() == D("0"));
+    book.advance_to(T("2024-03-01T00:00:00Z"));
+    book.advance_to(T("2024-03-01T23:59:59.999999999Z"));
+    REQUIRE(book.days().size() == 1);
+    CHECK(Calendar::day_name(book.days()[0].day) == "2024-03-01");
+    book.advance_to(T("2024-03-02T00:00:00Z"));
+    REQUIRE(book.days().size() == 2);
+    CHECK(Calendar::day_name(book.days()[1].day) == "2024-03-02");
+    CHECK(book.last_ts() == T("2024-03-02T00:00:00Z"));
+    // A day with no events is not recorded.
+    book.advance_to(T("2024-03-04T09:00:00Z"));
+    REQUIRE(book.days().size() == 3);
+    CHECK(Calendar::day_name(book.days()[2].day) == "2024-03-04");
+  }
+
+  TEST_CASE("days before 1970 are counted too") {
+    Portfolio book;
+    book.advance_to(T("1969-12-31T23:59:59Z"));
+    book.advance_to(T("1970-01-01T00:00:00Z"));
+    REQUIRE(book.days().size() == 2);
+    CHECK(book.days()[0].day == -1);
+    CHECK(book.days()[1].day == 0);
+  }
+
+  TEST_CASE("with a New York calendar a day starts at New York midnight") {
+    Portfolio book{Calendar("America/New_York")};
+    book.advance_to(T("2024-03-05T01:00:00Z"));  // 2024-03-04 20:00 EST
+    book.advance_to(T("2024-03-05T04:59:59Z"));
+    REQUIRE(book.days().size() == 1);
+    CHECK(Calendar::day_name(book.days()[0].day) == "2024-03-04");
+    book.advance_to(T("2024-03-05T05:00:00Z"));
+    REQUIRE(book.days().size() == 2);
+    CHECK(Calendar::day_name(book.days()[1].day) == "2024-03-05");
+  }
+
+  TEST_CASE("attach books FILLs and marks BARs and TICKs from the bus") {
+    MemoryStore store;
+    EventBus bus(store);
+    Portfolio book;
+    book.attach(bus);
+    bus.publish(make_event(kNoon, "GOOG", Fill{Side::kBuy, D("2"), D("100"), D("0"), 0}));
+    bus.publish(make_event(kNoon + 1, "GOOG", Bar{D("1"), D("1"), D("1"), D("103"), D("1")}));
+    CHECK(book.unrealized_pnl() == D("6"));
+    bus.publish(make_event(kNoon + 2, "GOOG", Tick{D("104"), D("1")}));
+    CHECK(book.unrealized_pnl() == D("8"));
+    // A SIGNAL is not subscribed: it changes nothing.
+    bus.publish(make_event(kNoon + 3, "GOOG", Signal{Direction::kExit, D("1"), "x"}));
+    CHECK(book.unrealized_pnl() == D("8"));
+    CHECK(book.last_ts() == kNoon + 2);
+    CHECK(book.position("GOOG")->quantity == D("2"));
+    CHECK(book.position("MSFT") == nullptr);
+  }
+
+  TEST_CASE("other events passed to on_event only advance the day") {
+    Portfolio book;
+    book.on_fill(T("2024-03-01T15:00:00Z"), "GOOG", buy("1", "100"));
+    book.on_event(
+        make_event(T("2024-03-02T15:00:00Z"), "GOOG", Order{Side::kSell, D("1"), D("1"), 0}));
+    REQUIRE(book.days().size() == 2);
+    CHECK(book.days()[1].fills == 0);
+    CHECK(book.position("GOOG")->quantity == D("1"));
+    CHECK(book.realized_pnl() == D("0"));
+  }
+}
