@@ -13,11 +13,24 @@ void EventBus::subscribe(EventType type, std::string name, Handler handler) {
 }
 
 Seq EventBus::publish(Event event) {
+  if (replaying_) return 0;
   const Seq seq = store_.append(event);
   ++counts_[static_cast<std::size_t>(event.type())];
   queue_.push_back(std::move(event));
   if (!draining_) drain();
   return seq;
+}
+
+void EventBus::replay(const Event& recorded) {
+  assert(!draining_ && !replaying_);
+  replaying_ = true;
+  try {
+    dispatch(recorded);
+  } catch (...) {
+    replaying_ = false;
+    throw;
+  }
+  replaying_ = false;
 }
 
 void EventBus::drain() {
@@ -52,6 +65,7 @@ void EventBus::dispatch(const Event& event) {
     } catch (...) {
       error = "unknown exception";
     }
+    if (replaying_) continue;  // the journal already holds this HANDLER_ERROR
     Event failure =
         make_event(event.ts_ns, event.symbol, HandlerError{s.name, event.seq, std::move(error)});
     if (event.type() == EventType::kHandlerError) {

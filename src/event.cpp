@@ -13,7 +13,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
-    "TICK", "BAR", "SIGNAL", "ORDER", "FILL", "RISK_REJECTED", "HANDLER_ERROR"};
+    "TICK", "BAR", "SIGNAL", "ORDER", "FILL", "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED",
+    "RUN_FINISHED"};
 
 std::string dec(Decimal d) { return d.to_string(); }
 
@@ -58,6 +59,30 @@ struct Encoder {
     j["event_seq"] = h.event_seq;
     j["error"] = h.error;
   }
+  void operator()(const RunStarted& r) const {
+    j["input"] = r.input;
+    j["input_sha256"] = r.input_sha256;
+    j["input_kind"] = r.input_kind;
+    j["symbol"] = r.symbol;
+    j["window"] = r.window;
+    j["quantity"] = r.quantity;
+    j["risk_per_trade"] = r.risk_per_trade;
+    j["capital"] = r.capital;
+    j["max_daily_loss"] = r.max_daily_loss;
+    j["max_position"] = r.max_position;
+    j["fill"] = r.fill;
+    j["slippage_bps"] = r.slippage_bps;
+    j["commission"] = r.commission;
+    j["tz"] = r.tz;
+    j["version"] = r.version;
+    j["resumes"] = r.resumes;
+    j["skipped_rows"] = r.skipped_rows;
+  }
+  void operator()(const RunFinished& r) const {
+    j["run_seq"] = r.run_seq;
+    j["rows"] = r.rows;
+    j["events"] = r.events;
+  }
 };
 
 // Reads fields of one payload object, naming the field in every error.
@@ -81,6 +106,11 @@ class Reader {
     auto d = Decimal::parse(t, &why);
     if (!d) fail(name, fmt::format("'{}' is not an exact decimal: {}", t, why));
     return *d;
+  }
+  std::int64_t integer(const char* name) const {
+    const Json& v = field(name);
+    if (!v.is_number_integer()) fail(name, "expected an integer");
+    return v.get<std::int64_t>();
   }
   Seq seq(const char* name) const {
     const Json& v = field(name);
@@ -153,6 +183,15 @@ Payload decode_payload(EventType type, std::string_view text) {
       return RiskRejected{r.direction("direction"), r.text("reason"), r.seq("signal_seq")};
     case EventType::kHandlerError:
       return HandlerError{r.text("handler"), r.seq("event_seq"), r.text("error")};
+    case EventType::kRunStarted:
+      return RunStarted{r.text("input"),          r.text("input_sha256"), r.text("input_kind"),
+                        r.text("symbol"),         r.integer("window"),    r.text("quantity"),
+                        r.text("risk_per_trade"), r.text("capital"),      r.text("max_daily_loss"),
+                        r.text("max_position"),   r.text("fill"),         r.text("slippage_bps"),
+                        r.text("commission"),     r.text("tz"),           r.text("version"),
+                        r.seq("resumes"),         r.integer("skipped_rows")};
+    case EventType::kRunFinished:
+      return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events")};
   }
   throw Error("unknown event type");
 }

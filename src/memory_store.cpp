@@ -27,12 +27,27 @@ void MemoryStore::rollback() { events_.resize(committed_); }
 
 Seq MemoryStore::last_seq() const { return static_cast<Seq>(events_.size()); }
 
+Seq MemoryStore::last_seq_at_or_before(TimestampNs ts) const {
+  Seq best = 0;
+  for (const Event& e : events_)
+    if (e.ts_ns <= ts) best = e.seq;
+  return best;
+}
+
+bool ScanRange::matches(const Event& e) const {
+  if (e.seq < from_seq || e.seq > to_seq || e.ts_ns < from_ts || e.ts_ns > to_ts) return false;
+  if (!symbol.empty() && e.symbol != symbol) return false;
+  if (types.empty()) return true;
+  for (EventType t : types)
+    if (t == e.type()) return true;
+  return false;
+}
+
 void MemoryStore::scan(const ScanRange& range,
                        const std::function<bool(const Event&)>& visit) const {
   for (const Event& e : events_) {
-    if (e.seq < range.from_seq) continue;
     if (e.seq > range.to_seq) break;
-    if (!visit(e)) break;
+    if (range.matches(e) && !visit(e)) break;
   }
 }
 

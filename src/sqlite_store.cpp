@@ -222,15 +222,42 @@ void SqliteJournal::rollback() {
 
 Seq SqliteJournal::last_seq() const { return impl_->last_seq; }
 
+Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement q(d.db, "SELECT coalesce(max(seq), 0) FROM events WHERE ts_ns <= ?");
+    q.bind(1, static_cast<std::int64_t>(ts));
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the journal", e);
+  }
+}
+
 void SqliteJournal::scan(const ScanRange& range,
                          const std::function<bool(const Event&)>& visit) const {
   Impl& d = *impl_;
   try {
-    SQLite::Statement q(d.db,
-                        "SELECT seq, ts_ns, type, symbol, payload, recorded_ns FROM events "
-                        "WHERE seq BETWEEN ? AND ? ORDER BY seq");
+    // A cursor over the rows, in seq order: memory stays constant whatever
+    // the journal's size. Time bounds use the events_by_time index only when
+    // they narrow the scan; seq order comes from the primary key.
+    std::string sql =
+        "SELECT seq, ts_ns, type, symbol, payload, recorded_ns FROM events "
+        "WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4";
+    if (!range.symbol.empty()) sql += " AND symbol = ?5";
+    if (!range.types.empty()) {
+      sql += " AND type IN (";
+      for (std::size_t i = 0; i < range.types.size(); ++i)
+        sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
+      sql += ")";
+    }
+    sql += " ORDER BY seq";
+    SQLite::Statement q(d.db, sql);
     q.bind(1, static_cast<std::int64_t>(range.from_seq));
     q.bind(2, static_cast<std::int64_t>(range.to_seq));
+    q.bind(3, static_cast<std::int64_t>(range.from_ts));
+    q.bind(4, static_cast<std::int64_t>(range.to_ts));
+    if (!range.symbol.empty()) q.bind(5, range.symbol);
     while (q.executeStep()) {
       if (!visit(d.read_row(q))) break;
     }

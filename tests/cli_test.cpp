@@ -107,7 +107,7 @@ TEST_SUITE("cli") {
     CHECK(csv.out == "side,n\r\nbuy,38\r\nsell,38\r\n");
     const CliResult json = run_cli("query " + quote(db) +
                                    " 'SELECT seq, time, close FROM bars LIMIT 1' --format json");
-    CHECK(json.out == "[\n {\"seq\": 1, \"time\": \"2004-08-19T00:00:00Z\", \"close\": 100.34}\n]\n");
+    CHECK(json.out == "[\n {\"seq\": 2, \"time\": \"2004-08-19T00:00:00Z\", \"close\": 100.34}\n]\n");
   }
 
   TEST_CASE("a bad row fails the run with file, line and field, and writes nothing") {

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "blotter/error.h"
 #include "blotter/query.h"
+#include "blotter/replay.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/trading_system.h"
 
@@ -22,6 +24,24 @@ Decimal to_decimal(const std::string& option, const std::string& text) {
   auto d = Decimal::parse(text, &why);
   if (!d) throw blotter::ConfigError(fmt::format("{}: '{}' is {}", option, text, why));
   return *d;
+}
+
+using blotter::SqliteJournal;
+
+std::unique_ptr<SqliteJournal> open_read(const std::string& path) {
+  return SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+}
+
+// The calendar of the journal's latest run (UTC without one).
+blotter::Calendar journal_calendar(const blotter::EventStore& store) {
+  std::string tz = "UTC";
+  blotter::ScanRange runs;
+  runs.types = {blotter::EventType::kRunStarted};
+  store.scan(runs, [&](const blotter::Event& e) {
+    if (!e.as<blotter::RunStarted>().tz.empty()) tz = e.as<blotter::RunStarted>().tz;
+    return true;
+  });
+  return blotter::Calendar(tz);
 }
 
 struct RunOptions {
@@ -98,6 +118,7 @@ int run_command(const RunOptions& o) {
       if (src.bytes_read() >= src.file_size()) fmt::print(stderr, "\n");
     };
   }
+  config.version = BLOTTER_VERSION_STRING;
   const auto summary = blotter::run_paper_trading(config);
   print_summary(config, summary);
   return 0;
@@ -145,6 +166,51 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   query_cmd->add_option("--timeout", timeout, "interrupt the query after this many seconds");
 
+  std::string from, to, types, symbol, at;
+  double speed = 0;
+  auto* replay_cmd = app.add_subcommand("replay", "stream recorded events in seq order");
+  replay_cmd->add_option("journal", journal, "the journal")->required();
+  replay_cmd->add_option("--from", from, "first event: #SEQ, YYYY-MM-DD or an ISO date-time (inclusive)");
+  replay_cmd->add_option("--to", to, "last event: #SEQ, YYYY-MM-DD (end of that day) or a date-time (inclusive)");
+  replay_cmd->add_option("--type", types, "event types, comma-separated (BAR,FILL,...)");
+  replay_cmd->add_option("--symbol", symbol, "only this symbol's events");
+  replay_cmd->add_option("--speed", speed, "0: as fast as possible; X: X times the recorded pace")
+      ->capture_default_str();
+  std::string replay_format = "table";
+  replay_cmd->add_option("--format", replay_format, "output format")
+      ->check(CLI::IsMember({"table", "jsonl"}))
+      ->capture_default_str();
+
+  auto* state_cmd = app.add_subcommand("state", "positions, PnL and risk state rebuilt by replay");
+  state_cmd->add_option("journal", journal, "the journal")->required();
+  state_cmd->add_option("--at", at, "#SEQ, YYYY-MM-DD (end of that trading day) or a date-time");
+  std::string state_format = "table";
+  state_cmd->add_option("--format", state_format, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  auto* runs_cmd = app.add_subcommand("runs", "list the runs recorded in a journal");
+  runs_cmd->add_option("journal", journal, "the journal")->required();
+
+  RunOptions resim;
+  std::vector<std::string> resim_overrides;
+  auto* resim_cmd = app.add_subcommand(
+      "resim", "re-simulate the recorded market events and compare with the recorded decisions");
+  resim_cmd->add_option("journal", journal, "the journal")->required();
+  resim_cmd->add_option("--from", from, "first market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--to", to, "last market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--window", resim.window, "override the recorded window");
+  resim_cmd->add_option("--quantity", resim.quantity, "override the recorded quantity");
+  resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss, "override the recorded loss limit");
+  resim_cmd->add_option("--fill", resim.fill, "override the recorded fill model")
+      ->check(CLI::IsMember({"signal", "next-open"}));
+  resim_cmd->add_option("--slippage-bps", resim.slippage_bps, "override the recorded slippage");
+  resim_cmd->add_option("--commission", resim.commission, "override the recorded commission");
+  resim.window = 0;
+  resim.fill.clear();
+  resim.slippage_bps.clear();
+  resim.commission.clear();
+
   std::string migrate_journal;
   auto* migrate_cmd = app.add_subcommand("migrate", "upgrade a journal to this blotter's schema");
   migrate_cmd->add_option("journal", migrate_journal, "the journal")->required();
@@ -165,6 +231,88 @@ int main(int argc, char** argv) {
       options.timeout_seconds = timeout;
       blotter::run_query(journal, sql, options, std::cout);
       return 0;
+    }
+    if (*replay_cmd) {
+      auto store = open_read(journal);
+      const blotter::Calendar calendar("UTC");
+      blotter::ScanRange range;
+      if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
+      if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
+      range.symbol = symbol;
+      std::stringstream list(types);
+      for (std::string name; std::getline(list, name, ',');) {
+        const auto type = blotter::parse_event_type(name);
+        if (!type) throw blotter::ConfigError(fmt::format("--type: unknown event type '{}'", name));
+        range.types.push_back(*type);
+      }
+      blotter::replay_events(*store, range, speed,
+                             replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl
+                                                      : blotter::ReplayFormat::kTable,
+                             std::cout);
+      return 0;
+    }
+    if (*state_cmd) {
+      auto store = open_read(journal);
+      blotter::Seq at_seq = store->last_seq();
+      if (!at.empty()) {
+        blotter::ScanRange range;
+        blotter::apply_bound(at, true, journal_calendar(*store), range);
+        at_seq = range.to_ts != INT64_MAX ? store->last_seq_at_or_before(range.to_ts)
+                                          : std::min(range.to_seq, at_seq);
+      }
+      const auto state = blotter::rebuild_state(*store, at_seq);
+      std::cout << (state_format == "json" ? blotter::state_json(state) : blotter::state_table(state));
+      return 0;
+    }
+    if (*runs_cmd) {
+      open_read(journal);
+      blotter::QueryOptions options;
+      blotter::run_query(journal,
+                         "SELECT seq, time, input, substr(input_sha256, 1, 12) AS sha256, version, tz, "
+                         "resumes, finished_seq, rows, events FROM runs ORDER BY seq",
+                         options, std::cout);
+      return 0;
+    }
+    if (*resim_cmd) {
+      auto store = open_read(journal);
+      blotter::ScanRange range;
+      const blotter::Calendar calendar = journal_calendar(*store);
+      if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
+      if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
+      // The recorded configuration: the latest run started at or before the range.
+      blotter::RunStarted manifest;
+      blotter::ScanRange runs;
+      runs.types = {blotter::EventType::kRunStarted};
+      store->scan(runs, [&](const blotter::Event& e) {
+        const auto& m = e.as<blotter::RunStarted>();
+        if (m.resumes == 0 && (e.seq <= range.from_seq || manifest.version.empty())) manifest = m;
+        return true;
+      });
+      auto config = blotter::trading_config_of(manifest);
+      if (resim.window) config.signal.window = resim.window;
+      if (!resim.quantity.empty()) config.risk.quantity = to_decimal("--quantity", resim.quantity);
+      if (!resim.max_daily_loss.empty())
+        config.risk.max_daily_loss = to_decimal("--max-daily-loss", resim.max_daily_loss);
+      if (!resim.fill.empty())
+        config.execution.fill =
+            resim.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
+      if (!resim.slippage_bps.empty())
+        config.execution.slippage_bps = to_decimal("--slippage-bps", resim.slippage_bps);
+      if (!resim.commission.empty())
+        config.execution.commission = to_decimal("--commission", resim.commission);
+      const auto r = blotter::resimulate(*store, range, config);
+      if (r.identical) {
+        fmt::print("identical: {} derived events matched\n", r.matched);
+        return 0;
+      }
+      fmt::print("diverged at seq {} after {} matching derived events\n", r.diverging_seq, r.matched);
+      fmt::print("\nbefore it (recorded):\n");
+      for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
+      fmt::print("\nrecorded:     {}\n", r.recorded ? blotter::event_json(*r.recorded)
+                                                   : std::string("(no such event)"));
+      fmt::print("re-simulated: {}\n", r.resimulated ? blotter::event_json(*r.resimulated)
+                                                     : std::string("(no such event)"));
+      return 1;
     }
     if (*migrate_cmd) {
       auto j = blotter::SqliteJournal::open(migrate_journal, blotter::SqliteJournal::Mode::kWrite);

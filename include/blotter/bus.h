@@ -40,6 +40,12 @@ class EventBus {
   // way, dispatches it and everything it causes. Returns the assigned seq.
   Seq publish(Event event);
 
+  // Replay: hands an event already in the journal to its handlers, without
+  // appending it. While it runs, whatever the handlers publish is discarded,
+  // not journaled: the journal already holds what they published the first
+  // time. This is how state is rebuilt by the very code that made it.
+  void replay(const Event& recorded);
+
   EventStore& store() { return store_; }
   // Events published so far through this bus, by type.
   std::uint64_t published(EventType type) const { return counts_[static_cast<std::size_t>(type)]; }
@@ -57,6 +63,7 @@ class EventBus {
   std::array<std::uint64_t, kEventTypeCount> counts_{};
   std::deque<Event> queue_;
   bool draining_ = false;
+  bool replaying_ = false;
 };
 
 }  // namespace blotter

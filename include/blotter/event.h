@@ -67,7 +67,31 @@ struct HandlerError {
   std::string error;
 };
 
-using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError>;
+// The configuration of a run, recorded so that it can be replayed, re-simulated
+// and resumed. Decimals as exact text; empty text: the option was not given.
+struct RunStarted {
+  std::string input;         // the input file as given
+  std::string input_sha256;  // hex digest of the input file's bytes
+  std::string input_kind;    // "bars" or "ticks"
+  std::string symbol;        // --symbol, empty if not given
+  std::int64_t window = 0;
+  std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
+  std::string fill;  // "signal" or "next-open"
+  std::string slippage_bps, commission;
+  std::string tz;
+  std::string version;       // blotter's version
+  Seq resumes = 0;           // the RUN_STARTED seq this run continues; 0 for a new run
+  std::int64_t skipped_rows = 0;  // input rows already journaled before a resume
+};
+
+struct RunFinished {
+  Seq run_seq = 0;          // the RUN_STARTED this run began with
+  std::int64_t rows = 0;    // input rows published by this process
+  std::int64_t events = 0;  // events this process journaled, RUN_STARTED and this one included
+};
+
+using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError, RunStarted,
+                             RunFinished>;
 
 // The type tag stored in the journal's `type` column. The order follows Payload's.
 enum class EventType : std::uint8_t {
@@ -78,6 +102,8 @@ enum class EventType : std::uint8_t {
   kFill,
   kRiskRejected,
   kHandlerError,
+  kRunStarted,
+  kRunFinished,
 };
 inline constexpr std::size_t kEventTypeCount = std::variant_size_v<Payload>;
 

@@ -30,6 +30,7 @@ class SqliteJournal final : public EventStore {
   void commit() override;
   void rollback() override;
   Seq last_seq() const override;
+  Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
 
   const std::string& path() const;

@@ -15,6 +15,12 @@ namespace blotter {
 struct ScanRange {
   Seq from_seq = 1;
   Seq to_seq = INT64_MAX;
+  TimestampNs from_ts = INT64_MIN;
+  TimestampNs to_ts = INT64_MAX;
+  std::vector<EventType> types;  // empty: every type
+  std::string symbol;            // empty: every symbol
+
+  bool matches(const Event& e) const;
 };
 
 // The narrow interface every backend implements (SQLite today). Appends go
@@ -36,6 +42,8 @@ class EventStore {
   virtual void rollback() = 0;
   // The seq of the last appended event (committed or not); 0 when empty.
   virtual Seq last_seq() const = 0;
+  // The highest seq whose ts_ns <= `ts`; 0 if none.
+  virtual Seq last_seq_at_or_before(TimestampNs ts) const = 0;
   // Calls `visit` for each committed or appended event in `range`, in seq
   // order, until it returns false. Throws blotter::Error on a malformed row.
   virtual void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const = 0;
@@ -53,6 +61,7 @@ class MemoryStore final : public EventStore {
   void commit() override;
   void rollback() override;
   Seq last_seq() const override;
+  Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
 
   const std::vector<Event>& events() const { return events_; }

@@ -54,6 +54,7 @@ struct RunConfig {
   // Market rows per journal batch: a batch holds whole rows with every event
   // they caused, committed together.
   int batch_rows = 4096;
+  std::string version = "unknown";  // recorded in the manifest
   // Called after each committed batch with the input read so far.
   std::function<void(const CsvMarketData&)> on_progress;
 };
@@ -74,6 +75,32 @@ struct RunSummary {
 // of rows is committed with all its consequences; if the process dies, the
 // journal holds every committed batch and never part of one. Throws
 // blotter::StoreError if the journal cannot be written.
+// The run writes RUN_STARTED (its manifest: configuration, input name and
+// SHA-256, blotter version; event time of the first row) before the first row
+// and RUN_FINISHED (counts; event time of the last row) after the last.
 RunSummary run_paper_trading(const RunConfig& config);
+
+// The manifest a run with `config` records; `input_sha256` is the input's digest.
+RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256);
+// The trading configuration recorded in `manifest`. Throws blotter::Error if
+// the manifest holds an invalid value.
+TradingConfig trading_config_of(const RunStarted& manifest);
+
+// The state of the books after one event of the journal, rebuilt by replaying
+// the recorded events through the same components the run used (EventBus::replay),
+// configured from the run's manifest.
+struct RebuiltState {
+  Seq seq = 0;             // the last event replayed; 0 for an empty journal
+  TimestampNs ts_ns = 0;   // its event time
+  Seq run_seq = 0;         // the RUN_STARTED of the run it belongs to; 0 if none
+  RunStarted manifest;     // that run's configuration (defaults if none)
+  std::unique_ptr<MemoryStore> scratch;  // the (unused) store of `system`
+  std::unique_ptr<TradingSystem> system;  // components holding the state
+};
+
+// Replays events 1..`at_seq` of `store`. A RUN_STARTED that starts a new run
+// (not a resume) resets the components with that run's configuration, so the
+// state is that of the run containing `at_seq`. Writes nothing to `store`.
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq);
 
 }  // namespace blotter

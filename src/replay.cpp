@@ -1,0 +1,265 @@
+#include "blotter/replay.h"
+
+#include <fmt/format.h>
+
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "blotter/error.h"
+
+namespace blotter {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+class SteadyClock final : public ReplayClock {
+ public:
+  std::chrono::nanoseconds now() override {
+    return std::chrono::steady_clock::now().time_since_epoch();
+  }
+  void sleep_for(std::chrono::nanoseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+bool is_market(EventType t) { return t == EventType::kBar || t == EventType::kTick; }
+bool is_derived(EventType t) {
+  return t == EventType::kSignal || t == EventType::kOrder || t == EventType::kFill ||
+         t == EventType::kRiskRejected;
+}
+
+// Collects what the re-simulated components publish; keeps only the derived
+// events not yet compared, so memory stays bounded.
+class CaptureStore final : public EventStore {
+ public:
+  Seq append(Event& event) override {
+    event.seq = ++last_;
+    if (is_derived(event.type())) pending.push_back(event);
+    return event.seq;
+  }
+  void commit() override {}
+  void rollback() override {}
+  Seq last_seq() const override { return last_; }
+  Seq last_seq_at_or_before(TimestampNs) const override { return 0; }
+  void scan(const ScanRange&, const std::function<bool(const Event&)>&) const override {}
+
+  std::deque<Event> pending;
+
+ private:
+  Seq last_ = 0;
+};
+
+// The seq an ORDER, FILL or RISK_REJECTED refers to, or 0.
+Seq reference_of(const Event& e) {
+  if (const auto* o = e.get_if<Order>()) return o->signal_seq;
+  if (const auto* f = e.get_if<Fill>()) return f->order_seq;
+  if (const auto* r = e.get_if<RiskRejected>()) return r->signal_seq;
+  return 0;
+}
+
+// `e` with its seq reference replaced by `ref`, for comparison.
+Event with_reference(Event e, Seq ref) {
+  if (auto* o = std::get_if<Order>(&e.payload)) o->signal_seq = ref;
+  if (auto* f = std::get_if<Fill>(&e.payload)) f->order_seq = ref;
+  if (auto* r = std::get_if<RiskRejected>(&e.payload)) r->signal_seq = ref;
+  return e;
+}
+
+}  // namespace
+
+ReplayClock& real_clock() {
+  static SteadyClock clock;
+  return clock;
+}
+
+void apply_bound(const std::string& text, bool upper, const Calendar& calendar, ScanRange& range) {
+  if (!text.empty() && text[0] == '#') {
+    Seq seq = 0;
+    const auto digits = text.substr(1);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+        digits.size() > 18)
+      throw ConfigError(fmt::format("'{}' is not a sequence number (expected #SEQ)", text));
+    seq = std::stoll(digits);
+    (upper ? range.to_seq : range.from_seq) = seq;
+    return;
+  }
+  if (timestamp_format(text) == TimestampFormat::kDate) {
+    const auto [begin, end] = calendar.bounds(Calendar::parse_day(text));
+    if (upper) range.to_ts = end - 1;
+    else range.from_ts = begin;
+    return;
+  }
+  std::string why;
+  const auto ts = parse_timestamp(text, &why);
+  if (!ts || timestamp_format(text) != TimestampFormat::kDateTime)
+    throw ConfigError(fmt::format("'{}' is not a time bound ({}): expected #SEQ, YYYY-MM-DD or an "
+                                  "ISO-8601 date-time with Z or an offset",
+                                  text, ts ? "epoch seconds are ambiguous here" : why));
+  (upper ? range.to_ts : range.from_ts) = *ts;
+}
+
+std::string event_json(const Event& e) {
+  Json j;
+  j["seq"] = e.seq;
+  j["time"] = format_timestamp(e.ts_ns);
+  j["ts_ns"] = e.ts_ns;
+  j["type"] = to_string(e.type());
+  j["symbol"] = e.symbol.empty() ? Json() : Json(e.symbol);
+  j["payload"] = Json::parse(encode_payload(e));
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
+                           ReplayFormat format, std::ostream& out, ReplayClock& clock) {
+  if (speed < 0) throw ConfigError("--speed must not be negative");
+  std::int64_t n = 0;
+  bool first = true;
+  TimestampNs first_ts = 0;
+  std::chrono::nanoseconds started{};
+  if (format == ReplayFormat::kTable)
+    out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time", "type", "symbol", "payload");
+  store.scan(range, [&](const Event& e) {
+    if (speed > 0) {
+      if (first) {
+        first_ts = e.ts_ns;
+        started = clock.now();
+      } else {
+        // Due time: the recorded gap from the first event, divided by speed.
+        const auto due = started + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                       static_cast<double>(e.ts_ns - first_ts) / speed));
+        const auto now = clock.now();
+        if (due > now) {
+          out.flush();
+          clock.sleep_for(due - now);
+        }
+      }
+    }
+    first = false;
+    if (format == ReplayFormat::kJsonl) {
+      out << event_json(e) << '\n';
+    } else {
+      out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq, format_timestamp(e.ts_ns),
+                         to_string(e.type()), e.symbol, encode_payload(e));
+    }
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+std::string state_json(const RebuiltState& s) {
+  const Portfolio& book = s.system->portfolio();
+  const RiskManager& risk = s.system->risk();
+  Json j;
+  j["at"] = s.seq ? Json(format_timestamp(s.ts_ns)) : Json();
+  j["seq"] = s.seq;
+  j["run_seq"] = s.run_seq;
+  j["tz"] = book.calendar().zone();
+  Json positions = Json::array();
+  for (const auto& [symbol, p] : book.positions()) {
+    positions.push_back({{"symbol", symbol},
+                         {"quantity", p.quantity.to_string()},
+                         {"avg_price", p.avg_price().to_string()},
+                         {"last_price", p.last_price.to_string()},
+                         {"realized_pnl", p.realized_pnl.to_string()},
+                         {"unrealized_pnl", p.unrealized_pnl().to_string()}});
+  }
+  j["positions"] = positions;
+  j["realized_pnl"] = book.realized_pnl().to_string();
+  j["unrealized_pnl"] = book.unrealized_pnl().to_string();
+  Json days = Json::array();
+  for (const DayPnl& d : book.days()) {
+    days.push_back({{"day", Calendar::day_name(d.day)},
+                    {"realized_pnl", d.realized_pnl.to_string()},
+                    {"unrealized_pnl", d.unrealized_pnl.to_string()},
+                    {"pnl", d.pnl().to_string()},
+                    {"fills", d.fills}});
+  }
+  j["days"] = days;
+  j["risk"] = {{"daily_loss_used", risk.daily_loss_used().to_string()},
+               {"daily_loss_limit", risk.daily_loss_limit().to_string()},
+               {"entries_halted", risk.entries_halted()}};
+  return j.dump(2) + "\n";
+}
+
+std::string state_table(const RebuiltState& s) {
+  const Portfolio& book = s.system->portfolio();
+  const RiskManager& risk = s.system->risk();
+  std::string out = s.seq ? fmt::format("state after seq {} at {} (trading days in {})\n", s.seq,
+                                        format_timestamp(s.ts_ns), book.calendar().zone())
+                          : std::string("empty journal\n");
+  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity", "avg_price",
+                     "realized_pnl", "unrealized_pnl");
+  for (const auto& [symbol, p] : book.positions())
+    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>14}\n", symbol, p.quantity.to_string(),
+                       p.avg_price().to_string(), p.realized_pnl.to_string(),
+                       p.unrealized_pnl().to_string());
+  out += fmt::format("\nrealized PnL {}  unrealized PnL {}\n", book.realized_pnl().to_string(),
+                     book.unrealized_pnl().to_string());
+  out += fmt::format("risk: daily loss used {} of {}; entries {}\n", risk.daily_loss_used().to_string(),
+                     risk.daily_loss_limit().to_string(), risk.entries_halted() ? "HALTED" : "allowed");
+  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized", "pnl",
+                     "fills");
+  for (const DayPnl& d : book.days())
+    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", Calendar::day_name(d.day),
+                       d.realized_pnl.to_string(), d.unrealized_pnl.to_string(), d.pnl().to_string(),
+                       d.fills);
+  return out;
+}
+
+ResimResult resimulate(const EventStore& store, const ScanRange& range, const TradingConfig& config) {
+  CaptureStore scratch;
+  TradingSystem system(scratch, config);
+  ResimResult result;
+  std::deque<Event> context;
+  // Seq references compare by ordinal: the position of the referenced event
+  // among the market, derived and handler-error events of each side.
+  std::map<Seq, Seq> recorded_ordinal;
+  Seq ordinal = 0;
+
+  auto diverge = [&](Seq at, std::optional<Event> recorded, std::optional<Event> resim) {
+    result.identical = false;
+    result.diverging_seq = at;
+    result.recorded = std::move(recorded);
+    result.resimulated = std::move(resim);
+    result.context.assign(context.begin(), context.end());
+    return false;
+  };
+
+  ScanRange scan = range;
+  scan.types.clear();
+  store.scan(scan, [&](const Event& e) {
+    const EventType t = e.type();
+    if (!is_market(t) && !is_derived(t) && t != EventType::kHandlerError) return true;
+    if (!range.matches(e) && !is_derived(t)) return true;
+    if (is_market(t)) {
+      if (!scratch.pending.empty()) return diverge(e.seq, std::nullopt, scratch.pending.front());
+      recorded_ordinal[e.seq] = ++ordinal;
+      Event copy = e;
+      copy.seq = 0;
+      system.bus().publish(std::move(copy));
+    } else if (t == EventType::kHandlerError) {
+      ++ordinal;
+    } else {
+      if (ordinal == 0) return true;  // caused by a market event outside the range
+      recorded_ordinal[e.seq] = ++ordinal;
+      if (scratch.pending.empty()) return diverge(e.seq, e, std::nullopt);
+      Event mine = scratch.pending.front();
+      scratch.pending.pop_front();
+      const Seq ref = reference_of(e);
+      const Event theirs = with_reference(e, ref ? recorded_ordinal[ref] : 0);
+      if (theirs.type() != mine.type() || theirs.ts_ns != mine.ts_ns || theirs.symbol != mine.symbol ||
+          encode_payload(theirs) != encode_payload(mine))
+        return diverge(e.seq, e, mine);
+      ++result.matched;
+    }
+    context.push_back(e);
+    if (context.size() > 5) context.pop_front();
+    return true;
+  });
+  if (result.identical && !scratch.pending.empty())
+    diverge(0, std::nullopt, scratch.pending.front());
+  return result;
+}
+
+}  // namespace blotter

@@ -1,0 +1,164 @@
+// Reading the journal back: runs, replay, state rebuilt by replay, re-simulation.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "blotter/replay.h"
+#include "blotter/sqlite_journal.h"
+#include "cli_helpers.h"
+
+using namespace blotter::testing;
+
+namespace {
+
+// A GOOG journal made once for the suite.
+const std::string& goog_journal() {
+  static TempDir dir;
+  static const std::string db = [] {
+    const std::string path = dir.file("g.db");
+    const CliResult r =
+        run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(path) + " --quantity 1");
+    REQUIRE(r.exit_code == 0);
+    return path;
+  }();
+  return db;
+}
+
+class FakeClock final : public blotter::ReplayClock {
+ public:
+  std::chrono::nanoseconds now() override { return now_; }
+  void sleep_for(std::chrono::nanoseconds d) override {
+    slept_ += d;
+    now_ += d;
+  }
+  std::chrono::nanoseconds slept() const { return slept_; }
+
+ private:
+  std::chrono::nanoseconds now_{1'000'000}, slept_{0};
+};
+
+}  // namespace
+
+TEST_SUITE("replay") {
+  TEST_CASE("a run records its manifest and its counts") {
+    const std::string& db = goog_journal();
+    CHECK(count(db, "SELECT count(*) FROM runs") == 1);
+    CHECK(count(db, "SELECT rows FROM runs") == 1047);
+    CHECK(count(db, "SELECT events FROM runs") == count(db, "SELECT count(*) FROM events"));
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("SELECT length(input_sha256) FROM runs").getInt() == 64);
+    CHECK(d.execAndGet("SELECT json_extract(config, '$.window') FROM runs").getInt() == 20);
+    const CliResult runs = run_cli("runs " + quote(db));
+    CHECK(runs.exit_code == 0);
+    CHECK(runs.out.find("goog_daily.csv") != std::string::npos);
+  }
+
+  TEST_CASE("replay of an inclusive date range has as many events as SQL counts") {
+    const std::string& db = goog_journal();
+    const CliResult r = run_cli("replay " + quote(db) + " --from 2006-01-01 --to 2006-03-31 --format jsonl");
+    REQUIRE(r.exit_code == 0);
+    const auto lines = std::count(r.out.begin(), r.out.end(), '\n');
+    CHECK(lines == count(db, "SELECT count(*) FROM timeline WHERE time >= '2006-01-01' AND "
+                             "time < '2006-04-01'"));
+    CHECK(lines > 60);
+    std::istringstream in(r.out);
+    std::string first;
+    std::getline(in, first);
+    const auto j = nlohmann::json::parse(first);
+    CHECK(j["time"] == "2006-01-03T00:00:00Z");
+    CHECK(j["type"] == "BAR");
+  }
+
+  TEST_CASE("replay filters by seq, type and symbol") {
+    const std::string& db = goog_journal();
+    const CliResult r = run_cli("replay " + quote(db) + " --from '#100' --to '#400' --type FILL,SIGNAL --format jsonl");
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') ==
+          count(db, "SELECT count(*) FROM events WHERE seq BETWEEN 100 AND 400 AND type IN ('FILL','SIGNAL')"));
+    const CliResult none = run_cli("replay " + quote(db) + " --symbol MSFT --format jsonl");
+    CHECK(none.out.empty());
+    CHECK(run_cli("replay " + quote(db) + " --type NOPE").exit_code != 0);
+  }
+
+  TEST_CASE("replay at speed re-creates the recorded gaps on the clock, without sleeping in tests") {
+    auto store = blotter::SqliteJournal::open(goog_journal(), blotter::SqliteJournal::Mode::kRead);
+    blotter::ScanRange range;
+    range.types = {blotter::EventType::kBar};
+    range.to_seq = 10;  // seq 1 is RUN_STARTED; 9 bars 2004-08-19 .. 2004-08-31, 12 days apart
+    FakeClock clock;
+    std::ostringstream out;
+    const auto n = blotter::replay_events(*store, range, 86400.0, blotter::ReplayFormat::kJsonl, out, clock);
+    CHECK(n == 9);
+    // 12 recorded days at 86400x: 12 seconds.
+    CHECK(clock.slept() == std::chrono::seconds(12));
+    FakeClock fast;
+    blotter::replay_events(*store, range, 0, blotter::ReplayFormat::kJsonl, out, fast);
+    CHECK(fast.slept().count() == 0);
+  }
+
+  TEST_CASE("state rebuilt by replay gives the run's final figures") {
+    const CliResult r = run_cli("state " + quote(goog_journal()) + " --format json");
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["positions"][0]["quantity"] == "0");
+    CHECK(j["positions"][0]["realized_pnl"] == "278.75");
+    CHECK(j["realized_pnl"] == "278.75");
+    CHECK(j["days"].size() == 1047);
+    CHECK(j["risk"]["entries_halted"] == false);
+  }
+
+  TEST_CASE("state at a date equals the figures recomputed from the fills view") {
+    const std::string& db = goog_journal();
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    for (const char* day : {"2004-11-30", "2005-06-15", "2006-02-28", "2006-09-11", "2007-05-01",
+                            "2007-12-31", "2008-07-09", "2008-10-14"}) {
+      CAPTURE(day);
+      const CliResult r = run_cli("state " + quote(db) + " --at " + day + " --format json");
+      REQUIRE(r.exit_code == 0);
+      const auto j = nlohmann::json::parse(r.out);
+      // Independently: quantity and cash flow of the fills up to the end of the day, in 1e-4 units.
+      SQLite::Statement q(d,
+                          "SELECT coalesce(sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END), 0), "
+                          "coalesce(sum(CASE side WHEN 'sell' THEN 1 ELSE -1 END * "
+                          "CAST(round(price * 10000) AS INTEGER) * quantity), 0), "
+                          "(SELECT CAST(round(close * 10000) AS INTEGER) FROM bars WHERE time <= ?1 || 'T23:59:59Z' "
+                          " ORDER BY seq DESC LIMIT 1) "
+                          "FROM fills WHERE time <= ?1 || 'T23:59:59Z'");
+      q.bind(1, day);
+      REQUIRE(q.executeStep());
+      const std::int64_t quantity = q.getColumn(0).getInt64();
+      const std::int64_t cash_e4 = q.getColumn(1).getInt64();
+      const std::int64_t close_e4 = q.getColumn(2).getInt64();
+      const auto as_e4 = [](const nlohmann::json& v) {
+        return blotter::Decimal::from_string(v.get<std::string>()).raw() / 10000;
+      };
+      CHECK(as_e4(j["positions"][0]["quantity"]) == quantity * 10000);
+      // realized + unrealized = cash flow + value of the open position at the close.
+      CHECK(as_e4(j["realized_pnl"]) + as_e4(j["unrealized_pnl"]) == cash_e4 + quantity * close_e4);
+      CHECK(j["at"].get<std::string>().substr(0, 10) == day);
+    }
+  }
+
+  TEST_CASE("resim of an unchanged journal is identical; another window diverges at a named seq") {
+    const std::string& db = goog_journal();
+    const CliResult same = run_cli("resim " + quote(db));
+    CHECK(same.exit_code == 0);
+    CHECK(same.out == "identical: 245 derived events matched\n");
+    const CliResult other = run_cli("resim " + quote(db) + " --window 21");
+    CHECK(other.exit_code == 1);
+    CHECK(other.out.rfind("diverged at seq ", 0) == 0);
+    CHECK(other.out.find("recorded:") != std::string::npos);
+    CHECK(other.out.find("re-simulated:") != std::string::npos);
+  }
+
+  TEST_CASE("state and replay write nothing to the journal") {
+    const std::string& db = goog_journal();
+    const auto before = count(db, "SELECT count(*) FROM events");
+    run_cli("state " + quote(db));
+    run_cli("replay " + quote(db) + " --format jsonl");
+    run_cli("resim " + quote(db));
+    CHECK(count(db, "SELECT count(*) FROM events") == before);
+  }
+}
