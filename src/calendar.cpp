@@ -26,8 +26,10 @@ Calendar::Calendar(const std::string& zone) : zone_name_(zone) {
   try {
     zone_ = date::locate_zone(zone);
   } catch (const std::exception&) {
-    throw ConfigError(fmt::format("unknown time zone '{}' (expected an IANA name such as "
-                                  "America/New_York)", zone));
+    throw ConfigError(
+        fmt::format("unknown time zone '{}' (expected an IANA name such as "
+                    "America/New_York)",
+                    zone));
   }
 }
 

@@ -13,8 +13,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
-    "TICK", "BAR", "SIGNAL", "ORDER", "FILL", "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED",
-    "RUN_FINISHED"};
+    "TICK",          "BAR",           "SIGNAL",      "ORDER",       "FILL",
+    "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED"};
 
 std::string dec(Decimal d) { return d.to_string(); }
 
@@ -114,7 +114,8 @@ class Reader {
   }
   Seq seq(const char* name) const {
     const Json& v = field(name);
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0) fail(name, "expected a sequence number");
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+      fail(name, "expected a sequence number");
     return v.get<Seq>();
   }
   Side side(const char* name) const {
@@ -177,19 +178,22 @@ Payload decode_payload(EventType type, std::string_view text) {
     case EventType::kOrder:
       return Order{r.side("side"), r.decimal("quantity"), r.decimal("price"), r.seq("signal_seq")};
     case EventType::kFill:
-      return Fill{r.side("side"), r.decimal("quantity"), r.decimal("price"), r.decimal("commission"),
-                  r.seq("order_seq")};
+      return Fill{r.side("side"), r.decimal("quantity"), r.decimal("price"),
+                  r.decimal("commission"), r.seq("order_seq")};
     case EventType::kRiskRejected:
       return RiskRejected{r.direction("direction"), r.text("reason"), r.seq("signal_seq")};
     case EventType::kHandlerError:
       return HandlerError{r.text("handler"), r.seq("event_seq"), r.text("error")};
     case EventType::kRunStarted:
-      return RunStarted{r.text("input"),          r.text("input_sha256"), r.text("input_kind"),
-                        r.text("symbol"),         r.integer("window"),    r.text("quantity"),
-                        r.text("risk_per_trade"), r.text("capital"),      r.text("max_daily_loss"),
-                        r.text("max_position"),   r.text("fill"),         r.text("slippage_bps"),
-                        r.text("commission"),     r.text("tz"),           r.text("version"),
-                        r.seq("resumes"),         r.integer("skipped_rows")};
+      return RunStarted{r.text("input"),          r.text("input_sha256"),
+                        r.text("input_kind"),     r.text("symbol"),
+                        r.integer("window"),      r.text("quantity"),
+                        r.text("risk_per_trade"), r.text("capital"),
+                        r.text("max_daily_loss"), r.text("max_position"),
+                        r.text("fill"),           r.text("slippage_bps"),
+                        r.text("commission"),     r.text("tz"),
+                        r.text("version"),        r.seq("resumes"),
+                        r.integer("skipped_rows")};
     case EventType::kRunFinished:
       return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events")};
   }

@@ -45,9 +45,9 @@ void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const 
   static const Decimal kBpsPerUnit = Decimal::from_int(10'000);
   const Decimal slip = Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
   const Decimal price = order.side == Side::kBuy ? market_price + slip : market_price - slip;
-  bus_.publish(make_event(cause.ts_ns, symbol,
-                          Fill{order.side, order.quantity, price, config_.commission * order.quantity,
-                               order_seq}));
+  bus_.publish(make_event(
+      cause.ts_ns, symbol,
+      Fill{order.side, order.quantity, price, config_.commission * order.quantity, order_seq}));
 }
 
 }  // namespace blotter

@@ -1,11 +1,11 @@
 #include "blotter/market_data.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <set>
-#include <sys/stat.h>
 
 #include "blotter/error.h"
 
@@ -35,7 +35,8 @@ bool is_blank(const std::string& s) {
 }
 
 const std::vector<std::string>& required_columns(MarketDataKind kind) {
-  static const std::vector<std::string> kBars = {"timestamp", "open", "high", "low", "close", "volume"};
+  static const std::vector<std::string> kBars = {"timestamp", "open",  "high",
+                                                 "low",       "close", "volume"};
   static const std::vector<std::string> kTicks = {"timestamp", "price"};
   return kind == MarketDataKind::kBars ? kBars : kTicks;
 }
@@ -61,8 +62,9 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   std::string header;
   do {
     if (!read_line(header))
-      throw InputError(path_, 0, "",
-                       fmt::format("empty file (expected the header {})", expected_header(options_.kind)));
+      throw InputError(
+          path_, 0, "",
+          fmt::format("empty file (expected the header {})", expected_header(options_.kind)));
   } while (is_blank(header));
   const std::vector<std::string> names = split(header);
   column_count_ = names.size();
@@ -224,7 +226,8 @@ std::optional<Event> CsvMarketData::next() {
       if (!bar.close.is_positive()) fail("close", "must be positive");
       if (bar.volume.is_negative()) fail("volume", "must not be negative");
       if (bar.high < bar.low)
-        fail("high", fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
+        fail("high",
+             fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
       event.payload = bar;
     } else {
       Tick tick{decimal_field(fields, columns_.at("price"), "price"), Decimal()};
@@ -238,22 +241,23 @@ std::optional<Event> CsvMarketData::next() {
     auto [it, first] = last_ts_by_symbol_.emplace(event.symbol, event.ts_ns);
     if (!first) {
       if (event.ts_ns <= it->second)
-        fail("timestamp", fmt::format("{} is not after the previous {} row's {}",
-                                      format_timestamp(event.ts_ns), event.symbol,
-                                      format_timestamp(it->second)));
+        fail("timestamp",
+             fmt::format("{} is not after the previous {} row's {}", format_timestamp(event.ts_ns),
+                         event.symbol, format_timestamp(it->second)));
       it->second = event.ts_ns;
     }
     if (event.ts_ns < last_ts_)
-      fail("timestamp", fmt::format("{} is before the previous row's {} (rows must be in time order)",
-                                    format_timestamp(event.ts_ns), format_timestamp(last_ts_)));
+      fail("timestamp",
+           fmt::format("{} is before the previous row's {} (rows must be in time order)",
+                       format_timestamp(event.ts_ns), format_timestamp(last_ts_)));
     last_ts_ = event.ts_ns;
     ++rows_;
     return event;
   }
 }
 
-std::int64_t MarketDataFeed::publish_all(CsvMarketData& source,
-                                         const std::function<void(const CsvMarketData&)>& after_row) {
+std::int64_t MarketDataFeed::publish_all(
+    CsvMarketData& source, const std::function<void(const CsvMarketData&)>& after_row) {
   std::int64_t n = 0;
   while (auto event = source.next()) {
     bus_.publish(std::move(*event));

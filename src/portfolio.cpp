@@ -69,7 +69,8 @@ void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& f
     if (!p.marked) p.last_price = fill.price;
     const Decimal delta = fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
     Decimal opening = delta;
-    const bool reducing = !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());
+    const bool reducing =
+        !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());
     if (reducing) {
       // The part of delta that closes existing quantity (signed like delta).
       const Decimal closing = delta.abs() < p.quantity.abs() ? delta : -p.quantity;

@@ -18,11 +18,11 @@ namespace {
 // PRAGMAs that only read. Any other PRAGMA, and any PRAGMA given a value, is refused.
 const std::set<std::string>& readable_pragmas() {
   static const std::set<std::string> kNames = {
-      "application_id", "collation_list", "compile_options", "database_list", "encoding",
-      "foreign_key_list", "freelist_count", "function_list", "index_info", "index_list",
-      "index_xinfo", "integrity_check", "journal_mode", "module_list", "page_count", "page_size",
-      "pragma_list", "quick_check", "schema_version", "table_info", "table_list", "table_xinfo",
-      "user_version"};
+      "application_id",   "collation_list",  "compile_options", "database_list",  "encoding",
+      "foreign_key_list", "freelist_count",  "function_list",   "index_info",     "index_list",
+      "index_xinfo",      "integrity_check", "journal_mode",    "module_list",    "page_count",
+      "page_size",        "pragma_list",     "quick_check",     "schema_version", "table_info",
+      "table_list",       "table_xinfo",     "user_version"};
   return kNames;
 }
 
@@ -30,7 +30,8 @@ struct Guard {
   std::string refusal;  // set by the authorizer when it denies something
 };
 
-int authorize(void* user, int action, const char* arg1, const char* arg2, const char*, const char*) {
+int authorize(void* user, int action, const char* arg1, const char* arg2, const char*,
+              const char*) {
   auto* guard = static_cast<Guard*>(user);
   auto deny = [&](std::string why) {
     if (guard->refusal.empty()) guard->refusal = std::move(why);
@@ -42,11 +43,14 @@ int authorize(void* user, int action, const char* arg1, const char* arg2, const 
       return deny("ATTACH and DETACH are refused: blotter query reads only the journal");
     case SQLITE_PRAGMA: {
       const std::string name = arg1 ? arg1 : "";
-      if (arg2 != nullptr && name != "table_info" && name != "table_xinfo" && name != "index_info" &&
-          name != "index_list" && name != "index_xinfo" && name != "foreign_key_list")
-        return deny(fmt::format("PRAGMA {} with a value is refused: blotter query changes nothing", name));
+      if (arg2 != nullptr && name != "table_info" && name != "table_xinfo" &&
+          name != "index_info" && name != "index_list" && name != "index_xinfo" &&
+          name != "foreign_key_list")
+        return deny(
+            fmt::format("PRAGMA {} with a value is refused: blotter query changes nothing", name));
       if (!readable_pragmas().count(name))
-        return deny(fmt::format("PRAGMA {} is refused: blotter query only runs PRAGMAs that read", name));
+        return deny(
+            fmt::format("PRAGMA {} is refused: blotter query only runs PRAGMAs that read", name));
       return SQLITE_OK;
     }
     case SQLITE_FUNCTION:
@@ -82,8 +86,8 @@ std::string json_cell(sqlite3_stmt* stmt, int i) {
     case SQLITE_FLOAT:
       return cell_text(stmt, i);
     default:
-      return nlohmann::json(cell_text(stmt, i)).dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace);
+      return nlohmann::json(cell_text(stmt, i))
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 }
 
@@ -137,8 +141,10 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
     for (int i = 0; i < columns; ++i) {
       if (i) out << "  ";
       const std::size_t pad = width[i] > row[i].size() ? width[i] - row[i].size() : 0;
-      if (numeric[i]) out << std::string(pad, ' ') << row[i];
-      else out << row[i] << (i + 1 < columns ? std::string(pad, ' ') : "");
+      if (numeric[i])
+        out << std::string(pad, ' ') << row[i];
+      else
+        out << row[i] << (i + 1 < columns ? std::string(pad, ' ') : "");
     }
     out << "\n";
   };
@@ -213,7 +219,8 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
         const int s = sqlite3_step(stmt.get());
         if (s == SQLITE_ROW || s == SQLITE_DONE) return s;
         if (s == SQLITE_INTERRUPT)
-          throw Error(fmt::format("query interrupted after {} s (--timeout)", options.timeout_seconds));
+          throw Error(
+              fmt::format("query interrupted after {} s (--timeout)", options.timeout_seconds));
         throw Error(fmt::format("SQL error: {}", sqlite3_errmsg(handle)));
       };
       if (sqlite3_column_count(stmt.get()) == 0) {

@@ -85,16 +85,19 @@ void apply_bound(const std::string& text, bool upper, const Calendar& calendar, 
   }
   if (timestamp_format(text) == TimestampFormat::kDate) {
     const auto [begin, end] = calendar.bounds(Calendar::parse_day(text));
-    if (upper) range.to_ts = end - 1;
-    else range.from_ts = begin;
+    if (upper)
+      range.to_ts = end - 1;
+    else
+      range.from_ts = begin;
     return;
   }
   std::string why;
   const auto ts = parse_timestamp(text, &why);
   if (!ts || timestamp_format(text) != TimestampFormat::kDateTime)
-    throw ConfigError(fmt::format("'{}' is not a time bound ({}): expected #SEQ, YYYY-MM-DD or an "
-                                  "ISO-8601 date-time with Z or an offset",
-                                  text, ts ? "epoch seconds are ambiguous here" : why));
+    throw ConfigError(
+        fmt::format("'{}' is not a time bound ({}): expected #SEQ, YYYY-MM-DD or an "
+                    "ISO-8601 date-time with Z or an offset",
+                    text, ts ? "epoch seconds are ambiguous here" : why));
   (upper ? range.to_ts : range.from_ts) = *ts;
 }
 
@@ -117,7 +120,8 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
   TimestampNs first_ts = 0;
   std::chrono::nanoseconds started{};
   if (format == ReplayFormat::kTable)
-    out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time", "type", "symbol", "payload");
+    out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time", "type", "symbol",
+                       "payload");
   store.scan(range, [&](const Event& e) {
     if (speed > 0) {
       if (first) {
@@ -196,18 +200,20 @@ std::string state_table(const RebuiltState& s) {
                        p.unrealized_pnl().to_string());
   out += fmt::format("\nrealized PnL {}  unrealized PnL {}\n", book.realized_pnl().to_string(),
                      book.unrealized_pnl().to_string());
-  out += fmt::format("risk: daily loss used {} of {}; entries {}\n", risk.daily_loss_used().to_string(),
-                     risk.daily_loss_limit().to_string(), risk.entries_halted() ? "HALTED" : "allowed");
-  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized", "pnl",
-                     "fills");
+  out += fmt::format("risk: daily loss used {} of {}; entries {}\n",
+                     risk.daily_loss_used().to_string(), risk.daily_loss_limit().to_string(),
+                     risk.entries_halted() ? "HALTED" : "allowed");
+  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized",
+                     "pnl", "fills");
   for (const DayPnl& d : book.days())
     out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", Calendar::day_name(d.day),
-                       d.realized_pnl.to_string(), d.unrealized_pnl.to_string(), d.pnl().to_string(),
-                       d.fills);
+                       d.realized_pnl.to_string(), d.unrealized_pnl.to_string(),
+                       d.pnl().to_string(), d.fills);
   return out;
 }
 
-ResimResult resimulate(const EventStore& store, const ScanRange& range, const TradingConfig& config) {
+ResimResult resimulate(const EventStore& store, const ScanRange& range,
+                       const TradingConfig& config) {
   CaptureStore scratch;
   TradingSystem system(scratch, config);
   ResimResult result;
@@ -248,8 +254,8 @@ ResimResult resimulate(const EventStore& store, const ScanRange& range, const Tr
       scratch.pending.pop_front();
       const Seq ref = reference_of(e);
       const Event theirs = with_reference(e, ref ? recorded_ordinal[ref] : 0);
-      if (theirs.type() != mine.type() || theirs.ts_ns != mine.ts_ns || theirs.symbol != mine.symbol ||
-          encode_payload(theirs) != encode_payload(mine))
+      if (theirs.type() != mine.type() || theirs.ts_ns != mine.ts_ns ||
+          theirs.symbol != mine.symbol || encode_payload(theirs) != encode_payload(mine))
         return diverge(e.seq, e, mine);
       ++result.matched;
     }

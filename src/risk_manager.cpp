@@ -97,15 +97,14 @@ void RiskManager::on_signal(const Event& e) {
                                 signal.price.to_string()));
     }
   }
-  const bool over_limit = config_.max_position ? held + quantity > *config_.max_position
-                                               : !held.is_zero();
+  const bool over_limit =
+      config_.max_position ? held + quantity > *config_.max_position : !held.is_zero();
   if (over_limit) {
     return reject(
         e, signal.direction,
         fmt::format("position limit: holding {} {} (orders included), {} more would exceed {}",
                     held.to_string(), e.symbol, quantity.to_string(),
-                    config_.max_position ? config_.max_position->to_string()
-                                         : "one order's size"));
+                    config_.max_position ? config_.max_position->to_string() : "one order's size"));
   }
   bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq}));
   pending_[e.symbol] += quantity;

@@ -37,10 +37,11 @@ void SignalGenerator::on_price(const Event& market_event, Decimal close) {
   if (!direction) return;
 
   const Decimal ma = h.sum / Decimal::from_int(config_.window);
-  const std::string reason =
-      fmt::format("close {} crossed {} MA{} {}", close.to_string(),
-                  *direction == Direction::kLong ? "above" : "below", config_.window, ma.to_string());
-  bus_.publish(make_event(market_event.ts_ns, market_event.symbol, Signal{*direction, close, reason}));
+  const std::string reason = fmt::format("close {} crossed {} MA{} {}", close.to_string(),
+                                         *direction == Direction::kLong ? "above" : "below",
+                                         config_.window, ma.to_string());
+  bus_.publish(
+      make_event(market_event.ts_ns, market_event.symbol, Signal{*direction, close, reason}));
 }
 
 }  // namespace blotter

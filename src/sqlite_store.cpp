@@ -42,10 +42,13 @@ struct SqliteJournal::Impl {
       : path(p),
         mode(m),
         clock(std::move(c)),
-        db(p, m == Mode::kWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY,
+        db(p,
+           m == Mode::kWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY,
            kBusyTimeoutMs) {}
 
-  int pragma_int(const char* name) { return db.execAndGet(fmt::format("PRAGMA {}", name)).getInt(); }
+  int pragma_int(const char* name) {
+    return db.execAndGet(fmt::format("PRAGMA {}", name)).getInt();
+  }
 
   // Refuses files that are not blotter journals, before anything is written.
   void check_identity() {
@@ -56,7 +59,8 @@ struct SqliteJournal::Impl {
       if (e.getErrorCode() == SQLITE_NOTADB)
         throw StoreError(fmt::format("{}: not a SQLite database", path));
       if (e.getErrorCode() == SQLITE_CORRUPT)
-        throw StoreError(fmt::format("{}: the database file is damaged (truncated or corrupt)", path));
+        throw StoreError(
+            fmt::format("{}: the database file is damaged (truncated or corrupt)", path));
       throw;
     }
     const int app_id = pragma_int("application_id");
@@ -65,10 +69,11 @@ struct SqliteJournal::Impl {
     if (app_id != kApplicationId)
       throw StoreError(fmt::format("{}: a SQLite database, but not a blotter journal", path));
     if (version > latest_version())
-      throw StoreError(fmt::format(
-          "{}: written by a newer blotter (journal schema version {}, this blotter knows up to {}); "
-          "upgrade blotter to open it",
-          path, version, latest_version()));
+      throw StoreError(
+          fmt::format("{}: written by a newer blotter (journal schema version {}, this blotter "
+                      "knows up to {}); "
+                      "upgrade blotter to open it",
+                      path, version, latest_version()));
   }
 
   void migrate() {
@@ -76,7 +81,8 @@ struct SqliteJournal::Impl {
       if (m.version <= version) continue;
       SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(m.sql);
-      SQLite::Statement record(db, "INSERT INTO schema_migrations(version, name, applied_ns) VALUES(?,?,?)");
+      SQLite::Statement record(
+          db, "INSERT INTO schema_migrations(version, name, applied_ns) VALUES(?,?,?)");
       record.bind(1, m.version);
       record.bind(2, m.name);
       record.bind(3, static_cast<std::int64_t>(clock()));
@@ -93,7 +99,8 @@ struct SqliteJournal::Impl {
     e.ts_ns = q.getColumn(1).getInt64();
     const std::string type_name = q.getColumn(2).getString();
     const auto type = parse_event_type(type_name);
-    if (!type) throw Error(fmt::format("{}: seq {}: unknown event type '{}'", path, e.seq, type_name));
+    if (!type)
+      throw Error(fmt::format("{}: seq {}: unknown event type '{}'", path, e.seq, type_name));
     e.symbol = q.getColumn(3).getString();
     try {
       e.payload = decode_payload(*type, q.getColumn(4).getString());

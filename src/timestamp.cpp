@@ -67,8 +67,8 @@ std::optional<TimestampNs> parse_epoch(std::string_view text, std::string* why) 
 }  // namespace
 
 std::optional<TimestampFormat> timestamp_format(std::string_view text) {
-  if (text.size() >= 10 && text[4] == '-') return text.size() == 10 ? TimestampFormat::kDate
-                                                                     : TimestampFormat::kDateTime;
+  if (text.size() >= 10 && text[4] == '-')
+    return text.size() == 10 ? TimestampFormat::kDate : TimestampFormat::kDateTime;
   if (!text.empty() && text[0] >= '0' && text[0] <= '9') return TimestampFormat::kEpochSeconds;
   return std::nullopt;
 }
@@ -83,7 +83,8 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
   if (!read_fixed(text, pos, 4, y) || text[pos++] != '-' || !read_fixed(text, pos, 2, mo) ||
       pos >= text.size() || text[pos++] != '-' || !read_fixed(text, pos, 2, d))
     return fail(why, "not a date (expected YYYY-MM-DD)"), std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return fail(why, "not a calendar date"), std::nullopt;
   // Seconds fit in int64 for any 4-digit year; nanoseconds may not (to_ns checks).
   std::int64_t secs = sys_days{ymd}.time_since_epoch().count() * 86'400LL;
@@ -146,9 +147,10 @@ std::string format_timestamp(TimestampNs ts) {
   }
   const year_month_day ymd{sys_days{days(day_count)}};
   const hh_mm_ss<nanoseconds> tod{nanoseconds{ns_of_day}};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                                tod.hours().count(), tod.minutes().count(), tod.seconds().count());
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  tod.hours().count(), tod.minutes().count(), tod.seconds().count());
   if (tod.subseconds().count() != 0) out += fmt::format(".{:09}", tod.subseconds().count());
   out += 'Z';
   return out;

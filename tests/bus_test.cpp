@@ -52,6 +52,9 @@ class FailingStore final : public EventStore {
   void commit() override { inner_.commit(); }
   void rollback() override { inner_.rollback(); }
   Seq last_seq() const override { return inner_.last_seq(); }
+  Seq last_seq_at_or_before(TimestampNs ts) const override {
+    return inner_.last_seq_at_or_before(ts);
+  }
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override {
     inner_.scan(range, visit);
   }
@@ -90,7 +93,9 @@ TEST_SUITE("bus") {
       CHECK(e.seq > 0);
       CHECK(store.last_seq() >= e.seq);
       bool found = false;
-      store.scan({e.seq, e.seq}, [&](const Event& stored) {
+      ScanRange just_this;
+      just_this.from_seq = just_this.to_seq = e.seq;
+      store.scan(just_this, [&](const Event& stored) {
         found = stored.type() == e.type() && stored.ts_ns == e.ts_ns;
         return true;
       });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,7 +10,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace blotter::testing {
 
@@ -57,8 +57,8 @@ class TempDir {
 inline CliResult run_cli(const std::string& args) {
   static TempDir scratch;
   const std::string out = scratch.file("stdout"), err = scratch.file("stderr");
-  const std::string command =
-      std::string(BLOTTER_CLI) + " " + args + " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
+  const std::string command = std::string(BLOTTER_CLI) + " " + args + " >" + quote(out) + " 2>" +
+                              quote(err) + " </dev/null";
   const int status = std::system(command.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

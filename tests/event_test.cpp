@@ -231,8 +231,8 @@ TEST_SUITE("event") {
   }
 
   TEST_CASE("event type names round trip for every type") {
-    const char* names[] = {"TICK", "BAR",           "SIGNAL",       "ORDER",
-                           "FILL", "RISK_REJECTED", "HANDLER_ERROR"};
+    const char* names[] = {"TICK",          "BAR",           "SIGNAL",      "ORDER",       "FILL",
+                           "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED"};
     static_assert(std::size(names) == kEventTypeCount);
     for (std::size_t i = 0; i < kEventTypeCount; ++i) {
       const auto type = static_cast<EventType>(i);
@@ -257,6 +257,41 @@ TEST_SUITE("event") {
     CHECK(make_event(0, "", Fill{}).type() == EventType::kFill);
     CHECK(make_event(0, "", RiskRejected{}).type() == EventType::kRiskRejected);
     CHECK(make_event(0, "", HandlerError{}).type() == EventType::kHandlerError);
+    CHECK(make_event(0, "", RunStarted{}).type() == EventType::kRunStarted);
+    CHECK(make_event(0, "", RunFinished{}).type() == EventType::kRunFinished);
+  }
+
+  TEST_CASE("a run manifest round trips with every field") {
+    RunStarted m;
+    m.input = "data/x.csv";
+    m.input_sha256 = std::string(64, 'a');
+    m.input_kind = "bars";
+    m.symbol = "GOOG";
+    m.window = 21;
+    m.quantity = "2";
+    m.risk_per_trade = "0.01";
+    m.capital = "50000";
+    m.max_daily_loss = "0.03";
+    m.max_position = "4";
+    m.fill = "next-open";
+    m.slippage_bps = "1.5";
+    m.commission = "0.005";
+    m.tz = "America/New_York";
+    m.version = "0.1.0";
+    m.resumes = 7;
+    m.skipped_rows = 100;
+    const Event e = make_event(0, "", m);
+    const auto out =
+        std::get<RunStarted>(decode_payload(EventType::kRunStarted, encode_payload(e)));
+    CHECK(encode_payload(make_event(0, "", out)) == encode_payload(e));
+    CHECK(out.window == 21);
+    CHECK(out.tz == "America/New_York");
+    CHECK(out.resumes == 7);
+    const auto fin = std::get<RunFinished>(decode_payload(
+        EventType::kRunFinished, encode_payload(make_event(0, "", RunFinished{1, 1047, 1294}))));
+    CHECK(fin.run_seq == 1);
+    CHECK(fin.rows == 1047);
+    CHECK(fin.events == 1294);
   }
 
   TEST_CASE("sides and directions have their lower-case names") {

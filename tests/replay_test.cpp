@@ -1,11 +1,12 @@
 // Reading the journal back: runs, replay, state rebuilt by replay, re-simulation.
+#include "blotter/replay.h"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "blotter/replay.h"
 #include "blotter/sqlite_journal.h"
 #include "cli_helpers.h"
 
@@ -18,8 +19,8 @@ const std::string& goog_journal() {
   static TempDir dir;
   static const std::string db = [] {
     const std::string path = dir.file("g.db");
-    const CliResult r =
-        run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(path) + " --quantity 1");
+    const CliResult r = run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
+                                quote(path) + " --quantity 1");
     REQUIRE(r.exit_code == 0);
     return path;
   }();
@@ -57,11 +58,13 @@ TEST_SUITE("replay") {
 
   TEST_CASE("replay of an inclusive date range has as many events as SQL counts") {
     const std::string& db = goog_journal();
-    const CliResult r = run_cli("replay " + quote(db) + " --from 2006-01-01 --to 2006-03-31 --format jsonl");
+    const CliResult r =
+        run_cli("replay " + quote(db) + " --from 2006-01-01 --to 2006-03-31 --format jsonl");
     REQUIRE(r.exit_code == 0);
     const auto lines = std::count(r.out.begin(), r.out.end(), '\n');
-    CHECK(lines == count(db, "SELECT count(*) FROM timeline WHERE time >= '2006-01-01' AND "
-                             "time < '2006-04-01'"));
+    CHECK(lines == count(db,
+                         "SELECT count(*) FROM timeline WHERE time >= '2006-01-01' AND "
+                         "time < '2006-04-01'"));
     CHECK(lines > 60);
     std::istringstream in(r.out);
     std::string first;
@@ -73,23 +76,28 @@ TEST_SUITE("replay") {
 
   TEST_CASE("replay filters by seq, type and symbol") {
     const std::string& db = goog_journal();
-    const CliResult r = run_cli("replay " + quote(db) + " --from '#100' --to '#400' --type FILL,SIGNAL --format jsonl");
+    const CliResult r = run_cli("replay " + quote(db) +
+                                " --from '#100' --to '#400' --type FILL,SIGNAL --format jsonl");
     REQUIRE(r.exit_code == 0);
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') ==
-          count(db, "SELECT count(*) FROM events WHERE seq BETWEEN 100 AND 400 AND type IN ('FILL','SIGNAL')"));
+          count(db,
+                "SELECT count(*) FROM events WHERE seq BETWEEN 100 AND 400 AND type IN "
+                "('FILL','SIGNAL')"));
     const CliResult none = run_cli("replay " + quote(db) + " --symbol MSFT --format jsonl");
     CHECK(none.out.empty());
     CHECK(run_cli("replay " + quote(db) + " --type NOPE").exit_code != 0);
   }
 
-  TEST_CASE("replay at speed re-creates the recorded gaps on the clock, without sleeping in tests") {
+  TEST_CASE(
+      "replay at speed re-creates the recorded gaps on the clock, without sleeping in tests") {
     auto store = blotter::SqliteJournal::open(goog_journal(), blotter::SqliteJournal::Mode::kRead);
     blotter::ScanRange range;
     range.types = {blotter::EventType::kBar};
     range.to_seq = 10;  // seq 1 is RUN_STARTED; 9 bars 2004-08-19 .. 2004-08-31, 12 days apart
     FakeClock clock;
     std::ostringstream out;
-    const auto n = blotter::replay_events(*store, range, 86400.0, blotter::ReplayFormat::kJsonl, out, clock);
+    const auto n =
+        blotter::replay_events(*store, range, 86400.0, blotter::ReplayFormat::kJsonl, out, clock);
     CHECK(n == 9);
     // 12 recorded days at 86400x: 12 seconds.
     CHECK(clock.slept() == std::chrono::seconds(12));
@@ -119,13 +127,15 @@ TEST_SUITE("replay") {
       REQUIRE(r.exit_code == 0);
       const auto j = nlohmann::json::parse(r.out);
       // Independently: quantity and cash flow of the fills up to the end of the day, in 1e-4 units.
-      SQLite::Statement q(d,
-                          "SELECT coalesce(sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END), 0), "
-                          "coalesce(sum(CASE side WHEN 'sell' THEN 1 ELSE -1 END * "
-                          "CAST(round(price * 10000) AS INTEGER) * quantity), 0), "
-                          "(SELECT CAST(round(close * 10000) AS INTEGER) FROM bars WHERE time <= ?1 || 'T23:59:59Z' "
-                          " ORDER BY seq DESC LIMIT 1) "
-                          "FROM fills WHERE time <= ?1 || 'T23:59:59Z'");
+      SQLite::Statement q(
+          d,
+          "SELECT coalesce(sum(CASE side WHEN 'buy' THEN quantity ELSE -quantity END), 0), "
+          "coalesce(sum(CASE side WHEN 'sell' THEN 1 ELSE -1 END * "
+          "CAST(round(price * 10000) AS INTEGER) * quantity), 0), "
+          "(SELECT CAST(round(close * 10000) AS INTEGER) FROM bars WHERE time <= ?1 || "
+          "'T23:59:59Z' "
+          " ORDER BY seq DESC LIMIT 1) "
+          "FROM fills WHERE time <= ?1 || 'T23:59:59Z'");
       q.bind(1, day);
       REQUIRE(q.executeStep());
       const std::int64_t quantity = q.getColumn(0).getInt64();

@@ -62,6 +62,13 @@ struct FakeClock {
   }
 };
 
+// Run events compare by their payload text, which holds every field.
+bool equal(const RunStarted& a, const RunStarted& b) {
+  return encode_payload(make_event(0, "", a)) == encode_payload(make_event(0, "", b));
+}
+bool equal(const RunFinished& a, const RunFinished& b) {
+  return a.run_seq == b.run_seq && a.rows == b.rows && a.events == b.events;
+}
 bool equal(const Tick& a, const Tick& b) { return a.price == b.price && a.volume == b.volume; }
 bool equal(const Bar& a, const Bar& b) {
   return a.open == b.open && a.high == b.high && a.low == b.low && a.close == b.close &&
@@ -205,7 +212,9 @@ TEST_SUITE("sqlite_journal") {
     for (const Event& e : scan_all(*journal, {3, 5})) seqs.push_back(e.seq);
     CHECK(seqs == std::vector<Seq>{3, 4, 5});
     seqs.clear();
-    journal->scan({2, INT64_MAX}, [&](const Event& e) {
+    ScanRange from_two;
+    from_two.from_seq = 2;
+    journal->scan(from_two, [&](const Event& e) {
       seqs.push_back(e.seq);
       return seqs.size() < 2;
     });

@@ -1,8 +1,8 @@
 // The blotter command line: a thin layer over the library.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <sstream>
 
@@ -53,8 +53,8 @@ struct RunOptions {
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
   using blotter::EventType;
-  fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows, config.input_path,
-             config.journal_path, s.first_seq, s.last_seq);
+  fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
+             config.input_path, config.journal_path, s.first_seq, s.last_seq);
   fmt::print("events:");
   for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
     fmt::print(" {} {}", blotter::to_string(static_cast<EventType>(t)), s.events_by_type[t]);
@@ -80,11 +80,14 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
   if (active.size() > kShown)
     fmt::print("  ... {} earlier days: blotter query {} \"SELECT ...\" has them all\n",
                active.size() - kShown, config.journal_path);
-  fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized", "pnl", "fills");
-  for (std::size_t i = active.size() > kShown ? active.size() - kShown : 0; i < active.size(); ++i) {
+  fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized", "pnl",
+             "fills");
+  for (std::size_t i = active.size() > kShown ? active.size() - kShown : 0; i < active.size();
+       ++i) {
     const auto& d = *active[i];
     fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", blotter::Calendar::day_name(d.day),
-               d.realized_pnl.to_string(), d.unrealized_pnl.to_string(), d.pnl().to_string(), d.fills);
+               d.realized_pnl.to_string(), d.unrealized_pnl.to_string(), d.pnl().to_string(),
+               d.fills);
   }
 }
 
@@ -93,7 +96,8 @@ int run_command(const RunOptions& o) {
   if (o.bars.empty() == o.ticks.empty())
     throw blotter::ConfigError("give exactly one of --bars FILE and --ticks FILE");
   config.input_path = o.bars.empty() ? o.ticks : o.bars;
-  config.input.kind = o.bars.empty() ? blotter::MarketDataKind::kTicks : blotter::MarketDataKind::kBars;
+  config.input.kind =
+      o.bars.empty() ? blotter::MarketDataKind::kTicks : blotter::MarketDataKind::kBars;
   config.input.symbol = o.symbol;
   config.journal_path = o.journal;
   auto& t = config.trading;
@@ -103,10 +107,13 @@ int run_command(const RunOptions& o) {
     throw blotter::ConfigError("--quantity and --risk-per-trade are two sizing rules: give one");
   if (!o.quantity.empty()) t.risk.quantity = to_decimal("--quantity", o.quantity);
   if (!o.capital.empty()) t.risk.capital = to_decimal("--capital", o.capital);
-  if (!o.risk_per_trade.empty()) t.risk.risk_per_trade = to_decimal("--risk-per-trade", o.risk_per_trade);
-  if (!o.max_daily_loss.empty()) t.risk.max_daily_loss = to_decimal("--max-daily-loss", o.max_daily_loss);
+  if (!o.risk_per_trade.empty())
+    t.risk.risk_per_trade = to_decimal("--risk-per-trade", o.risk_per_trade);
+  if (!o.max_daily_loss.empty())
+    t.risk.max_daily_loss = to_decimal("--max-daily-loss", o.max_daily_loss);
   if (!o.max_position.empty()) t.risk.max_position = to_decimal("--max-position", o.max_position);
-  t.execution.fill = o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
+  t.execution.fill =
+      o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
   t.execution.slippage_bps = to_decimal("--slippage-bps", o.slippage_bps);
   t.execution.commission = to_decimal("--commission", o.commission);
   if (::isatty(STDERR_FILENO)) {
@@ -132,16 +139,21 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("blotter ") + BLOTTER_VERSION_STRING);
 
   RunOptions run;
-  auto* run_cmd = app.add_subcommand("run", "paper-trade a CSV file of bars or ticks into a journal");
-  run_cmd->add_option("--bars", run.bars, "CSV of bars: timestamp,open,high,low,close,volume[,symbol]");
+  auto* run_cmd =
+      app.add_subcommand("run", "paper-trade a CSV file of bars or ticks into a journal");
+  run_cmd->add_option("--bars", run.bars,
+                      "CSV of bars: timestamp,open,high,low,close,volume[,symbol]");
   run_cmd->add_option("--ticks", run.ticks, "CSV of ticks: timestamp,price[,volume][,symbol]");
   run_cmd->add_option("--symbol", run.symbol,
                       "the symbol of every row (required without a symbol column; with one, "
                       "trade only this symbol)");
-  run_cmd->add_option("--journal", run.journal, "the journal (SQLite file), created if missing")->required();
-  run_cmd->add_option("--window", run.window, "moving-average window in bars")->capture_default_str();
+  run_cmd->add_option("--journal", run.journal, "the journal (SQLite file), created if missing")
+      ->required();
+  run_cmd->add_option("--window", run.window, "moving-average window in bars")
+      ->capture_default_str();
   run_cmd->add_option("--quantity", run.quantity, "fixed order size (default 1)");
-  run_cmd->add_option("--capital", run.capital, "account capital for sizing and the loss limit (default 100000)");
+  run_cmd->add_option("--capital", run.capital,
+                      "account capital for sizing and the loss limit (default 100000)");
   run_cmd->add_option("--risk-per-trade", run.risk_per_trade,
                       "fixed-fractional sizing: fraction of equity per entry");
   run_cmd->add_option("--max-daily-loss", run.max_daily_loss,
@@ -153,14 +165,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--slippage-bps", run.slippage_bps, "adverse slippage in basis points")
       ->capture_default_str();
-  run_cmd->add_option("--commission", run.commission, "commission per unit filled")->capture_default_str();
+  run_cmd->add_option("--commission", run.commission, "commission per unit filled")
+      ->capture_default_str();
   run_cmd->add_option("--tz", run.tz, "IANA time zone of the trading day")->capture_default_str();
 
   std::string journal, sql, format = "table";
   double timeout = 0;
   auto* query_cmd = app.add_subcommand("query", "run read-only SQL against a journal");
   query_cmd->add_option("journal", journal, "the journal")->required();
-  query_cmd->add_option("sql", sql, "SQL; see docs/JOURNAL_FORMAT.md for the tables and views")->required();
+  query_cmd->add_option("sql", sql, "SQL; see docs/JOURNAL_FORMAT.md for the tables and views")
+      ->required();
   query_cmd->add_option("--format", format, "output format")
       ->check(CLI::IsMember({"table", "csv", "json"}))
       ->capture_default_str();
@@ -170,8 +184,10 @@ int main(int argc, char** argv) {
   double speed = 0;
   auto* replay_cmd = app.add_subcommand("replay", "stream recorded events in seq order");
   replay_cmd->add_option("journal", journal, "the journal")->required();
-  replay_cmd->add_option("--from", from, "first event: #SEQ, YYYY-MM-DD or an ISO date-time (inclusive)");
-  replay_cmd->add_option("--to", to, "last event: #SEQ, YYYY-MM-DD (end of that day) or a date-time (inclusive)");
+  replay_cmd->add_option("--from", from,
+                         "first event: #SEQ, YYYY-MM-DD or an ISO date-time (inclusive)");
+  replay_cmd->add_option(
+      "--to", to, "last event: #SEQ, YYYY-MM-DD (end of that day) or a date-time (inclusive)");
   replay_cmd->add_option("--type", types, "event types, comma-separated (BAR,FILL,...)");
   replay_cmd->add_option("--symbol", symbol, "only this symbol's events");
   replay_cmd->add_option("--speed", speed, "0: as fast as possible; X: X times the recorded pace")
@@ -201,7 +217,8 @@ int main(int argc, char** argv) {
   resim_cmd->add_option("--to", to, "last market event: #SEQ, YYYY-MM-DD or a date-time");
   resim_cmd->add_option("--window", resim.window, "override the recorded window");
   resim_cmd->add_option("--quantity", resim.quantity, "override the recorded quantity");
-  resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss, "override the recorded loss limit");
+  resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss,
+                        "override the recorded loss limit");
   resim_cmd->add_option("--fill", resim.fill, "override the recorded fill model")
       ->check(CLI::IsMember({"signal", "next-open"}));
   resim_cmd->add_option("--slippage-bps", resim.slippage_bps, "override the recorded slippage");
@@ -245,10 +262,10 @@ int main(int argc, char** argv) {
         if (!type) throw blotter::ConfigError(fmt::format("--type: unknown event type '{}'", name));
         range.types.push_back(*type);
       }
-      blotter::replay_events(*store, range, speed,
-                             replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl
-                                                      : blotter::ReplayFormat::kTable,
-                             std::cout);
+      blotter::replay_events(
+          *store, range, speed,
+          replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl : blotter::ReplayFormat::kTable,
+          std::cout);
       return 0;
     }
     if (*state_cmd) {
@@ -261,16 +278,18 @@ int main(int argc, char** argv) {
                                           : std::min(range.to_seq, at_seq);
       }
       const auto state = blotter::rebuild_state(*store, at_seq);
-      std::cout << (state_format == "json" ? blotter::state_json(state) : blotter::state_table(state));
+      std::cout << (state_format == "json" ? blotter::state_json(state)
+                                           : blotter::state_table(state));
       return 0;
     }
     if (*runs_cmd) {
       open_read(journal);
       blotter::QueryOptions options;
-      blotter::run_query(journal,
-                         "SELECT seq, time, input, substr(input_sha256, 1, 12) AS sha256, version, tz, "
-                         "resumes, finished_seq, rows, events FROM runs ORDER BY seq",
-                         options, std::cout);
+      blotter::run_query(
+          journal,
+          "SELECT seq, time, input, substr(input_sha256, 1, 12) AS sha256, version, tz, "
+          "resumes, finished_seq, rows, events FROM runs ORDER BY seq",
+          options, std::cout);
       return 0;
     }
     if (*resim_cmd) {
@@ -305,11 +324,12 @@ int main(int argc, char** argv) {
         fmt::print("identical: {} derived events matched\n", r.matched);
         return 0;
       }
-      fmt::print("diverged at seq {} after {} matching derived events\n", r.diverging_seq, r.matched);
+      fmt::print("diverged at seq {} after {} matching derived events\n", r.diverging_seq,
+                 r.matched);
       fmt::print("\nbefore it (recorded):\n");
       for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
-      fmt::print("\nrecorded:     {}\n", r.recorded ? blotter::event_json(*r.recorded)
-                                                   : std::string("(no such event)"));
+      fmt::print("\nrecorded:     {}\n",
+                 r.recorded ? blotter::event_json(*r.recorded) : std::string("(no such event)"));
       fmt::print("re-simulated: {}\n", r.resimulated ? blotter::event_json(*r.resimulated)
                                                      : std::string("(no such event)"));
       return 1;

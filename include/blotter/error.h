@@ -16,8 +16,7 @@ class Error : public std::runtime_error {
 // Bad input data: what() is one line, "FILE:LINE: field 'F': what was wrong".
 class InputError : public Error {
  public:
-  InputError(std::string file, std::int64_t line, std::string field,
-             const std::string& message);
+  InputError(std::string file, std::int64_t line, std::string field, const std::string& message);
 
   const std::string& file() const { return file_; }
   std::int64_t line() const { return line_; }  // 1-based; 0 if not a line

@@ -79,8 +79,8 @@ struct RunStarted {
   std::string fill;  // "signal" or "next-open"
   std::string slippage_bps, commission;
   std::string tz;
-  std::string version;       // blotter's version
-  Seq resumes = 0;           // the RUN_STARTED seq this run continues; 0 for a new run
+  std::string version;            // blotter's version
+  Seq resumes = 0;                // the RUN_STARTED seq this run continues; 0 for a new run
   std::int64_t skipped_rows = 0;  // input rows already journaled before a resume
 };
 
@@ -111,17 +111,21 @@ std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "HANDLER_ERR
 std::optional<EventType> parse_event_type(std::string_view name);
 
 struct Event {
-  Seq seq = 0;                // assigned by the journal on append
-  TimestampNs ts_ns = 0;      // event time, from the data or the causing event
+  Seq seq = 0;                   // assigned by the journal on append
+  TimestampNs ts_ns = 0;         // event time, from the data or the causing event
   std::int64_t recorded_ns = 0;  // wall-clock time of the append; not part of determinism
-  std::string symbol;         // empty when the event has none
+  std::string symbol;            // empty when the event has none
   Payload payload;
 
   EventType type() const { return static_cast<EventType>(payload.index()); }
   template <class T>
-  const T& as() const { return std::get<T>(payload); }
+  const T& as() const {
+    return std::get<T>(payload);
+  }
   template <class T>
-  const T* get_if() const { return std::get_if<T>(&payload); }
+  const T* get_if() const {
+    return std::get_if<T>(&payload);
+  }
 };
 
 template <class T>

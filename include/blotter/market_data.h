@@ -56,8 +56,8 @@ class CsvMarketData {
   std::optional<Event> next();
 
   const std::string& path() const { return path_; }
-  std::int64_t line() const { return line_; }     // the line last read, 1-based
-  std::int64_t rows() const { return rows_; }     // events returned so far
+  std::int64_t line() const { return line_; }  // the line last read, 1-based
+  std::int64_t rows() const { return rows_; }  // events returned so far
   std::uint64_t bytes_read() const { return bytes_; }
   std::uint64_t file_size() const { return size_; }
 

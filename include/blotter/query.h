@@ -21,7 +21,7 @@ struct QueryOptions {
 // refuses, with a blotter::Error saying why, a statement that would write,
 // ATTACH/DETACH (which can create files), a PRAGMA that sets a value or
 // checkpoints, and extension loading. Returns the number of rows written.
-std::int64_t run_query(const std::string& path, const std::string& sql,
-                       const QueryOptions& options, std::ostream& out);
+std::int64_t run_query(const std::string& path, const std::string& sql, const QueryOptions& options,
+                       std::ostream& out);
 
 }  // namespace blotter

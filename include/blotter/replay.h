@@ -34,7 +34,8 @@ enum class ReplayFormat { kTable, kJsonl };
 // cursor (constant memory). speed 0: as fast as possible; speed X > 0: waits
 // (ts_ns gap / X) between events, measured on `clock`. Returns the count.
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
-                           ReplayFormat format, std::ostream& out, ReplayClock& clock = real_clock());
+                           ReplayFormat format, std::ostream& out,
+                           ReplayClock& clock = real_clock());
 
 // One event as a JSON object line: {"seq","time","ts_ns","type","symbol","payload"}.
 std::string event_json(const Event& e);
@@ -44,12 +45,12 @@ std::string state_json(const RebuiltState& state);
 std::string state_table(const RebuiltState& state);
 
 struct ResimResult {
-  std::int64_t matched = 0;       // derived events equal to the recorded ones
+  std::int64_t matched = 0;  // derived events equal to the recorded ones
   bool identical = true;
   Seq diverging_seq = 0;          // the recorded seq where they first differ (0: past the end)
   std::optional<Event> recorded;  // the first recorded event that differs, if any
   std::optional<Event> resimulated;
-  std::vector<Event> context;     // up to 5 recorded events before the divergence
+  std::vector<Event> context;  // up to 5 recorded events before the divergence
 };
 
 // Feeds the recorded BAR/TICK events of `range` through fresh components
@@ -57,6 +58,7 @@ struct ResimResult {
 // derived events (SIGNAL, ORDER, FILL, RISK_REJECTED) with the recorded ones
 // in order, on ts_ns, type, symbol and payload (seq references are compared
 // by their position among the derived events, since seqs differ).
-ResimResult resimulate(const EventStore& store, const ScanRange& range, const TradingConfig& config);
+ResimResult resimulate(const EventStore& store, const ScanRange& range,
+                       const TradingConfig& config);
 
 }  // namespace blotter

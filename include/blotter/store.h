@@ -13,6 +13,9 @@ namespace blotter {
 
 // Which stored events a scan visits. Bounds are inclusive.
 struct ScanRange {
+  ScanRange() = default;
+  ScanRange(Seq from, Seq to) : from_seq(from), to_seq(to) {}
+
   Seq from_seq = 1;
   Seq to_seq = INT64_MAX;
   TimestampNs from_ts = INT64_MIN;
@@ -46,7 +49,8 @@ class EventStore {
   virtual Seq last_seq_at_or_before(TimestampNs ts) const = 0;
   // Calls `visit` for each committed or appended event in `range`, in seq
   // order, until it returns false. Throws blotter::Error on a malformed row.
-  virtual void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const = 0;
+  virtual void scan(const ScanRange& range,
+                    const std::function<bool(const Event&)>& visit) const = 0;
 };
 
 // Returns the wall-clock time in ns since the epoch; injectable for tests.

@@ -90,11 +90,11 @@ TradingConfig trading_config_of(const RunStarted& manifest);
 // the recorded events through the same components the run used (EventBus::replay),
 // configured from the run's manifest.
 struct RebuiltState {
-  Seq seq = 0;             // the last event replayed; 0 for an empty journal
-  TimestampNs ts_ns = 0;   // its event time
-  Seq run_seq = 0;         // the RUN_STARTED of the run it belongs to; 0 if none
-  RunStarted manifest;     // that run's configuration (defaults if none)
-  std::unique_ptr<MemoryStore> scratch;  // the (unused) store of `system`
+  Seq seq = 0;                            // the last event replayed; 0 for an empty journal
+  TimestampNs ts_ns = 0;                  // its event time
+  Seq run_seq = 0;                        // the RUN_STARTED of the run it belongs to; 0 if none
+  RunStarted manifest;                    // that run's configuration (defaults if none)
+  std::unique_ptr<MemoryStore> scratch;   // the (unused) store of `system`
   std::unique_ptr<TradingSystem> system;  // components holding the state
 };
 

@@ -14,7 +14,8 @@ int main() {
   blotter::TimestampNs ts = 1'700'000'000'000'000'000;
   for (const char* c : closes) {
     const auto close = blotter::Decimal::from_string(c);
-    system.bus().publish(blotter::make_event(ts, "XYZ", blotter::Bar{close, close, close, close, {}}));
+    system.bus().publish(
+        blotter::make_event(ts, "XYZ", blotter::Bar{close, close, close, close, {}}));
     ts += 86'400'000'000'000;
   }
   // 9 -> 12 crosses above the 2-bar mean (buy 12), 12 -> 8 below it (sell 8).
