@@ -20,3 +20,6 @@ show "SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY 2 DESC"
 show "SELECT time, symbol, reason FROM rejections"
 echo
 echo "Or open it in any SQLite client: sqlite3 blotter.db 'SELECT * FROM signals LIMIT 5'"
+echo "Rebuild the books at a past date:  ./build/blotter state blotter.db --at 2006-09-11"
+echo "Re-simulate and compare:           ./build/blotter resim blotter.db --window 21"
+echo "Replay a quarter as JSON lines:    ./build/blotter replay blotter.db --from 2006-01-01 --to 2006-03-31 --format jsonl"
