@@ -7,19 +7,13 @@
 
 #include "blotter/error.h"
 #include "blotter/store.h"
-
-namespace doctest {
-template <>
-struct StringMaker<blotter::Decimal> {
-  static String convert(const blotter::Decimal& d) { return d.to_string().c_str(); }
-};
-}  // namespace doctest
+#include "test_support.h"
 
 namespace {
 
 using namespace blotter;
-
-Decimal D(const char* text) { return Decimal::from_string(text); }
+using blotter::testing::D;
+using blotter::testing::T;
 
 // An ExecutionEngine on a bus over a MemoryStore; ORDERs and market events are
 // published by hand and the FILLs collected.

@@ -5,20 +5,13 @@
 #include <string>
 
 #include "blotter/store.h"
-
-namespace doctest {
-template <>
-struct StringMaker<blotter::Decimal> {
-  static String convert(const blotter::Decimal& d) { return d.to_string().c_str(); }
-};
-}  // namespace doctest
+#include "test_support.h"
 
 namespace {
 
 using namespace blotter;
-
-Decimal D(const char* text) { return Decimal::from_string(text); }
-TimestampNs T(const char* text) { return parse_timestamp(text).value(); }
+using blotter::testing::D;
+using blotter::testing::T;
 
 Fill buy(const char* quantity, const char* price, const char* commission = "0") {
   return Fill{Side::kBuy, D(quantity), D(price), D(commission), 1};

@@ -9,20 +9,13 @@
 #include "blotter/error.h"
 #include "blotter/execution_engine.h"
 #include "blotter/store.h"
-
-namespace doctest {
-template <>
-struct StringMaker<blotter::Decimal> {
-  static String convert(const blotter::Decimal& d) { return d.to_string().c_str(); }
-};
-}  // namespace doctest
+#include "test_support.h"
 
 namespace {
 
 using namespace blotter;
-
-Decimal D(const char* text) { return Decimal::from_string(text); }
-TimestampNs T(const char* text) { return parse_timestamp(text).value(); }
+using blotter::testing::D;
+using blotter::testing::T;
 
 // A RiskManager on a bus over a MemoryStore. With `fills`, an ExecutionEngine
 // (subscribed first, as in TradingSystem) fills every ORDER at its price.

@@ -9,19 +9,13 @@
 #include "blotter/market_data.h"
 #include "blotter/store.h"
 #include "blotter/trading_system.h"
-
-namespace doctest {
-template <>
-struct StringMaker<blotter::Decimal> {
-  static String convert(const blotter::Decimal& d) { return d.to_string().c_str(); }
-};
-}  // namespace doctest
+#include "test_support.h"
 
 namespace {
 
 using namespace blotter;
-
-Decimal D(const char* text) { return Decimal::from_string(text); }
+using blotter::testing::D;
+using blotter::testing::T;
 
 constexpr TimestampNs kDay = 86'400LL * 1'000'000'000;
 
