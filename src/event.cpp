@@ -75,13 +75,12 @@ struct Encoder {
     j["commission"] = r.commission;
     j["tz"] = r.tz;
     j["version"] = r.version;
-    j["resumes"] = r.resumes;
-    j["skipped_rows"] = r.skipped_rows;
   }
   void operator()(const RunFinished& r) const {
     j["run_seq"] = r.run_seq;
     j["rows"] = r.rows;
     j["events"] = r.events;
+    j["resumed_at"] = r.resumed_at;
   }
 };
 
@@ -117,6 +116,20 @@ class Reader {
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
       fail(name, "expected a sequence number");
     return v.get<Seq>();
+  }
+  // An array of sequence numbers; absent reads as empty (journals of schema
+  // version 2 have no such field).
+  std::vector<Seq> optional_seqs(const char* name) const {
+    std::vector<Seq> seqs;
+    auto it = j_.find(name);
+    if (it == j_.end()) return seqs;
+    if (!it->is_array()) fail(name, "expected an array of sequence numbers");
+    for (const Json& v : *it) {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+        fail(name, "expected an array of sequence numbers");
+      seqs.push_back(v.get<Seq>());
+    }
+    return seqs;
   }
   Side side(const char* name) const {
     const std::string t = text(name);
@@ -185,17 +198,14 @@ Payload decode_payload(EventType type, std::string_view text) {
     case EventType::kHandlerError:
       return HandlerError{r.text("handler"), r.seq("event_seq"), r.text("error")};
     case EventType::kRunStarted:
-      return RunStarted{r.text("input"),          r.text("input_sha256"),
-                        r.text("input_kind"),     r.text("symbol"),
-                        r.integer("window"),      r.text("quantity"),
-                        r.text("risk_per_trade"), r.text("capital"),
-                        r.text("max_daily_loss"), r.text("max_position"),
-                        r.text("fill"),           r.text("slippage_bps"),
-                        r.text("commission"),     r.text("tz"),
-                        r.text("version"),        r.seq("resumes"),
-                        r.integer("skipped_rows")};
+      return RunStarted{r.text("input"),          r.text("input_sha256"), r.text("input_kind"),
+                        r.text("symbol"),         r.integer("window"),    r.text("quantity"),
+                        r.text("risk_per_trade"), r.text("capital"),      r.text("max_daily_loss"),
+                        r.text("max_position"),   r.text("fill"),         r.text("slippage_bps"),
+                        r.text("commission"),     r.text("tz"),           r.text("version")};
     case EventType::kRunFinished:
-      return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events")};
+      return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events"),
+                         r.optional_seqs("resumed_at")};
   }
   throw Error("unknown event type");
 }

@@ -12,6 +12,20 @@ WallClock system_wall_clock() {
   };
 }
 
+std::int64_t EventStore::count(const ScanRange& range) const {
+  std::int64_t n = 0;
+  scan(range, [&](const Event&) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+std::optional<Snapshot> EventStore::snapshot_at_or_before(Seq) const { return std::nullopt; }
+std::vector<Seq> EventStore::snapshot_seqs() const { return {}; }
+void EventStore::put_snapshot(const Snapshot&) {}
+void EventStore::clear_snapshots() {}
+
 MemoryStore::MemoryStore(WallClock clock) : clock_(std::move(clock)) {}
 
 Seq MemoryStore::append(Event& event) {
@@ -23,7 +37,10 @@ Seq MemoryStore::append(Event& event) {
 
 void MemoryStore::commit() { committed_ = events_.size(); }
 
-void MemoryStore::rollback() { events_.resize(committed_); }
+void MemoryStore::rollback() {
+  events_.resize(committed_);
+  snapshots_.erase(snapshots_.upper_bound(static_cast<Seq>(committed_)), snapshots_.end());
+}
 
 Seq MemoryStore::last_seq() const { return static_cast<Seq>(events_.size()); }
 
@@ -50,5 +67,21 @@ void MemoryStore::scan(const ScanRange& range,
     if (range.matches(e) && !visit(e)) break;
   }
 }
+
+std::optional<Snapshot> MemoryStore::snapshot_at_or_before(Seq seq) const {
+  auto it = snapshots_.upper_bound(seq);
+  if (it == snapshots_.begin()) return std::nullopt;
+  return std::prev(it)->second;
+}
+
+std::vector<Seq> MemoryStore::snapshot_seqs() const {
+  std::vector<Seq> seqs;
+  for (const auto& [seq, s] : snapshots_) seqs.push_back(seq);
+  return seqs;
+}
+
+void MemoryStore::put_snapshot(const Snapshot& snapshot) { snapshots_[snapshot.seq] = snapshot; }
+
+void MemoryStore::clear_snapshots() { snapshots_.clear(); }
 
 }  // namespace blotter

@@ -29,6 +29,19 @@ void Portfolio::on_event(const Event& event) {
   }
 }
 
+Portfolio::State Portfolio::state() const {
+  return State{positions_, days_, realized_, unrealized_, unrealized_at_open_, last_ts_};
+}
+
+void Portfolio::restore(State state) {
+  positions_ = std::move(state.positions);
+  days_ = std::move(state.days);
+  realized_ = state.realized;
+  unrealized_ = state.unrealized;
+  unrealized_at_open_ = state.unrealized_at_open;
+  last_ts_ = state.last_ts;
+}
+
 const Position* Portfolio::position(const std::string& symbol) const {
   auto it = positions_.find(symbol);
   return it == positions_.end() ? nullptr : &it->second;

@@ -186,29 +186,50 @@ std::string state_json(const RebuiltState& s) {
   return j.dump(2) + "\n";
 }
 
+std::string books_table(const std::map<std::string, Position>& positions, Decimal realized_pnl,
+                        Decimal unrealized_pnl, const std::vector<DayPnl>& days,
+                        std::size_t max_days) {
+  std::string out =
+      fmt::format("positions:\n  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity",
+                  "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
+  for (const auto& [symbol, p] : positions)
+    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", symbol,
+                       p.quantity.to_string(), p.avg_price().to_string(), p.last_price.to_string(),
+                       p.realized_pnl.to_string(), p.unrealized_pnl().to_string());
+  out += fmt::format("\nrealized PnL {}  unrealized PnL {}  total {}\n", realized_pnl.to_string(),
+                     unrealized_pnl.to_string(), (realized_pnl + unrealized_pnl).to_string());
+
+  std::vector<const DayPnl*> active;
+  for (const auto& d : days)
+    if (!d.pnl().is_zero() || d.fills) active.push_back(&d);
+  out += fmt::format("\nPnL per trading day ({} days, {} with PnL or fills):\n", days.size(),
+                     active.size());
+  const std::size_t first = max_days && active.size() > max_days ? active.size() - max_days : 0;
+  if (first) out += fmt::format("  ... {} earlier days with PnL or fills\n", first);
+  out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized",
+                     "pnl", "fills");
+  for (std::size_t i = first; i < active.size(); ++i) {
+    const DayPnl& d = *active[i];
+    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", Calendar::day_name(d.day),
+                       d.realized_pnl.to_string(), d.unrealized_pnl.to_string(),
+                       d.pnl().to_string(), d.fills);
+  }
+  return out;
+}
+
 std::string state_table(const RebuiltState& s) {
   const Portfolio& book = s.system->portfolio();
   const RiskManager& risk = s.system->risk();
   std::string out = s.seq ? fmt::format("state after seq {} at {} (trading days in {})\n", s.seq,
                                         format_timestamp(s.ts_ns), book.calendar().zone())
                           : std::string("empty journal\n");
-  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity", "avg_price",
-                     "realized_pnl", "unrealized_pnl");
-  for (const auto& [symbol, p] : book.positions())
-    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>14}\n", symbol, p.quantity.to_string(),
-                       p.avg_price().to_string(), p.realized_pnl.to_string(),
-                       p.unrealized_pnl().to_string());
-  out += fmt::format("\nrealized PnL {}  unrealized PnL {}\n", book.realized_pnl().to_string(),
-                     book.unrealized_pnl().to_string());
-  out += fmt::format("risk: daily loss used {} of {}; entries {}\n",
+  if (s.from_snapshot)
+    out += fmt::format("rebuilt from the snapshot at seq {} and {} events after it\n",
+                       s.from_snapshot, s.seq - s.from_snapshot);
+  out += fmt::format("risk: daily loss used {} of {}; entries {}\n\n",
                      risk.daily_loss_used().to_string(), risk.daily_loss_limit().to_string(),
                      risk.entries_halted() ? "HALTED" : "allowed");
-  out += fmt::format("\n  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized",
-                     "pnl", "fills");
-  for (const DayPnl& d : book.days())
-    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", Calendar::day_name(d.day),
-                       d.realized_pnl.to_string(), d.unrealized_pnl.to_string(),
-                       d.pnl().to_string(), d.fills);
+  out += books_table(book.positions(), book.realized_pnl(), book.unrealized_pnl(), book.days());
   return out;
 }
 

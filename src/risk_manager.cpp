@@ -54,6 +54,12 @@ void RiskManager::on_fill(const Event& e) {
   check_loss_limit();
 }
 
+void RiskManager::restore(State state) {
+  book_.restore(std::move(state.book));
+  pending_ = std::move(state.pending);
+  halted_day_ = state.halted_day;
+}
+
 Decimal RiskManager::exposure(const std::string& symbol) const {
   Decimal total;
   if (const Position* p = book_.position(symbol)) total += p->quantity;

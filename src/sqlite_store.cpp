@@ -93,6 +93,39 @@ struct SqliteJournal::Impl {
     }
   }
 
+  void require_write() const {
+    if (mode != Mode::kWrite) throw StoreError(fmt::format("{}: opened read-only", path));
+  }
+
+  void begin_batch() {
+    if (in_batch) return;
+    db.exec("BEGIN IMMEDIATE");
+    in_batch = true;
+  }
+
+  // The rows of `range`, selecting `columns`, in seq order.
+  SQLite::Statement select(const std::string& columns, const ScanRange& range) const {
+    // Time bounds use the events_by_time index only when they narrow the
+    // scan; seq order comes from the primary key.
+    std::string sql = fmt::format(
+        "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4", columns);
+    if (!range.symbol.empty()) sql += " AND symbol = ?5";
+    if (!range.types.empty()) {
+      sql += " AND type IN (";
+      for (std::size_t i = 0; i < range.types.size(); ++i)
+        sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
+      sql += ")";
+    }
+    sql += " ORDER BY seq";
+    SQLite::Statement q(db, sql);
+    q.bind(1, static_cast<std::int64_t>(range.from_seq));
+    q.bind(2, static_cast<std::int64_t>(range.to_seq));
+    q.bind(3, static_cast<std::int64_t>(range.from_ts));
+    q.bind(4, static_cast<std::int64_t>(range.to_ts));
+    if (!range.symbol.empty()) q.bind(5, range.symbol);
+    return q;
+  }
+
   Event read_row(SQLite::Statement& q) const {
     Event e;
     e.seq = q.getColumn(0).getInt64();
@@ -162,12 +195,9 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
 
 Seq SqliteJournal::append(Event& event) {
   Impl& d = *impl_;
-  if (d.mode != Mode::kWrite) throw StoreError(fmt::format("{}: opened read-only", d.path));
+  d.require_write();
   try {
-    if (!d.in_batch) {
-      d.db.exec("BEGIN IMMEDIATE");
-      d.in_batch = true;
-    }
+    d.begin_batch();
     const Seq seq = d.last_seq + 1;
     const std::int64_t recorded = d.clock();
     const std::string payload = encode_payload(event);
@@ -245,31 +275,127 @@ void SqliteJournal::scan(const ScanRange& range,
                          const std::function<bool(const Event&)>& visit) const {
   Impl& d = *impl_;
   try {
-    // A cursor over the rows, in seq order: memory stays constant whatever
-    // the journal's size. Time bounds use the events_by_time index only when
-    // they narrow the scan; seq order comes from the primary key.
-    std::string sql =
-        "SELECT seq, ts_ns, type, symbol, payload, recorded_ns FROM events "
-        "WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4";
-    if (!range.symbol.empty()) sql += " AND symbol = ?5";
-    if (!range.types.empty()) {
-      sql += " AND type IN (";
-      for (std::size_t i = 0; i < range.types.size(); ++i)
-        sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
-      sql += ")";
-    }
-    sql += " ORDER BY seq";
-    SQLite::Statement q(d.db, sql);
-    q.bind(1, static_cast<std::int64_t>(range.from_seq));
-    q.bind(2, static_cast<std::int64_t>(range.to_seq));
-    q.bind(3, static_cast<std::int64_t>(range.from_ts));
-    q.bind(4, static_cast<std::int64_t>(range.to_ts));
-    if (!range.symbol.empty()) q.bind(5, range.symbol);
+    // A cursor over the rows: memory stays constant whatever the journal's size.
+    SQLite::Statement q = d.select("seq, ts_ns, type, symbol, payload, recorded_ns", range);
     while (q.executeStep()) {
       if (!visit(d.read_row(q))) break;
     }
   } catch (const Error&) {
     throw;
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the journal", e);
+  }
+}
+
+std::int64_t SqliteJournal::count(const ScanRange& range) const {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement q = d.select("count(*)", range);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the journal", e);
+  }
+}
+
+std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement q(d.db,
+                        "SELECT seq, run_seq, ts_ns, format, state FROM snapshots WHERE seq <= ? "
+                        "ORDER BY seq DESC LIMIT 1");
+    q.bind(1, static_cast<std::int64_t>(seq));
+    if (!q.executeStep()) return std::nullopt;
+    return Snapshot{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
+                    q.getColumn(3).getInt(), q.getColumn(4).getString()};
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the snapshots", e);
+  }
+}
+
+std::vector<Seq> SqliteJournal::snapshot_seqs() const {
+  Impl& d = *impl_;
+  try {
+    std::vector<Seq> seqs;
+    SQLite::Statement q(d.db, "SELECT seq FROM snapshots ORDER BY seq");
+    while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
+    return seqs;
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the snapshots", e);
+  }
+}
+
+void SqliteJournal::put_snapshot(const Snapshot& s) {
+  Impl& d = *impl_;
+  d.require_write();
+  try {
+    d.begin_batch();
+    SQLite::Statement q(d.db,
+                        "INSERT OR REPLACE INTO snapshots(seq, run_seq, ts_ns, format, state, "
+                        "created_ns) VALUES(?,?,?,?,?,?)");
+    q.bind(1, static_cast<std::int64_t>(s.seq));
+    q.bind(2, static_cast<std::int64_t>(s.run_seq));
+    q.bind(3, static_cast<std::int64_t>(s.ts_ns));
+    q.bind(4, s.format);
+    q.bindNoCopy(5, s.state);
+    q.bind(6, static_cast<std::int64_t>(d.clock()));
+    q.exec();
+  } catch (const std::exception& e) {
+    try {
+      rollback();
+    } catch (...) {
+    }
+    rethrow(d.path, "cannot write a snapshot", e);
+  }
+}
+
+void SqliteJournal::clear_snapshots() {
+  Impl& d = *impl_;
+  d.require_write();
+  try {
+    d.begin_batch();
+    d.db.exec("DELETE FROM snapshots");
+  } catch (const std::exception& e) {
+    try {
+      rollback();
+    } catch (...) {
+    }
+    rethrow(d.path, "cannot remove the snapshots", e);
+  }
+}
+
+void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
+                                      const std::string& version) {
+  Impl& d = *impl_;
+  d.require_write();
+  try {
+    d.begin_batch();
+    SQLite::Statement q(d.db,
+                        "INSERT INTO run_resumptions(seq, run_seq, skipped_rows, version, "
+                        "recorded_ns) VALUES(?,?,?,?,?)");
+    q.bind(1, static_cast<std::int64_t>(d.last_seq + 1));
+    q.bind(2, static_cast<std::int64_t>(run_seq));
+    q.bind(3, static_cast<std::int64_t>(skipped_rows));
+    q.bind(4, version);
+    q.bind(5, static_cast<std::int64_t>(d.clock()));
+    q.exec();
+  } catch (const std::exception& e) {
+    try {
+      rollback();
+    } catch (...) {
+    }
+    rethrow(d.path, "cannot record the resumption", e);
+  }
+}
+
+std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
+  Impl& d = *impl_;
+  try {
+    std::vector<Seq> seqs;
+    SQLite::Statement q(d.db, "SELECT seq FROM run_resumptions WHERE run_seq = ? ORDER BY seq");
+    q.bind(1, static_cast<std::int64_t>(run_seq));
+    while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
+    return seqs;
   } catch (const SQLite::Exception& e) {
     rethrow(d.path, "cannot read the journal", e);
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "blotter/error.h"
+#include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
 #include "digest.h"
 
@@ -68,6 +69,133 @@ TradingConfig trading_config_of(const RunStarted& m) {
   return t;
 }
 
+TradingSystem::State TradingSystem::state() const {
+  return State{signals_.state(), risk_.state(), execution_.state(), portfolio_.state()};
+}
+
+void TradingSystem::restore(State state) {
+  signals_.restore(std::move(state.signals));
+  risk_.restore(std::move(state.risk));
+  execution_.restore(std::move(state.execution));
+  portfolio_.restore(std::move(state.portfolio));
+}
+
+bool same_run(const RunStarted& a, const RunStarted& b) {
+  RunStarted x = a, y = b;
+  x.input = y.input = "";
+  x.version = y.version = "";
+  return encode_payload(make_event(0, "", x)) == encode_payload(make_event(0, "", y));
+}
+
+namespace {
+
+// Starts the components afresh with `manifest`'s configuration.
+void reset(RebuiltState& state, const RunStarted& manifest, Seq run_seq) {
+  if (!state.scratch) state.scratch = std::make_unique<MemoryStore>();
+  state.system.reset();
+  state.system = std::make_unique<TradingSystem>(*state.scratch, trading_config_of(manifest));
+  state.run_seq = run_seq;
+  state.manifest = manifest;
+}
+
+// The RUN_STARTED at `seq`. Throws blotter::Error if there is none.
+RunStarted manifest_at(const EventStore& store, Seq seq) {
+  std::optional<RunStarted> found;
+  store.scan(ScanRange(seq, seq), [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) found = *run;
+    return false;
+  });
+  if (!found) throw Error(fmt::format("seq {} is not a RUN_STARTED", seq));
+  return *found;
+}
+
+// Starts `state` from the latest usable snapshot at or before `at_seq`.
+// Snapshots are never required: one that cannot be read is passed over.
+void start_from_snapshot(RebuiltState& state, const EventStore& store, Seq at_seq) {
+  const auto snapshot = store.snapshot_at_or_before(at_seq);
+  if (!snapshot || snapshot->format != kSnapshotFormat) return;
+  try {
+    TradingSystem::State restored = decode_state(snapshot->state);
+    reset(state, snapshot->run_seq ? manifest_at(store, snapshot->run_seq) : RunStarted{},
+          snapshot->run_seq);
+    state.system->restore(std::move(restored));
+    state.seq = snapshot->seq;
+    state.ts_ns = snapshot->ts_ns;
+    state.from_snapshot = snapshot->seq;
+  } catch (const Error&) {
+    reset(state, RunStarted{}, 0);
+    state.seq = 0;
+    state.ts_ns = 0;
+  }
+}
+
+// The journal's latest run and whether it finished.
+struct LatestRun {
+  Seq run_seq = 0;
+  RunStarted manifest;
+  bool finished = false;
+};
+
+LatestRun latest_run(const EventStore& store) {
+  LatestRun latest;
+  ScanRange range;
+  // This order of types lets the journal use its index of run events.
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};
+  if (const auto snapshot = store.snapshot_at_or_before(store.last_seq()))
+    range.from_seq = std::max<Seq>(1, snapshot->run_seq);
+  store.scan(range, [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) {
+      latest = LatestRun{e.seq, *run, false};
+    } else if (const auto* fin = e.get_if<RunFinished>(); fin && fin->run_seq == latest.run_seq) {
+      latest.finished = latest.run_seq != 0;
+    }
+    return true;
+  });
+  return latest;
+}
+
+void fill_summary(RunSummary& summary, const TradingSystem& system) {
+  const Portfolio& book = system.portfolio();
+  summary.positions = book.positions();
+  summary.realized_pnl = book.realized_pnl();
+  summary.unrealized_pnl = book.unrealized_pnl();
+  summary.days = book.days();
+  summary.unfilled_orders = system.execution().pending_orders();
+}
+
+}  // namespace
+
+std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store) {
+  std::vector<std::pair<Seq, RunStarted>> runs;
+  ScanRange range;
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // the index's order
+  store.scan(range, [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) runs.emplace_back(e.seq, *run);
+    return true;
+  });
+  return runs;
+}
+
+void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
+  if (!state.system) reset(state, RunStarted{}, 0);
+  if (to_seq <= state.seq) return;
+  store.scan(ScanRange(state.seq + 1, to_seq), [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) reset(state, *run, e.seq);
+    state.system->bus().replay(e);
+    state.seq = e.seq;
+    state.ts_ns = e.ts_ns;
+    return true;
+  });
+}
+
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots) {
+  RebuiltState state;
+  reset(state, RunStarted{}, 0);
+  if (use_snapshots) start_from_snapshot(state, store, at_seq);
+  replay_into(state, store, at_seq);
+  return state;
+}
+
 RunSummary run_paper_trading(const RunConfig& config) {
   TimestampNs first_ts = 0, last_ts = 0;
   {
@@ -82,22 +210,79 @@ RunSummary run_paper_trading(const RunConfig& config) {
   }
   const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
   auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite);
+  RunSummary summary;
+  const LatestRun latest = latest_run(*journal);
+  const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
+
+  if (resume && latest.finished) {
+    summary.outcome = RunSummary::Outcome::kAlreadyFinished;
+    summary.run_seq = latest.run_seq;
+    const RebuiltState state = rebuild_state(*journal, journal->last_seq());
+    fill_summary(summary, *state.system);
+    summary.first_seq = latest.run_seq;
+    summary.last_seq = journal->last_seq();
+    return summary;
+  }
+
   TradingSystem system(*journal, config.trading);
   CsvMarketData source(config.input_path, config.input);
+  std::int64_t rows_before = 0;
+  if (resume) {
+    // Go on from the last committed batch: the components get the state the
+    // journaled events give, and the rows behind those events are read past.
+    summary.outcome = RunSummary::Outcome::kResumed;
+    summary.run_seq = latest.run_seq;
+    RebuiltState state = rebuild_state(*journal, journal->last_seq());
+    system.restore(state.system->state());
+    ScanRange market(latest.run_seq + 1, journal->last_seq());
+    market.types = {EventType::kBar, EventType::kTick};
+    rows_before = journal->count(market);
+    for (std::int64_t i = 0; i < rows_before; ++i) {
+      if (!source.next())
+        throw StoreError(fmt::format(
+            "{}: run {} holds more market events than {} has rows; the journal does not "
+            "match the input",
+            config.journal_path, latest.run_seq, config.input_path));
+    }
+    summary.skipped_rows = rows_before;
+  }
 
-  RunSummary summary;
   summary.first_seq = journal->last_seq() + 1;
+  Seq last_snapshot = journal->snapshot_at_or_before(journal->last_seq()).value_or(Snapshot{}).seq;
+  const auto snapshot_if_due = [&](Seq run_seq, bool force) {
+    const Seq seq = journal->last_seq();
+    if (config.snapshot_every <= 0 || seq == last_snapshot) return;
+    if (!force && seq - last_snapshot < config.snapshot_every) return;
+    TimestampNs ts = 0;
+    journal->scan(ScanRange(seq, seq), [&](const Event& e) {
+      ts = e.ts_ns;
+      return false;
+    });
+    journal->put_snapshot(
+        Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
+    last_snapshot = seq;
+  };
   std::int64_t in_batch = 0;
   try {
-    const Seq run_seq = system.bus().publish(make_event(first_ts, "", manifest));
+    Seq run_seq = latest.run_seq;
+    if (resume) {
+      journal->record_resumption(run_seq, rows_before, config.version);
+    } else {
+      run_seq = system.bus().publish(make_event(first_ts, "", manifest));
+    }
+    summary.run_seq = run_seq;
     summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
       if (++in_batch < config.batch_rows) return;
+      snapshot_if_due(run_seq, false);
       journal->commit();
       in_batch = 0;
       if (config.on_progress) config.on_progress(src);
     });
-    const std::int64_t events = journal->last_seq() - summary.first_seq + 2;
-    system.bus().publish(make_event(last_ts, "", RunFinished{run_seq, summary.rows, events}));
+    const std::int64_t events = journal->last_seq() - run_seq + 2;
+    system.bus().publish(make_event(
+        last_ts, "",
+        RunFinished{run_seq, rows_before + summary.rows, events, journal->resumptions(run_seq)}));
+    snapshot_if_due(run_seq, true);
     journal->commit();
   } catch (...) {
     journal->rollback();
@@ -108,33 +293,8 @@ RunSummary run_paper_trading(const RunConfig& config) {
   summary.last_seq = journal->last_seq();
   for (std::size_t t = 0; t < kEventTypeCount; ++t)
     summary.events_by_type[t] = system.bus().published(static_cast<EventType>(t));
-  const Portfolio& book = system.portfolio();
-  summary.positions = book.positions();
-  summary.realized_pnl = book.realized_pnl();
-  summary.unrealized_pnl = book.unrealized_pnl();
-  summary.days = book.days();
-  summary.unfilled_orders = system.execution().pending_orders();
+  fill_summary(summary, system);
   return summary;
-}
-
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq) {
-  RebuiltState state;
-  state.scratch = std::make_unique<MemoryStore>();
-  state.system = std::make_unique<TradingSystem>(*state.scratch, trading_config_of(state.manifest));
-  ScanRange range;
-  range.to_seq = at_seq;
-  store.scan(range, [&](const Event& e) {
-    if (const auto* run = e.get_if<RunStarted>(); run && run->resumes == 0) {
-      state.run_seq = e.seq;
-      state.manifest = *run;
-      state.system = std::make_unique<TradingSystem>(*state.scratch, trading_config_of(*run));
-    }
-    state.system->bus().replay(e);
-    state.seq = e.seq;
-    state.ts_ns = e.ts_ns;
-    return true;
-  });
-  return state;
 }
 
 }  // namespace blotter

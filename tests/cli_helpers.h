@@ -4,12 +4,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace blotter::testing {
 
@@ -73,5 +75,36 @@ inline std::int64_t count(const std::string& db, const std::string& sql) {
 }
 
 inline std::string goog_csv() { return std::string(BLOTTER_TEST_DATA) + "/goog_daily.csv"; }
+
+// A CSV of one-minute bars for `symbols` symbols (S0, S1, ...), `minutes`
+// minutes from 2024-01-02 14:30 UTC, with a symbol column; prices are a
+// deterministic random walk in cents (the same for the same arguments).
+inline std::string synthetic_bars(const TempDir& dir, const std::string& name, int minutes,
+                                  int symbols) {
+  std::string csv = "timestamp,open,high,low,close,volume,symbol\n";
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::int64_t>(state >> 33);
+  };
+  std::vector<std::int64_t> cents(static_cast<std::size_t>(symbols), 10'000);
+  const std::int64_t start = 1704205800;  // 2024-01-02T14:30:00Z
+  for (int m = 0; m < minutes; ++m) {
+    for (int s = 0; s < symbols; ++s) {
+      std::int64_t& c = cents[static_cast<std::size_t>(s)];
+      const std::int64_t open = c;
+      c = std::max<std::int64_t>(100, c + next() % 61 - 30);
+      const std::int64_t high = std::max(open, c) + next() % 10;
+      const std::int64_t low = std::min(open, c) - next() % 10;
+      auto money = [](std::int64_t v) {
+        return std::to_string(v / 100) + "." + (v % 100 < 10 ? "0" : "") + std::to_string(v % 100);
+      };
+      csv += std::to_string(start + 60 * m) + "," + money(open) + "," + money(high) + "," +
+             money(low) + "," + money(c) + "," + std::to_string(100 + next() % 900) + ",S" +
+             std::to_string(s) + "\n";
+    }
+  }
+  return dir.write(name, csv);
+}
 
 }  // namespace blotter::testing

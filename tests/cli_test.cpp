@@ -174,15 +174,21 @@ TEST_SUITE("cli") {
     CHECK(count(db, "SELECT count(*) FROM fills WHERE time NOT LIKE '2023-11-14T22:%Z'") == 0);
   }
 
-  TEST_CASE("a second run appends to the journal with seq continuing") {
+  TEST_CASE("a run with other options appends a new run; the same run again appends nothing") {
     TempDir dir;
     const std::string db = dir.file("g.db");
     const std::string run =
         "run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db);
     REQUIRE(run_cli(run).exit_code == 0);
     const auto first = count(db, "SELECT max(seq) FROM events");
-    REQUIRE(run_cli(run).exit_code == 0);
+    const CliResult again = run_cli(run);
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("already holds this run (seq 1, finished)") != std::string::npos);
+    CHECK(again.out.find("realized PnL 278.75") != std::string::npos);
+    CHECK(count(db, "SELECT max(seq) FROM events") == first);
+    REQUIRE(run_cli(run + " --commission 0.01").exit_code == 0);
     CHECK(count(db, "SELECT max(seq) FROM events") == 2 * first);
     CHECK(count(db, "SELECT count(*) FROM events") == 2 * first);
+    CHECK(count(db, "SELECT count(*) FROM runs") == 2);
   }
 }

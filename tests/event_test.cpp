@@ -278,20 +278,29 @@ TEST_SUITE("event") {
     m.commission = "0.005";
     m.tz = "America/New_York";
     m.version = "0.1.0";
-    m.resumes = 7;
-    m.skipped_rows = 100;
     const Event e = make_event(0, "", m);
     const auto out =
         std::get<RunStarted>(decode_payload(EventType::kRunStarted, encode_payload(e)));
     CHECK(encode_payload(make_event(0, "", out)) == encode_payload(e));
     CHECK(out.window == 21);
     CHECK(out.tz == "America/New_York");
-    CHECK(out.resumes == 7);
-    const auto fin = std::get<RunFinished>(decode_payload(
-        EventType::kRunFinished, encode_payload(make_event(0, "", RunFinished{1, 1047, 1294}))));
+    const auto fin = std::get<RunFinished>(
+        decode_payload(EventType::kRunFinished,
+                       encode_payload(make_event(0, "", RunFinished{1, 1047, 1294, {400, 900}}))));
     CHECK(fin.run_seq == 1);
     CHECK(fin.rows == 1047);
     CHECK(fin.events == 1294);
+    CHECK(fin.resumed_at == std::vector<Seq>{400, 900});
+  }
+
+  TEST_CASE("a RUN_FINISHED of schema version 2 has no resumed_at and reads as never resumed") {
+    const auto fin = std::get<RunFinished>(
+        decode_payload(EventType::kRunFinished, R"({"run_seq":1,"rows":3,"events":5})"));
+    CHECK(fin.events == 5);
+    CHECK(fin.resumed_at.empty());
+    CHECK_THROWS_WITH_AS(decode_payload(EventType::kRunFinished,
+                                        R"({"run_seq":1,"rows":3,"events":5,"resumed_at":[-1]})"),
+                         doctest::Contains("resumed_at"), Error);
   }
 
   TEST_CASE("sides and directions have their lower-case names") {

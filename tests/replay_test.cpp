@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -72,6 +73,22 @@ TEST_SUITE("replay") {
     const auto j = nlohmann::json::parse(first);
     CHECK(j["time"] == "2006-01-03T00:00:00Z");
     CHECK(j["type"] == "BAR");
+  }
+
+  TEST_CASE("a bare date as --to ends with the run's trading day, not the UTC one") {
+    TempDir dir;
+    const std::string db = dir.file("ny.db");
+    REQUIRE(run_cli("run --bars " + quote(synthetic_bars(dir, "bars.csv", 1440, 1)) +
+                    " --journal " + quote(db) + " --tz America/New_York")
+                .exit_code == 0);
+    // 2024-01-02 in New York ends at 2024-01-03T05:00:00Z.
+    const auto expected =
+        count(db, "SELECT count(*) FROM events WHERE ts_ns < 1704258000000000000");
+    const auto utc_day = count(db, "SELECT count(*) FROM events WHERE ts_ns < 1704240000000000000");
+    REQUIRE(expected > utc_day);
+    const CliResult r = run_cli("replay " + quote(db) + " --to 2024-01-02 --format jsonl");
+    REQUIRE(r.exit_code == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == expected);
   }
 
   TEST_CASE("replay filters by seq, type and symbol") {

@@ -440,6 +440,50 @@ TEST_SUITE("sqlite_journal") {
     }
   }
 
+  TEST_CASE("a journal of schema version 2 migrates, and its runs read as before") {
+    TempDir dir;
+    const std::string path = dir.file("v2.db");
+    {
+      // The file blotter 0.1 wrote: migrations 1 and 2, a finished run whose
+      // RUN_STARTED has the since-removed resumes/skipped_rows fields.
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("PRAGMA journal_mode = WAL");
+      for (const char* name : {"0001_events.sql", "0002_runs.sql"}) {
+        std::ifstream in(std::string(BLOTTER_MIGRATIONS_DIR) + "/" + name);
+        std::stringstream sql;
+        sql << in.rdbuf();
+        db.exec(sql.str());
+      }
+      db.exec(
+          "INSERT INTO schema_migrations VALUES (1, '0001_events', 1), (2, '0002_runs', 2);"
+          "PRAGMA user_version = 2;"
+          "INSERT INTO events VALUES (1, 0, 'RUN_STARTED', NULL, '{\"input\":\"a.csv\","
+          "\"input_sha256\":\"00\",\"input_kind\":\"bars\",\"symbol\":\"X\",\"window\":20,"
+          "\"quantity\":\"1\",\"risk_per_trade\":\"\",\"capital\":\"100000\","
+          "\"max_daily_loss\":\"0.02\",\"max_position\":\"\",\"fill\":\"signal\","
+          "\"slippage_bps\":\"0\",\"commission\":\"0\",\"tz\":\"UTC\",\"version\":\"0.1.0\","
+          "\"resumes\":0,\"skipped_rows\":0}', 5),"
+          "(2, 0, 'BAR', 'X', '{\"open\":\"1\",\"high\":\"2\",\"low\":\"1\",\"close\":\"2\","
+          "\"volume\":\"5\"}', 6),"
+          "(3, 0, 'RUN_FINISHED', NULL, '{\"run_seq\":1,\"rows\":1,\"events\":3}', 7)");
+    }
+    auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    CHECK(journal->schema_version() == journal_schema_version());
+    std::vector<Event> events;
+    journal->scan(ScanRange(), [&](const Event& e) {
+      events.push_back(e);
+      return true;
+    });
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].as<RunStarted>().version == "0.1.0");
+    CHECK(events[2].as<RunFinished>().resumed_at.empty());
+    journal.reset();
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT resumptions FROM runs").getInt() == 0);
+    CHECK(db.execAndGet("SELECT finished_seq FROM runs").getInt() == 3);
+    CHECK(db.execAndGet("SELECT count(*) FROM snapshots").getInt() == 0);
+  }
+
   TEST_CASE("schema_migrations records the applied version") {
     TempDir dir;
     const std::string path = dir.file("j.db");

@@ -9,6 +9,7 @@
 #include "blotter/error.h"
 #include "blotter/query.h"
 #include "blotter/replay.h"
+#include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/trading_system.h"
 
@@ -34,14 +35,18 @@ std::unique_ptr<SqliteJournal> open_read(const std::string& path) {
 
 // The calendar of the journal's latest run (UTC without one).
 blotter::Calendar journal_calendar(const blotter::EventStore& store) {
-  std::string tz = "UTC";
-  blotter::ScanRange runs;
-  runs.types = {blotter::EventType::kRunStarted};
-  store.scan(runs, [&](const blotter::Event& e) {
-    if (!e.as<blotter::RunStarted>().tz.empty()) tz = e.as<blotter::RunStarted>().tz;
-    return true;
-  });
-  return blotter::Calendar(tz);
+  const auto runs = blotter::list_runs(store);
+  return blotter::Calendar(runs.empty() || runs.back().second.tz.empty() ? "UTC"
+                                                                         : runs.back().second.tz);
+}
+
+// Reads --from/--to into `range`, bare dates in the journal's trading days.
+void apply_bounds(const blotter::EventStore& store, const std::string& from, const std::string& to,
+                  blotter::ScanRange& range) {
+  if (from.empty() && to.empty()) return;
+  const blotter::Calendar calendar = journal_calendar(store);
+  if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
+  if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
 }
 
 struct RunOptions {
@@ -49,46 +54,34 @@ struct RunOptions {
   int window = 20;
   std::string quantity, capital, risk_per_trade, max_daily_loss, max_position;
   std::string fill = "signal", slippage_bps = "0", commission = "0";
+  std::int64_t snapshot_every = blotter::kSnapshotEvery;
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
-  using blotter::EventType;
-  fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
-             config.input_path, config.journal_path, s.first_seq, s.last_seq);
-  fmt::print("events:");
-  for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
-    fmt::print(" {} {}", blotter::to_string(static_cast<EventType>(t)), s.events_by_type[t]);
-  fmt::print("\n");
+  using Outcome = blotter::RunSummary::Outcome;
+  if (s.outcome == Outcome::kAlreadyFinished) {
+    fmt::print(
+        "blotter run: {} already holds this run (seq {}, finished): same input and options; "
+        "nothing appended\n\n",
+        config.journal_path, s.run_seq);
+  } else {
+    if (s.outcome == Outcome::kResumed)
+      fmt::print("blotter run: resumed run {} after {} rows already journaled\n", s.run_seq,
+                 s.skipped_rows);
+    fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
+               config.input_path, config.journal_path, s.first_seq, s.last_seq);
+    fmt::print("events:");
+    for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
+      fmt::print(" {} {}", blotter::to_string(static_cast<blotter::EventType>(t)),
+                 s.events_by_type[t]);
+    fmt::print("\n");
+  }
   if (s.unfilled_orders)
     fmt::print("orders still open at the end of the data: {}\n", s.unfilled_orders);
-
-  fmt::print("\npositions:\n  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity",
-             "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
-  for (const auto& [symbol, p] : s.positions)
-    fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", symbol, p.quantity.to_string(),
-               p.avg_price().to_string(), p.last_price.to_string(), p.realized_pnl.to_string(),
-               p.unrealized_pnl().to_string());
-  fmt::print("\nrealized PnL {}  unrealized PnL {}  total {}\n", s.realized_pnl.to_string(),
-             s.unrealized_pnl.to_string(), (s.realized_pnl + s.unrealized_pnl).to_string());
-
-  std::vector<const blotter::DayPnl*> active;
-  for (const auto& d : s.days)
-    if (!d.pnl().is_zero() || d.fills) active.push_back(&d);
-  fmt::print("\nPnL per day ({} trading days, {} with PnL or fills, trading days in {}):\n",
-             s.days.size(), active.size(), config.trading.tz);
-  constexpr std::size_t kShown = 15;
-  if (active.size() > kShown)
-    fmt::print("  ... {} earlier days: blotter query {} \"SELECT ...\" has them all\n",
-               active.size() - kShown, config.journal_path);
-  fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", "day", "realized", "unrealized", "pnl",
-             "fills");
-  for (std::size_t i = active.size() > kShown ? active.size() - kShown : 0; i < active.size();
-       ++i) {
-    const auto& d = *active[i];
-    fmt::print("  {:<10} {:>14} {:>14} {:>14} {:>6}\n", blotter::Calendar::day_name(d.day),
-               d.realized_pnl.to_string(), d.unrealized_pnl.to_string(), d.pnl().to_string(),
-               d.fills);
-  }
+  fmt::print("trading days in {}\n\n", config.trading.tz);
+  constexpr std::size_t kShownDays = 15;
+  fmt::print("{}", blotter::books_table(s.positions, s.realized_pnl, s.unrealized_pnl, s.days,
+                                        kShownDays));
 }
 
 int run_command(const RunOptions& o) {
@@ -126,6 +119,7 @@ int run_command(const RunOptions& o) {
     };
   }
   config.version = BLOTTER_VERSION_STRING;
+  config.snapshot_every = o.snapshot_every;
   const auto summary = blotter::run_paper_trading(config);
   print_summary(config, summary);
   return 0;
@@ -168,6 +162,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--commission", run.commission, "commission per unit filled")
       ->capture_default_str();
   run_cmd->add_option("--tz", run.tz, "IANA time zone of the trading day")->capture_default_str();
+  run_cmd
+      ->add_option("--snapshot-every", run.snapshot_every,
+                   "store a snapshot of the state every this many events (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   std::string journal, sql, format = "table";
   double timeout = 0;
@@ -228,6 +227,14 @@ int main(int argc, char** argv) {
   resim.slippage_bps.clear();
   resim.commission.clear();
 
+  std::int64_t snapshot_every = blotter::kSnapshotEvery;
+  auto* snapshot_cmd = app.add_subcommand(
+      "snapshot", "rebuild the journal's snapshots (derived state that speeds up state --at)");
+  snapshot_cmd->add_option("journal", journal, "the journal")->required();
+  snapshot_cmd->add_option("--every", snapshot_every, "events between snapshots")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   std::string migrate_journal;
   auto* migrate_cmd = app.add_subcommand("migrate", "upgrade a journal to this blotter's schema");
   migrate_cmd->add_option("journal", migrate_journal, "the journal")->required();
@@ -251,10 +258,8 @@ int main(int argc, char** argv) {
     }
     if (*replay_cmd) {
       auto store = open_read(journal);
-      const blotter::Calendar calendar("UTC");
       blotter::ScanRange range;
-      if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
-      if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
+      apply_bounds(*store, from, to, range);
       range.symbol = symbol;
       std::stringstream list(types);
       for (std::string name; std::getline(list, name, ',');) {
@@ -288,25 +293,19 @@ int main(int argc, char** argv) {
       blotter::run_query(
           journal,
           "SELECT seq, time, input, substr(input_sha256, 1, 12) AS sha256, version, tz, "
-          "resumes, finished_seq, rows, events FROM runs ORDER BY seq",
+          "resumptions, finished_seq, rows, events FROM runs ORDER BY seq",
           options, std::cout);
       return 0;
     }
     if (*resim_cmd) {
       auto store = open_read(journal);
       blotter::ScanRange range;
-      const blotter::Calendar calendar = journal_calendar(*store);
-      if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
-      if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
+      apply_bounds(*store, from, to, range);
       // The recorded configuration: the latest run started at or before the range.
       blotter::RunStarted manifest;
-      blotter::ScanRange runs;
-      runs.types = {blotter::EventType::kRunStarted};
-      store->scan(runs, [&](const blotter::Event& e) {
-        const auto& m = e.as<blotter::RunStarted>();
-        if (m.resumes == 0 && (e.seq <= range.from_seq || manifest.version.empty())) manifest = m;
-        return true;
-      });
+      const auto runs = blotter::list_runs(*store);
+      for (const auto& [seq, m] : runs)
+        if (seq <= range.from_seq || &m == &runs.front().second) manifest = m;
       auto config = blotter::trading_config_of(manifest);
       if (resim.window) config.signal.window = resim.window;
       if (!resim.quantity.empty()) config.risk.quantity = to_decimal("--quantity", resim.quantity);
@@ -333,6 +332,13 @@ int main(int argc, char** argv) {
       fmt::print("re-simulated: {}\n", r.resimulated ? blotter::event_json(*r.resimulated)
                                                      : std::string("(no such event)"));
       return 1;
+    }
+    if (*snapshot_cmd) {
+      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kWrite);
+      const auto n = blotter::write_snapshots(*store, snapshot_every);
+      fmt::print("{}: {} snapshots of {} events (every {} events)\n", journal, n, store->last_seq(),
+                 snapshot_every);
+      return 0;
     }
     if (*migrate_cmd) {
       auto j = blotter::SqliteJournal::open(migrate_journal, blotter::SqliteJournal::Mode::kWrite);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "blotter/decimal.h"
 #include "blotter/timestamp.h"
@@ -79,15 +80,16 @@ struct RunStarted {
   std::string fill;  // "signal" or "next-open"
   std::string slippage_bps, commission;
   std::string tz;
-  std::string version;            // blotter's version
-  Seq resumes = 0;                // the RUN_STARTED seq this run continues; 0 for a new run
-  std::int64_t skipped_rows = 0;  // input rows already journaled before a resume
+  std::string version;  // blotter's version
 };
 
 struct RunFinished {
   Seq run_seq = 0;          // the RUN_STARTED this run began with
-  std::int64_t rows = 0;    // input rows published by this process
-  std::int64_t events = 0;  // events this process journaled, RUN_STARTED and this one included
+  std::int64_t rows = 0;    // input rows the run journaled
+  std::int64_t events = 0;  // events of the run, its RUN_STARTED and this one included
+  // Where the run was resumed after an interruption: the first seq each
+  // resumption appended (also in the run_resumptions table). Empty if none.
+  std::vector<Seq> resumed_at;
 };
 
 using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError, RunStarted,

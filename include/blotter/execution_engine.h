@@ -38,14 +38,19 @@ class ExecutionEngine {
   // Orders waiting for the next market event, all symbols.
   std::size_t pending_orders() const;
 
+  struct Pending {
+    Order order;
+    Seq seq;  // the ORDER's
+  };
+  // For snapshots: the orders waiting per symbol, oldest first.
+  using State = std::map<std::string, std::deque<Pending>>;
+  const State& state() const { return pending_; }
+  void restore(State state) { pending_ = std::move(state); }
+
  private:
   void fill(const Event& cause, const std::string& symbol, const Order& order, Seq order_seq,
             Decimal market_price);
 
-  struct Pending {
-    Order order;
-    Seq seq;
-  };
   EventBus& bus_;
   ExecutionConfig config_;
   std::map<std::string, std::deque<Pending>> pending_;

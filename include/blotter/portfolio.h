@@ -68,6 +68,17 @@ class Portfolio {
   const Calendar& calendar() const { return calendar_; }
   TimestampNs last_ts() const { return last_ts_; }
 
+  // Everything the book holds, for snapshots: restore(state()) leaves the
+  // book unchanged, and a restored book goes on exactly as the original would.
+  struct State {
+    std::map<std::string, Position> positions;
+    std::vector<DayPnl> days;
+    Decimal realized, unrealized, unrealized_at_open;
+    TimestampNs last_ts = 0;
+  };
+  State state() const;
+  void restore(State state);
+
  private:
   void revalue(Position& p, const std::function<void(Position&)>& change);
 

@@ -40,6 +40,12 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
 // One event as a JSON object line: {"seq","time","ts_ns","type","symbol","payload"}.
 std::string event_json(const Event& e);
 
+// Positions, total PnL and the PnL of each trading day with PnL or fills, as
+// a terminal table; with `max_days` > 0 only the last `max_days` such days.
+std::string books_table(const std::map<std::string, Position>& positions, Decimal realized_pnl,
+                        Decimal unrealized_pnl, const std::vector<DayPnl>& days,
+                        std::size_t max_days = 0);
+
 // The rebuilt state as JSON (decimals as exact strings) or as a terminal table.
 std::string state_json(const RebuiltState& state);
 std::string state_table(const RebuiltState& state);

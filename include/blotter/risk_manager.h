@@ -48,6 +48,15 @@ class RiskManager {
   Decimal daily_loss_used() const;
   Decimal daily_loss_limit() const;
 
+  // For snapshots: restore(state()) leaves the manager unchanged.
+  struct State {
+    Portfolio::State book;
+    std::map<std::string, Decimal> pending;  // ordered, not yet filled (signed)
+    std::optional<std::int32_t> halted_day;
+  };
+  State state() const { return State{book_.state(), pending_, halted_day_}; }
+  void restore(State state);
+
  private:
   void reject(const Event& signal_event, Direction direction, std::string reason);
   void check_loss_limit();

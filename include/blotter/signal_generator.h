@@ -26,13 +26,19 @@ class SignalGenerator {
 
   void on_price(const Event& market_event, Decimal close);
 
- private:
+  // What the generator remembers of one symbol's prices.
   struct History {
-    std::deque<Decimal> window;
-    Decimal sum;
-    Decimal previous;
+    std::deque<Decimal> window;  // the last `window` closes, oldest first
+    Decimal sum;                 // their sum
+    Decimal previous;            // the close before the current one
     bool has_previous = false;
   };
+  // For snapshots: restore(state()) leaves the generator unchanged.
+  using State = std::map<std::string, History>;
+  const State& state() const { return history_; }
+  void restore(State state) { history_ = std::move(state); }
+
+ private:
   EventBus& bus_;
   SignalConfig config_;
   std::map<std::string, History> history_;

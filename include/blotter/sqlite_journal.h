@@ -32,6 +32,18 @@ class SqliteJournal final : public EventStore {
   Seq last_seq() const override;
   Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
+  std::int64_t count(const ScanRange& range) const override;
+  std::optional<Snapshot> snapshot_at_or_before(Seq seq) const override;
+  std::vector<Seq> snapshot_seqs() const override;
+  void put_snapshot(const Snapshot& snapshot) override;
+  void clear_snapshots() override;
+
+  // Records, in the open batch, that the unfinished run `run_seq` is resumed
+  // from the next seq on, after `skipped_rows` input rows already journaled
+  // (the run_resumptions table). Throws blotter::StoreError.
+  void record_resumption(Seq run_seq, std::int64_t skipped_rows, const std::string& version);
+  // The first seqs of each resumption of run `run_seq`, ascending.
+  std::vector<Seq> resumptions(Seq run_seq) const;
 
   const std::string& path() const;
   int schema_version() const;

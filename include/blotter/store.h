@@ -3,7 +3,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,17 @@ struct ScanRange {
   std::string symbol;            // empty: every symbol
 
   bool matches(const Event& e) const;
+};
+
+// The state of the trading components right after event `seq`, stored so
+// that rebuilding state replays only the events after it. Snapshots are
+// derived data: never required, rebuildable from the events at any time.
+struct Snapshot {
+  Seq seq = 0;
+  Seq run_seq = 0;        // the RUN_STARTED of the run `seq` belongs to; 0 if none
+  TimestampNs ts_ns = 0;  // event time of `seq`
+  int format = 0;         // the encoding of `state` (snapshot.h: kSnapshotFormat)
+  std::string state;      // the encoded state
 };
 
 // The narrow interface every backend implements (SQLite today). Appends go
@@ -51,6 +64,19 @@ class EventStore {
   // order, until it returns false. Throws blotter::Error on a malformed row.
   virtual void scan(const ScanRange& range,
                     const std::function<bool(const Event&)>& visit) const = 0;
+  // How many events `range` holds. The default scans them.
+  virtual std::int64_t count(const ScanRange& range) const;
+
+  // Snapshots. A store may keep none: the defaults keep nothing.
+  // The snapshot with the highest seq <= `seq`, if any.
+  virtual std::optional<Snapshot> snapshot_at_or_before(Seq seq) const;
+  // The seqs of every stored snapshot, ascending.
+  virtual std::vector<Seq> snapshot_seqs() const;
+  // Stores `snapshot` in the open batch (opening one if needed), replacing
+  // any at the same seq. Throws blotter::StoreError.
+  virtual void put_snapshot(const Snapshot& snapshot);
+  // Removes every snapshot, in the open batch. Throws blotter::StoreError.
+  virtual void clear_snapshots();
 };
 
 // Returns the wall-clock time in ns since the epoch; injectable for tests.
@@ -67,12 +93,17 @@ class MemoryStore final : public EventStore {
   Seq last_seq() const override;
   Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
+  std::optional<Snapshot> snapshot_at_or_before(Seq seq) const override;
+  std::vector<Seq> snapshot_seqs() const override;
+  void put_snapshot(const Snapshot& snapshot) override;
+  void clear_snapshots() override;
 
   const std::vector<Event>& events() const { return events_; }
 
  private:
   WallClock clock_;
   std::vector<Event> events_;
+  std::map<Seq, Snapshot> snapshots_;
   std::size_t committed_ = 0;
 };
 

@@ -3,8 +3,11 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "blotter/bus.h"
 #include "blotter/calendar.h"
@@ -37,6 +40,18 @@ class TradingSystem {
   const RiskManager& risk() const { return risk_; }
   const ExecutionEngine& execution() const { return execution_; }
 
+  // Everything the components hold, for snapshots and resumed runs: a system
+  // given restore(other.state()) goes on exactly as `other` would. Only
+  // between events (never from a handler).
+  struct State {
+    SignalGenerator::State signals;
+    RiskManager::State risk;
+    ExecutionEngine::State execution;
+    Portfolio::State portfolio;
+  };
+  State state() const;
+  void restore(State state);
+
  private:
   EventBus bus_;
   MarketDataFeed feed_;
@@ -57,9 +72,20 @@ struct RunConfig {
   std::string version = "unknown";  // recorded in the manifest
   // Called after each committed batch with the input read so far.
   std::function<void(const CsvMarketData&)> on_progress;
+  // A snapshot is stored with the first commit after every this many events
+  // (and one at the end of the run); 0: none.
+  std::int64_t snapshot_every = 100'000;
 };
 
 struct RunSummary {
+  // What the run did with the journal: appended a new run, resumed an
+  // unfinished run of the same input and options, or found that run already
+  // finished and appended nothing.
+  enum class Outcome { kNew, kResumed, kAlreadyFinished };
+  Outcome outcome = Outcome::kNew;
+  Seq run_seq = 0;                // the run's RUN_STARTED
+  std::int64_t skipped_rows = 0;  // kResumed: input rows already journaled, not read again
+  // Events this process appended, by type.
   std::array<std::uint64_t, kEventTypeCount> events_by_type{};
   std::int64_t rows = 0;
   Seq first_seq = 0, last_seq = 0;
@@ -78,6 +104,11 @@ struct RunSummary {
 // The run writes RUN_STARTED (its manifest: configuration, input name and
 // SHA-256, blotter version; event time of the first row) before the first row
 // and RUN_FINISHED (counts; event time of the last row) after the last.
+// If the journal's latest run has the same manifest (input digest and every
+// option; the version and the input's name aside) and did not finish, the
+// run resumes it: state is rebuilt by replay, the rows already journaled are
+// skipped, and the rest is appended, so the journal ends up with exactly the
+// events of an uninterrupted run. If that run did finish, nothing is appended.
 RunSummary run_paper_trading(const RunConfig& config);
 
 // The manifest a run with `config` records; `input_sha256` is the input's digest.
@@ -93,14 +124,27 @@ struct RebuiltState {
   Seq seq = 0;                            // the last event replayed; 0 for an empty journal
   TimestampNs ts_ns = 0;                  // its event time
   Seq run_seq = 0;                        // the RUN_STARTED of the run it belongs to; 0 if none
+  Seq from_snapshot = 0;                  // the snapshot the rebuild started from; 0 if none
   RunStarted manifest;                    // that run's configuration (defaults if none)
   std::unique_ptr<MemoryStore> scratch;   // the (unused) store of `system`
   std::unique_ptr<TradingSystem> system;  // components holding the state
 };
 
-// Replays events 1..`at_seq` of `store`. A RUN_STARTED that starts a new run
-// (not a resume) resets the components with that run's configuration, so the
-// state is that of the run containing `at_seq`. Writes nothing to `store`.
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq);
+// The state after events 1..`at_seq` of `store`: starts from the latest
+// readable snapshot at or before `at_seq` (unless `use_snapshots` is false)
+// and replays the events after it. A RUN_STARTED resets the components with
+// that run's configuration, so the state is that of the run containing
+// `at_seq`. Writes nothing to `store`.
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots = true);
+
+// Replays events state.seq+1..`to_seq` of `store` into `state`.
+void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq);
+
+// The runs of `store`: each RUN_STARTED's seq and manifest, in seq order.
+std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store);
+
+// Whether two manifests describe the same run: same input bytes and kind and
+// every option equal (the input's file name and blotter's version aside).
+bool same_run(const RunStarted& a, const RunStarted& b);
 
 }  // namespace blotter

@@ -1,0 +1,237 @@
+// Resuming an interrupted run: the journal ends up with exactly the events of
+// an uninterrupted run, whether the run stopped on an error or was killed.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "blotter/error.h"
+#include "blotter/snapshot.h"
+#include "blotter/sqlite_journal.h"
+#include "blotter/trading_system.h"
+#include "cli_helpers.h"
+
+extern char** environ;
+
+using namespace blotter;
+using namespace blotter::testing;
+
+namespace {
+
+// The trading events of a journal, as the replay issue's determinism check
+// selects them, one line per event.
+std::vector<std::string> trading_events(const std::string& db) {
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  SQLite::Statement q(d,
+                      "SELECT seq, ts_ns, type, symbol, payload FROM events WHERE type IN "
+                      "('BAR','TICK','SIGNAL','ORDER','FILL','RISK_REJECTED') ORDER BY seq");
+  std::vector<std::string> rows;
+  while (q.executeStep())
+    rows.push_back(q.getColumn(0).getString() + "|" + q.getColumn(1).getString() + "|" +
+                   q.getColumn(2).getString() + "|" + q.getColumn(3).getString() + "|" +
+                   q.getColumn(4).getString());
+  return rows;
+}
+
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+RunConfig busy_config(const std::string& input, const std::string& journal) {
+  RunConfig c;
+  c.input_path = input;
+  c.journal_path = journal;
+  c.batch_rows = 50;
+  c.version = "test";
+  c.trading.signal.window = 5;
+  c.trading.execution.fill = FillModel::kNextOpen;
+  c.trading.execution.commission = Decimal::from_string("0.01");
+  c.trading.risk.max_daily_loss = Decimal::from_string("0.0002");
+  c.trading.tz = "America/New_York";
+  c.snapshot_every = 700;
+  return c;
+}
+
+// Runs `c`, stopping it (as a failure would) after `batches` committed batches.
+void run_interrupted(RunConfig c, int batches) {
+  int seen = 0;
+  c.on_progress = [&](const CsvMarketData&) {
+    if (++seen == batches) throw Interrupted();
+  };
+  CHECK_THROWS_AS(run_paper_trading(c), Interrupted);
+}
+
+// Seq of the latest event of the journal (0 while it has none or does not exist).
+Seq last_seq_of(const std::string& db) {
+  try {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    return d.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;
+  }
+}
+
+// Starts the CLI with `args`; its output goes to /dev/null.
+pid_t spawn_cli(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {BLOTTER_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+// Runs the CLI and kills it with SIGKILL once the journal holds `kill_at`
+// events (at once if 0). Returns true if it was killed before it finished.
+bool run_and_kill(const std::vector<std::string>& args, const std::string& db, Seq kill_at) {
+  const pid_t pid = spawn_cli(args);
+  int status = 0;
+  while (kill_at > 0 && last_seq_of(db) < kill_at) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+}  // namespace
+
+TEST_SUITE("resume") {
+  TEST_CASE("a run stopped after any batch resumes to the uninterrupted run's events") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);
+    const RunConfig whole = busy_config(csv, dir.file("whole.db"));
+    const RunSummary uninterrupted = run_paper_trading(whole);
+    const auto expected = trading_events(whole.journal_path);
+    REQUIRE(uninterrupted.rows == 1200);
+    REQUIRE(count(whole.journal_path, "SELECT count(*) FROM fills") > 50);
+
+    for (int batches = 1; batches <= 24; ++batches) {
+      CAPTURE(batches);
+      const RunConfig c = busy_config(csv, dir.file("b" + std::to_string(batches) + ".db"));
+      run_interrupted(c, batches);
+      REQUIRE(count(c.journal_path, "SELECT count(*) FROM bars") == 50 * batches);
+      const RunSummary resumed = run_paper_trading(c);
+      CHECK(resumed.outcome == RunSummary::Outcome::kResumed);
+      CHECK(resumed.skipped_rows == 50 * batches);
+      CHECK(resumed.rows == 1200 - 50 * batches);
+      CHECK(resumed.run_seq == 1);
+      REQUIRE(trading_events(c.journal_path) == expected);
+      auto journal = SqliteJournal::open(c.journal_path, SqliteJournal::Mode::kRead);
+      CHECK_FALSE(check_snapshots(*journal).has_value());
+    }
+  }
+
+  TEST_CASE("a run resumed twice lists both resumptions and counts the whole run") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);
+    const RunConfig c = busy_config(csv, dir.file("twice.db"));
+    run_interrupted(c, 3);
+    const Seq first_resume = last_seq_of(c.journal_path) + 1;
+    run_interrupted(c, 5);
+    const Seq second_resume = last_seq_of(c.journal_path) + 1;
+    CHECK(run_paper_trading(c).outcome == RunSummary::Outcome::kResumed);
+    const std::string& db = c.journal_path;
+    CHECK(count(db, "SELECT count(*) FROM runs") == 1);
+    CHECK(count(db, "SELECT resumptions FROM runs") == 2);
+    CHECK(count(db, "SELECT rows FROM runs") == 1200);
+    CHECK(count(db, "SELECT events FROM runs") == count(db, "SELECT count(*) FROM events"));
+    CHECK(count(db, "SELECT skipped_rows FROM run_resumptions ORDER BY seq LIMIT 1") == 150);
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("SELECT json_extract(payload, '$.resumed_at') FROM events WHERE type = "
+                       "'RUN_FINISHED'")
+              .getString() == fmt::format("[{},{}]", first_resume, second_resume));
+  }
+
+  TEST_CASE("a finished run is not run again; other options start a new run") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 100, 2);
+    RunConfig c = busy_config(csv, dir.file("j.db"));
+    const RunSummary first = run_paper_trading(c);
+    const auto events = last_seq_of(c.journal_path);
+    const RunSummary again = run_paper_trading(c);
+    CHECK(again.outcome == RunSummary::Outcome::kAlreadyFinished);
+    CHECK(again.run_seq == 1);
+    CHECK(again.realized_pnl == first.realized_pnl);
+    CHECK(last_seq_of(c.journal_path) == events);
+    // The same bytes under another name are the same input.
+    c.input_path = dir.write("copy.csv", read_file(csv));
+    CHECK(run_paper_trading(c).outcome == RunSummary::Outcome::kAlreadyFinished);
+    c.trading.signal.window = 6;
+    const RunSummary other = run_paper_trading(c);
+    CHECK(other.outcome == RunSummary::Outcome::kNew);
+    CHECK(other.run_seq == events + 1);
+    CHECK(count(c.journal_path, "SELECT count(*) FROM runs") == 2);
+  }
+
+  TEST_CASE("an unfinished run of other input is left as it is and a new run starts") {
+    TempDir dir;
+    const RunConfig c = busy_config(synthetic_bars(dir, "a.csv", 400, 3), dir.file("j.db"));
+    run_interrupted(c, 2);
+    RunConfig other = c;
+    other.input_path = synthetic_bars(dir, "b.csv", 390, 3);
+    const RunSummary s = run_paper_trading(other);
+    CHECK(s.outcome == RunSummary::Outcome::kNew);
+    CHECK(count(c.journal_path, "SELECT count(*) FROM runs WHERE finished_seq IS NULL") == 1);
+    CHECK(count(c.journal_path, "SELECT count(*) FROM runs") == 2);
+  }
+
+  TEST_CASE("blotter run killed with SIGKILL at several points resumes to the uninterrupted run") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 6000, 10);
+    const auto args = [&](const std::string& db) {
+      return std::vector<std::string>{
+          "run",    "--bars",    csv,    "--journal",       db, "--window", "5",
+          "--fill", "next-open", "--tz", "America/New_York"};
+    };
+    const std::string whole = dir.file("whole.db");
+    REQUIRE(run_cli("run --bars " + quote(csv) + " --journal " + quote(whole) +
+                    " --window 5 --fill next-open --tz America/New_York")
+                .exit_code == 0);
+    const auto expected = trading_events(whole);
+    const Seq total = last_seq_of(whole);
+
+    // One journal killed three times, further on each time, then finished.
+    const std::string db = dir.file("killed.db");
+    int kills = 0;
+    for (const double at : {0.2, 0.5, 0.85}) {
+      CAPTURE(at);
+      if (run_and_kill(args(db), db, static_cast<Seq>(at * static_cast<double>(total)))) ++kills;
+      CHECK(count(db, "SELECT count(*) FROM runs WHERE finished_seq IS NULL") == 1);
+      CHECK(count(db, "SELECT count(*) FROM snapshots WHERE seq > (SELECT max(seq) FROM events)") ==
+            0);
+    }
+    CHECK(kills == 3);
+    const CliResult finish = run_cli("run --bars " + quote(csv) + " --journal " + quote(db) +
+                                     " --window 5 --fill next-open --tz America/New_York");
+    CHECK(finish.exit_code == 0);
+    CHECK(finish.out.find("resumed run 1 after ") != std::string::npos);
+    CHECK(trading_events(db) == expected);
+    CHECK(count(db, "SELECT resumptions FROM runs") == 3);
+
+    // Killed before it could commit anything: the rerun starts from nothing.
+    const std::string early = dir.file("early.db");
+    run_and_kill(args(early), early, 0);
+    REQUIRE(run_cli("run --bars " + quote(csv) + " --journal " + quote(early) +
+                    " --window 5 --fill next-open --tz America/New_York")
+                .exit_code == 0);
+    CHECK(trading_events(early) == expected);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+  }
+}

@@ -1,0 +1,187 @@
+// Snapshots: encoding, rebuilding from them, and checking them against a full replay.
+#include "blotter/snapshot.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "blotter/error.h"
+#include "blotter/replay.h"
+#include "blotter/sqlite_journal.h"
+#include "cli_helpers.h"
+
+using namespace blotter;
+using namespace blotter::testing;
+
+namespace {
+
+RunConfig config_for(const std::string& input, const std::string& journal) {
+  RunConfig c;
+  c.input_path = input;
+  c.journal_path = journal;
+  c.batch_rows = 64;
+  c.version = "test";
+  return c;
+}
+
+// A multi-symbol journal with next-open fills, so snapshots hold pending
+// orders, open positions and several days. Made once for the suite.
+const std::string& busy_journal() {
+  static TempDir dir;
+  static const std::string db = [] {
+    const std::string csv = synthetic_bars(dir, "bars.csv", 3000, 3);
+    RunConfig c = config_for(csv, dir.file("busy.db"));
+    c.trading.signal.window = 5;
+    c.trading.execution.fill = FillModel::kNextOpen;
+    c.trading.execution.commission = Decimal::from_string("0.01");
+    c.trading.risk.max_daily_loss = Decimal::from_string("0.0001");
+    c.trading.tz = "America/New_York";
+    c.snapshot_every = 500;
+    run_paper_trading(c);
+    return c.journal_path;
+  }();
+  return db;
+}
+
+}  // namespace
+
+TEST_SUITE("snapshot") {
+  TEST_CASE("a state encodes and decodes to the same text") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const std::string text = encode_state(s.system->state());
+    CHECK(encode_state(decode_state(text)) == text);
+    CHECK(text.find("\"pending\"") != std::string::npos);
+  }
+
+  TEST_CASE("a malformed state is refused with the path of the bad field") {
+    CHECK_THROWS_WITH_AS(decode_state("[]"), doctest::Contains("expected an object"), Error);
+    CHECK_THROWS_WITH_AS(decode_state("{"), doctest::Contains("invalid JSON"), Error);
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    std::string text =
+        encode_state(rebuild_state(*journal, journal->last_seq(), false).system->state());
+    const auto at = text.find("\"realized_pnl\":\"");
+    REQUIRE(at != std::string::npos);
+    text.insert(at + 16, "x");
+    CHECK_THROWS_WITH_AS(decode_state(text), doctest::Contains("realized_pnl"), Error);
+  }
+
+  TEST_CASE("the snapshots a run writes equal a full replay") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const auto seqs = journal->snapshot_seqs();
+    // Every 500 events at a batch end, and one at the end of the run.
+    CHECK(seqs.size() >= static_cast<std::size_t>(journal->last_seq() / (500 + 64 * 3)));
+    CHECK(seqs.back() == journal->last_seq());
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+  }
+
+  TEST_CASE("state from the nearest snapshot equals a full replay at every seq") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    RebuiltState full = rebuild_state(*journal, 0, false);
+    int from_snapshot = 0;
+    for (Seq seq = 1; seq <= journal->last_seq(); seq += 7) {
+      CAPTURE(seq);
+      replay_into(full, *journal, seq);
+      const RebuiltState fast = rebuild_state(*journal, seq);
+      if (fast.from_snapshot) ++from_snapshot;
+      REQUIRE(state_json(fast) == state_json(full));
+      // Also what state_json leaves out: strategy windows, pending orders.
+      REQUIRE(encode_state(fast.system->state()) == encode_state(full.system->state()));
+    }
+    CHECK(from_snapshot > 0);
+  }
+
+  TEST_CASE("blotter snapshot rebuilds them from the events alone") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db) +
+                    " --snapshot-every 0")
+                .exit_code == 0);
+    CHECK(count(db, "SELECT count(*) FROM snapshots") == 0);
+    const CliResult r = run_cli("snapshot " + quote(db) + " --every 100");
+    CHECK(r.exit_code == 0);
+    const std::int64_t events = count(db, "SELECT count(*) FROM events");
+    CHECK(count(db, "SELECT count(*) FROM snapshots") == (events + 99) / 100);
+    CHECK(count(db, "SELECT max(seq) FROM snapshots") == events);
+    // A tampered snapshot is found, and replaced by the next rebuild.
+    {
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      d.exec(
+          "UPDATE snapshots SET state = replace(state, '\"halted_day\":null', "
+          "'\"halted_day\":12345') WHERE seq = 600");
+    }
+    {
+      auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+      const auto bad = check_snapshots(*journal);
+      REQUIRE(bad.has_value());
+      CHECK(bad->seq == 600);
+      CHECK(bad->why == "state.risk differs from a full replay");
+    }
+    CHECK(run_cli("snapshot " + quote(db) + " --every 100").exit_code == 0);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    const CliResult state = run_cli("state " + quote(db));
+    CHECK(state.out.find(fmt::format("rebuilt from the snapshot at seq {}", events)) !=
+          std::string::npos);
+  }
+
+  TEST_CASE("a snapshot that cannot be read is passed over") {
+    TempDir dir;
+    const std::string db = dir.file("g.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db) +
+                    " --quantity 1 --snapshot-every 300")
+                .exit_code == 0);
+    const CliResult before = run_cli("state " + quote(db) + " --format json");
+    {
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      d.exec("UPDATE snapshots SET state = '{\"signals\": 1}'");
+      d.exec("UPDATE snapshots SET format = 99 WHERE seq = (SELECT min(seq) FROM snapshots)");
+    }
+    const CliResult after = run_cli("state " + quote(db) + " --format json");
+    CHECK(after.exit_code == 0);
+    CHECK(after.out == before.out);
+    CHECK(after.out.find("\"realized_pnl\": \"278.75\"") != std::string::npos);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    const auto bad = check_snapshots(*journal);
+    REQUIRE(bad.has_value());
+    CHECK(bad->why.find("format 99") != std::string::npos);
+  }
+
+  TEST_CASE("a rebuild across runs starts each run afresh, from snapshots too") {
+    TempDir dir;
+    const std::string db = dir.file("two.db");
+    RunConfig first = config_for(goog_csv(), db);
+    first.input.symbol = "GOOG";
+    first.snapshot_every = 200;
+    run_paper_trading(first);
+    RunConfig second = first;
+    second.trading.signal.window = 10;
+    const auto s2 = run_paper_trading(second);
+    REQUIRE(s2.outcome == RunSummary::Outcome::kNew);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    const RebuiltState at_end = rebuild_state(*journal, journal->last_seq());
+    CHECK(at_end.run_seq == s2.run_seq);
+    CHECK(at_end.manifest.window == 10);
+    CHECK(at_end.from_snapshot == journal->last_seq());
+    CHECK(state_json(at_end) == state_json(rebuild_state(*journal, journal->last_seq(), false)));
+    const RebuiltState in_first = rebuild_state(*journal, s2.run_seq - 1);
+    CHECK(in_first.manifest.window == 20);
+    CHECK(in_first.system->portfolio().positions().at("GOOG").realized_pnl ==
+          Decimal::from_string("278.75"));
+  }
+
+  TEST_CASE("a memory store keeps snapshots and drops those of a rolled-back batch") {
+    MemoryStore store;
+    Event e = make_event(1, "X", Bar{});
+    store.append(e);
+    store.put_snapshot(Snapshot{1, 0, 1, kSnapshotFormat, "{}"});
+    store.commit();
+    store.append(e);
+    store.put_snapshot(Snapshot{2, 0, 1, kSnapshotFormat, "{}"});
+    store.rollback();
+    CHECK(store.snapshot_seqs() == std::vector<Seq>{1});
+    CHECK(store.snapshot_at_or_before(5)->seq == 1);
+    CHECK_FALSE(store.snapshot_at_or_before(0).has_value());
+  }
+}
