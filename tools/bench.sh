@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Measures blotter on this machine, side by side with SQLite's own append
+# ceiling and the seed's Python pipeline, all in one run so the ratios hold on
+# a noisy machine. Prints a Markdown table (also written to
+# build-bench/bench.md) for docs/PERFORMANCE.md.
+# Usage: tools/bench.sh [ROWS (1000000)] [BIG_EVENTS (10000000)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${1:-1000000}
+big_events=${2:-10000000}
+shared=../shared
+out=build-bench
+BLOTTER_BUILD_DIR=$out tools/setup.sh -DCMAKE_BUILD_TYPE=Release -DBLOTTER_BUILD_TESTS=OFF >/dev/null
+command -v /usr/bin/time >/dev/null || { echo "bench.sh needs /usr/bin/time (apt-get install time)"; exit 2; }
+[[ -f $shared/bench/sqlite_limit.c && -f $shared/seed/seed_pipeline.py ]] ||
+  { echo "bench.sh needs $shared/bench and $shared/seed for the baselines"; exit 2; }
+cc -O2 -o $out/sqlite_limit $shared/bench/sqlite_limit.c -lsqlite3
+data=$(mktemp -d /tmp/blotter-bench.XXXXXX)
+trap 'rm -rf "$data"' EXIT
+blotter=$out/blotter
+
+# Runs a command, prints "seconds max_rss_kib".
+measure() {
+  /usr/bin/time -f '%e %M' -o "$data/time" "$@" >"$data/stdout" 2>"$data/stderr" ||
+    { cat "$data/stderr"; exit 1; }
+  cat "$data/time"
+}
+rate() { python3 -c "print(f'{$1/$2:,.0f}')"; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+mib() { python3 -c "print(f'{$1/1024:.0f}')"; }
+events_of() { sqlite3 "$1" "SELECT max(seq) FROM events"; }
+
+rows_md=()
+row() { rows_md+=("| $1 | $2 | $3 | $4 |"); }
+
+echo "generating $rows bars over 10 symbols" >&2
+$out/blotter_gen_bars "$rows" 10 >"$data/bars.csv"
+
+# 1. The pipeline in memory: bus, strategy, risk, execution, portfolio, no store.
+$out/blotter_bench --benchmark_filter=PipelineInMemory --benchmark_format=json \
+  --benchmark_min_time=2 >"$data/bench.json" 2>/dev/null
+mem_rate=$(python3 -c "import json; b=json.load(open('$data/bench.json'))['benchmarks'][0]; print(round(b['events_per_s']))")
+read -r seed_mem_s seed_mem_events < <(python3 $shared/seed/seed_pipeline.py "$rows" |
+  sed -E 's/.*events=([0-9]+) seconds=([0-9.]+).*/\2 \1/')
+seed_mem_rate=$(python3 -c "print($seed_mem_events/$seed_mem_s)")
+row "pipeline in memory (events/s)" "$(rate "$mem_rate" 1)" "seed Python in memory: $(rate "$seed_mem_rate" 1)" "$(ratio "$mem_rate" "$seed_mem_rate")×"
+
+# 2. blotter run end to end, journaled, against SQLite's ceiling and the seed persisting.
+read -r run_s run_rss < <(measure $blotter run --bars "$data/bars.csv" --journal "$data/j.db")
+events=$(events_of "$data/j.db")
+run_rate=$(python3 -c "print($events/$run_s)")
+limit_rate=$($out/sqlite_limit "$data/limit.db" "$events" 10000 | sed -E 's/.*rows_per_s=([0-9]+).*/\1/')
+read -r seed_db_s seed_db_events < <(python3 $shared/seed/seed_pipeline.py "$rows" --sqlite "$data/seed.db" |
+  sed -E 's/.*events=([0-9]+) seconds=([0-9.]+).*/\2 \1/')
+seed_db_rate=$(python3 -c "print($seed_db_events/$seed_db_s)")
+row "\`blotter run\`, $rows bars, $events events journaled (events/s)" "$(rate "$run_rate" 1)" "SQLite ceiling, same rows: $(rate "$limit_rate" 1)" "$(ratio "$run_rate" "$limit_rate")×"
+row "\`blotter run\` (events/s)" "$(rate "$run_rate" 1)" "seed Python persisting: $(rate "$seed_db_rate" 1)" "$(ratio "$run_rate" "$seed_db_rate")×"
+row "\`blotter run\` peak RSS" "$(mib "$run_rss") MiB" "" ""
+
+# 3. Reading back, at this size and at about $big_events events.
+read_back() {
+  local db=$1 label=$2 n
+  n=$(events_of "$db")
+  read -r s rss < <(measure $blotter replay "$db" --format jsonl)
+  row "replay --format jsonl, $label ($n events)" "$(rate "$n" "$s") events/s" "peak RSS $(mib "$rss") MiB" ""
+  # The worst case for snapshots: just before the end-of-run snapshot, the
+  # nearest earlier one is a whole interval back.
+  read -r s rss < <(measure $blotter state "$db" --at "#$((n - 1))")
+  row "state --at #$((n - 1)) with snapshots, $label" "${s} s" "peak RSS $(mib "$rss") MiB" ""
+  cp "$db" "$data/nosnap.db"
+  sqlite3 "$data/nosnap.db" "DELETE FROM snapshots"
+  read -r s rss < <(measure $blotter state "$data/nosnap.db" --at "#$((n - 1))")
+  row "state --at #$((n - 1)) full replay, $label" "${s} s ($(rate "$n" "$s") events/s)" "peak RSS $(mib "$rss") MiB" ""
+  rm -f "$data"/nosnap.db*
+}
+read_back "$data/j.db" "$rows bars"
+
+big_rows=$(python3 -c "print(int($big_events * $rows / $events))")
+echo "generating $big_rows bars for about $big_events events" >&2
+$out/blotter_gen_bars "$big_rows" 10 >"$data/big.csv"
+read -r big_s big_rss < <(measure $blotter run --bars "$data/big.csv" --journal "$data/big.db")
+big_n=$(events_of "$data/big.db")
+row "\`blotter run\`, $big_n events (events/s)" "$(rate "$big_n" "$big_s")" "peak RSS $(mib "$big_rss") MiB" ""
+rm -f "$data/big.csv"
+read_back "$data/big.db" "big journal"
+
+{
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'),"
+  echo "$(free -g | awk '/Mem:/ {print $2}') GiB, Debian $(cat /etc/debian_version), SQLite $(sqlite3 --version | cut -d' ' -f1)."
+  echo
+  echo "| measure | blotter | baseline | ratio |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows_md[@]}"
+} | tee $out/bench.md
