@@ -15,15 +15,25 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 // The range is kept symmetric so that negation never overflows.
 constexpr std::int64_t kMin = -kMax;
 
-std::int64_t checked(i128 v, const char* op) {
-  if (v > kMax || v < kMin) {
-    throw Error(fmt::format("decimal overflow in {}: result outside ±92233720368.54775807", op));
-  }
+[[noreturn, gnu::noinline, gnu::cold]] void overflow(const char* op) {
+  throw Error(fmt::format("decimal overflow in {}: result outside ±92233720368.54775807", op));
+}
+
+inline std::int64_t checked(i128 v, const char* op) {
+  if (v > kMax || v < kMin) overflow(op);
   return static_cast<std::int64_t>(v);
 }
 
-// num / den rounded half to even; den > 0.
-i128 div_round_half_even(i128 num, i128 den) {
+// The same for a result computed in 64 bits: `wrapped` says it overflowed.
+inline std::int64_t checked(bool wrapped, std::int64_t v, const char* op) {
+  if (wrapped || v < kMin) overflow(op);
+  return v;
+}
+
+// num / den rounded half to even; den > 0. The 64-bit form is the fast path
+// (division by a constant compiles to a multiplication).
+template <class Int>
+Int div_round_half_even(Int num, Int den) {
   i128 q = num / den;
   i128 r = num % den;
   if (r < 0) r = -r;
@@ -139,16 +149,24 @@ std::string Decimal::to_string() const {
 Decimal Decimal::operator-() const { return Decimal(-units_); }
 
 Decimal Decimal::operator+(Decimal o) const {
-  return Decimal(checked(static_cast<i128>(units_) + o.units_, "addition"));
+  std::int64_t sum = 0;
+  const bool wrapped = __builtin_add_overflow(units_, o.units_, &sum);
+  return Decimal(checked(wrapped, sum, "addition"));
 }
 
 Decimal Decimal::operator-(Decimal o) const {
-  return Decimal(checked(static_cast<i128>(units_) - o.units_, "subtraction"));
+  std::int64_t difference = 0;
+  const bool wrapped = __builtin_sub_overflow(units_, o.units_, &difference);
+  return Decimal(checked(wrapped, difference, "subtraction"));
 }
 
 Decimal Decimal::operator*(Decimal o) const {
-  const i128 product = static_cast<i128>(units_) * o.units_;
-  return Decimal(checked(div_round_half_even(product, kScale), "multiplication"));
+  std::int64_t product = 0;
+  // Most products (a price times a quantity) fit in 64 bits before scaling.
+  if (!__builtin_mul_overflow(units_, o.units_, &product))
+    return Decimal(div_round_half_even<std::int64_t>(product, kScale));
+  const i128 wide = static_cast<i128>(units_) * o.units_;
+  return Decimal(checked(div_round_half_even<i128>(wide, kScale), "multiplication"));
 }
 
 Decimal Decimal::operator/(Decimal o) const {

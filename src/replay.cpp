@@ -102,14 +102,13 @@ void apply_bound(const std::string& text, bool upper, const Calendar& calendar, 
 }
 
 std::string event_json(const Event& e) {
-  Json j;
-  j["seq"] = e.seq;
-  j["time"] = format_timestamp(e.ts_ns);
-  j["ts_ns"] = e.ts_ns;
-  j["type"] = to_string(e.type());
-  j["symbol"] = e.symbol.empty() ? Json() : Json(e.symbol);
-  j["payload"] = Json::parse(encode_payload(e));
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // The payload is already a JSON object: embed its text rather than parse it again.
+  const std::string symbol =
+      e.symbol.empty() ? "null"
+                       : Json(e.symbol).dump(-1, ' ', false, Json::error_handler_t::replace);
+  return fmt::format(R"({{"seq":{},"time":"{}","ts_ns":{},"type":"{}","symbol":{},"payload":{}}})",
+                     e.seq, format_timestamp(e.ts_ns), e.ts_ns, to_string(e.type()), symbol,
+                     encode_payload(e));
 }
 
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,

@@ -91,6 +91,26 @@ TEST_SUITE("replay") {
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == expected);
   }
 
+  TEST_CASE("a jsonl line holds the event's columns and its payload object") {
+    const std::string& db = goog_journal();
+    const CliResult r = run_cli("replay " + quote(db) + " --from '#2' --to '#2' --format jsonl");
+    REQUIRE(r.exit_code == 0);
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(d, "SELECT time, ts_ns, type, symbol, payload FROM timeline WHERE seq = 2");
+    REQUIRE(q.executeStep());
+    const std::string expected =
+        fmt::format(R"({{"seq":2,"time":"{}","ts_ns":{},"type":"{}","symbol":"{}","payload":{}}})",
+                    q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                    q.getColumn(2).getString(), q.getColumn(3).getString(),
+                    q.getColumn(4).getString()) +
+        "\n";
+    CHECK(r.out == expected);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["payload"]["close"].is_string());
+    const CliResult run = run_cli("replay " + quote(db) + " --type RUN_STARTED --format jsonl");
+    CHECK(nlohmann::json::parse(run.out)["symbol"].is_null());
+  }
+
   TEST_CASE("replay filters by seq, type and symbol") {
     const std::string& db = goog_journal();
     const CliResult r = run_cli("replay " + quote(db) +

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     const std::int64_t close = std::max<std::int64_t>(100, open + std::llround(step(rng)));
     cents[s] = close;
     const std::int64_t high = std::max(open, close) + static_cast<std::int64_t>(rng() % 20);
-    const std::int64_t low = std::max<std::int64_t>(1, std::min(open, close) - static_cast<std::int64_t>(rng() % 20));
+    const std::int64_t low =
+        std::max<std::int64_t>(1, std::min(open, close) - static_cast<std::int64_t>(rng() % 20));
     fmt::format_to(std::back_inserter(out), "{},{}.{:02},{}.{:02},{}.{:02},{}.{:02},{},SYM{}\n",
                    start + 60 * (i / symbols), open / 100, open % 100, high / 100, high % 100,
                    low / 100, low % 100, close / 100, close % 100, 100 + rng() % 900, s);

@@ -39,10 +39,10 @@ std::vector<Event> make_bars(std::size_t n) {
     const Decimal open = Decimal::from_raw(c * 1'000'000);
     c = std::max<std::int64_t>(100, c + static_cast<std::int64_t>((state >> 33) % 61) - 30);
     const Decimal close = Decimal::from_raw(c * 1'000'000);
-    bars.push_back(make_event(1'704'205'800'000'000'000 + static_cast<TimestampNs>(i / 10) * 60'000'000'000,
-                              "SYM" + std::to_string(i % 10),
-                              Bar{open, std::max(open, close), std::min(open, close), close,
-                                  Decimal::from_int(1000)}));
+    bars.push_back(make_event(
+        1'704'205'800'000'000'000 + static_cast<TimestampNs>(i / 10) * 60'000'000'000,
+        "SYM" + std::to_string(i % 10),
+        Bar{open, std::max(open, close), std::min(open, close), close, Decimal::from_int(1000)}));
   }
   return bars;
 }
