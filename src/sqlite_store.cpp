@@ -1,8 +1,15 @@
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
@@ -13,6 +20,42 @@ namespace {
 
 constexpr int kApplicationId = 0x424C4F54;  // 'BLOT'
 constexpr int kBusyTimeoutMs = 5000;
+// How long a writer waits for another writer of the same journal to finish.
+constexpr auto kWriterWait = std::chrono::seconds(3);
+
+// Holds an exclusive flock() on the journal file for as long as a writer has
+// it open, so two writers never interleave (SQLite's own locks last only one
+// transaction). SQLite uses POSIX record locks, which flock() does not touch.
+class WriterLock {
+ public:
+  explicit WriterLock(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0)
+      throw StoreError(fmt::format("{}: cannot open for locking: {}", path, std::strerror(errno)));
+    const auto deadline = std::chrono::steady_clock::now() + kWriterWait;
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) {
+        const int e = errno;
+        ::close(fd_);
+        throw StoreError(fmt::format("{}: cannot lock: {}", path, std::strerror(e)));
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::close(fd_);
+        throw StoreError(fmt::format(
+            "{}: another blotter is writing to this journal (waited {} s); a journal has one "
+            "writer at a time",
+            path, std::chrono::duration_cast<std::chrono::seconds>(kWriterWait).count()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~WriterLock() { ::close(fd_); }  // closing releases the lock
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 int latest_version() {
   const auto& all = detail::migrations();
@@ -31,6 +74,8 @@ struct SqliteJournal::Impl {
   std::string path;
   Mode mode;
   WallClock clock;
+  // Declared before db so that it is released only after db has closed.
+  std::unique_ptr<WriterLock> writer_lock;  // kWrite only
   SQLite::Database db;
   std::unique_ptr<SQLite::Statement> insert;
   Seq last_seq = 0;
@@ -164,6 +209,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(path, mode, std::move(clock));
+    if (mode == Mode::kWrite) impl->writer_lock = std::make_unique<WriterLock>(path);
     impl->check_identity();
     if (mode == Mode::kWrite) {
       // WAL lets readers see committed batches while the one writer appends.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -482,6 +483,35 @@ TEST_SUITE("sqlite_journal") {
     CHECK(db.execAndGet("SELECT resumptions FROM runs").getInt() == 0);
     CHECK(db.execAndGet("SELECT finished_seq FROM runs").getInt() == 3);
     CHECK(db.execAndGet("SELECT count(*) FROM snapshots").getInt() == 0);
+  }
+
+  TEST_CASE("a second writer waits a bounded time, then fails clearly; readers are not stopped") {
+    TempDir dir;
+    const std::string path = dir.file("j.db");
+    auto first = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    Event e = make_event(1, "X", Bar{});
+    first->append(e);
+    first->commit();
+    const auto started = std::chrono::steady_clock::now();
+    std::string message;
+    try {
+      SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    } catch (const StoreError& err) {
+      message = err.what();
+    }
+    const auto waited = std::chrono::steady_clock::now() - started;
+    CHECK(message == path +
+                         ": another blotter is writing to this journal (waited 3 s); a journal "
+                         "has one writer at a time");
+    CHECK(waited >= std::chrono::seconds(3));
+    CHECK(waited < std::chrono::seconds(10));
+    auto reader = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+    CHECK(reader->last_seq() == 1);
+    first->append(e);  // the writer goes on while the reader is open
+    first->commit();
+    first.reset();
+    auto second = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    CHECK(second->last_seq() == 2);
   }
 
   TEST_CASE("schema_migrations records the applied version") {
