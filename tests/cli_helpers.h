@@ -2,6 +2,8 @@
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -10,8 +12,11 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+extern char** environ;
 
 namespace blotter::testing {
 
@@ -105,6 +110,49 @@ inline std::string synthetic_bars(const TempDir& dir, const std::string& name, i
     }
   }
   return dir.write(name, csv);
+}
+
+// The trading events of a journal, as the replay issue's determinism check
+// selects them, one line per event.
+inline std::vector<std::string> trading_events(const std::string& db) {
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  SQLite::Statement q(d,
+                      "SELECT seq, ts_ns, type, symbol, payload FROM events WHERE type IN "
+                      "('BAR','TICK','SIGNAL','ORDER','FILL','RISK_REJECTED') ORDER BY seq");
+  std::vector<std::string> rows;
+  while (q.executeStep())
+    rows.push_back(q.getColumn(0).getString() + "|" + q.getColumn(1).getString() + "|" +
+                   q.getColumn(2).getString() + "|" + q.getColumn(3).getString() + "|" +
+                   q.getColumn(4).getString());
+  return rows;
+}
+
+// Seq of the latest event of the journal (0 while it has none or does not exist).
+inline std::int64_t last_seq_of(const std::string& db) {
+  try {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    return d.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;
+  }
+}
+
+// Starts the CLI with `args`; its output goes to /dev/null.
+inline pid_t spawn_cli(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {BLOTTER_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int failed = posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (failed) throw std::runtime_error("cannot start " + std::string(BLOTTER_CLI));
+  return pid;
 }
 
 }  // namespace blotter::testing

@@ -18,27 +18,10 @@
 #include "blotter/trading_system.h"
 #include "cli_helpers.h"
 
-extern char** environ;
-
 using namespace blotter;
 using namespace blotter::testing;
 
 namespace {
-
-// The trading events of a journal, as the replay issue's determinism check
-// selects them, one line per event.
-std::vector<std::string> trading_events(const std::string& db) {
-  SQLite::Database d(db, SQLite::OPEN_READONLY);
-  SQLite::Statement q(d,
-                      "SELECT seq, ts_ns, type, symbol, payload FROM events WHERE type IN "
-                      "('BAR','TICK','SIGNAL','ORDER','FILL','RISK_REJECTED') ORDER BY seq");
-  std::vector<std::string> rows;
-  while (q.executeStep())
-    rows.push_back(q.getColumn(0).getString() + "|" + q.getColumn(1).getString() + "|" +
-                   q.getColumn(2).getString() + "|" + q.getColumn(3).getString() + "|" +
-                   q.getColumn(4).getString());
-  return rows;
-}
 
 struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
@@ -66,33 +49,6 @@ void run_interrupted(RunConfig c, int batches) {
     if (++seen == batches) throw Interrupted();
   };
   CHECK_THROWS_AS(run_paper_trading(c), Interrupted);
-}
-
-// Seq of the latest event of the journal (0 while it has none or does not exist).
-Seq last_seq_of(const std::string& db) {
-  try {
-    SQLite::Database d(db, SQLite::OPEN_READONLY);
-    return d.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
-  } catch (const SQLite::Exception&) {
-    return 0;
-  }
-}
-
-// Starts the CLI with `args`; its output goes to /dev/null.
-pid_t spawn_cli(const std::vector<std::string>& args) {
-  std::vector<std::string> all = {BLOTTER_CLI};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
 }
 
 // Runs the CLI and kills it with SIGKILL once the journal holds `kill_at`
