@@ -62,8 +62,19 @@ int latest_version() {
   return all.empty() ? 0 : all.back().version;
 }
 
-[[noreturn]] void rethrow(const std::string& path, const char* doing, const std::exception& e) {
-  throw StoreError(fmt::format("{}: {}: {}", path, doing, e.what()));
+[[noreturn]] void rethrow(const std::string& path, const char* doing, const std::string& what) {
+  throw StoreError(fmt::format("{}: {}: {}", path, doing, what));
+}
+
+// The message of `e`, with the operating system's reason for a failed I/O
+// ("disk I/O error (File too large)"), read before anything else touches the file.
+std::string what_of(sqlite3* db, const std::exception& e) {
+  const int os_error = db ? sqlite3_system_errno(db) : 0;
+  const auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
+  if (!os_error || !sqlite_error) return e.what();
+  const int code = sqlite_error->getErrorCode();
+  if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN) return e.what();
+  return fmt::format("{} ({})", e.what(), std::strerror(os_error));
 }
 
 }  // namespace
@@ -234,7 +245,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   } catch (const StoreError&) {
     throw;
   } catch (const std::exception& e) {
-    rethrow(path, "cannot open the journal", e);
+    rethrow(path, "cannot open the journal", what_of(impl ? impl->db.getHandle() : nullptr, e));
   }
   return std::unique_ptr<SqliteJournal>(new SqliteJournal(std::move(impl)));
 }
@@ -266,11 +277,12 @@ Seq SqliteJournal::append(Event& event) {
     event.recorded_ns = recorded;
     return seq;
   } catch (const std::exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
     try {
       rollback();
     } catch (...) {
     }
-    rethrow(d.path, "cannot append to the journal", e);
+    rethrow(d.path, "cannot append to the journal", what);
   }
 }
 
@@ -282,11 +294,12 @@ void SqliteJournal::commit() {
     d.in_batch = false;
     d.committed_seq = d.last_seq;
   } catch (const std::exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
     try {
       rollback();
     } catch (...) {
     }
-    rethrow(d.path, "cannot commit to the journal", e);
+    rethrow(d.path, "cannot commit to the journal", what);
   }
 }
 
@@ -299,7 +312,8 @@ void SqliteJournal::rollback() {
     if (d.insert) d.insert->reset();
     if (!sqlite3_get_autocommit(d.db.getHandle())) d.db.exec("ROLLBACK");
   } catch (const std::exception& e) {
-    rethrow(d.path, "cannot roll back", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot roll back", what);
   }
 }
 
@@ -313,7 +327,8 @@ Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
     q.executeStep();
     return q.getColumn(0).getInt64();
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the journal", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the journal", what);
   }
 }
 
@@ -329,7 +344,8 @@ void SqliteJournal::scan(const ScanRange& range,
   } catch (const Error&) {
     throw;
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the journal", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the journal", what);
   }
 }
 
@@ -340,7 +356,8 @@ std::int64_t SqliteJournal::count(const ScanRange& range) const {
     q.executeStep();
     return q.getColumn(0).getInt64();
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the journal", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the journal", what);
   }
 }
 
@@ -355,7 +372,8 @@ std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
     return Snapshot{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
                     q.getColumn(3).getInt(), q.getColumn(4).getString()};
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the snapshots", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the snapshots", what);
   }
 }
 
@@ -367,7 +385,8 @@ std::vector<Seq> SqliteJournal::snapshot_seqs() const {
     while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
     return seqs;
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the snapshots", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the snapshots", what);
   }
 }
 
@@ -387,11 +406,12 @@ void SqliteJournal::put_snapshot(const Snapshot& s) {
     q.bind(6, static_cast<std::int64_t>(d.clock()));
     q.exec();
   } catch (const std::exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
     try {
       rollback();
     } catch (...) {
     }
-    rethrow(d.path, "cannot write a snapshot", e);
+    rethrow(d.path, "cannot write a snapshot", what);
   }
 }
 
@@ -402,11 +422,12 @@ void SqliteJournal::clear_snapshots() {
     d.begin_batch();
     d.db.exec("DELETE FROM snapshots");
   } catch (const std::exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
     try {
       rollback();
     } catch (...) {
     }
-    rethrow(d.path, "cannot remove the snapshots", e);
+    rethrow(d.path, "cannot remove the snapshots", what);
   }
 }
 
@@ -426,11 +447,12 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
     q.bind(5, static_cast<std::int64_t>(d.clock()));
     q.exec();
   } catch (const std::exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
     try {
       rollback();
     } catch (...) {
     }
-    rethrow(d.path, "cannot record the resumption", e);
+    rethrow(d.path, "cannot record the resumption", what);
   }
 }
 
@@ -443,7 +465,8 @@ std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
     while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
     return seqs;
   } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the journal", e);
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the journal", what);
   }
 }
 
