@@ -101,6 +101,17 @@ void apply_bound(const std::string& text, bool upper, const Calendar& calendar, 
   (upper ? range.to_ts : range.from_ts) = *ts;
 }
 
+Calendar journal_calendar(const EventStore& store) {
+  std::string tz = "UTC";
+  ScanRange runs;
+  runs.types = {EventType::kRunStarted};
+  store.scan(runs, [&](const Event& e) {
+    if (!e.as<RunStarted>().tz.empty()) tz = e.as<RunStarted>().tz;
+    return true;
+  });
+  return Calendar(tz);
+}
+
 std::string event_json(const Event& e) {
   Json j;
   j["seq"] = e.seq;

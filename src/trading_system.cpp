@@ -124,6 +124,9 @@ RebuiltState rebuild_state(const EventStore& store, Seq at_seq) {
   ScanRange range;
   range.to_seq = at_seq;
   store.scan(range, [&](const Event& e) {
+    // An annotation is a note on the journal, not something that happened:
+    // nothing handles it, and it carries an earlier event's time.
+    if (e.type() == EventType::kAnnotation) return true;
     if (const auto* run = e.get_if<RunStarted>(); run && run->resumes == 0) {
       state.run_seq = e.seq;
       state.manifest = *run;

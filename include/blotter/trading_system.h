@@ -100,7 +100,8 @@ struct RebuiltState {
 
 // Replays events 1..`at_seq` of `store`. A RUN_STARTED that starts a new run
 // (not a resume) resets the components with that run's configuration, so the
-// state is that of the run containing `at_seq`. Writes nothing to `store`.
+// state is that of the run containing `at_seq`. ANNOTATION events are
+// skipped (`seq` is the last other event). Writes nothing to `store`.
 RebuiltState rebuild_state(const EventStore& store, Seq at_seq);
 
 }  // namespace blotter
