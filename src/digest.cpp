@@ -13,6 +13,16 @@
 
 namespace blotter::detail {
 
+Sha256Digest sha256(std::string_view bytes) {
+  static_assert(std::tuple_size_v<Sha256Digest> == 32);
+  Sha256Digest digest;
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+      length != digest.size())
+    throw Error("SHA-256 failed");
+  return digest;
+}
+
 std::string sha256_file(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
   if (!file) throw InputError(path, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));

@@ -1,9 +1,17 @@
 // SHA-256 through OpenSSL's libcrypto.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace blotter::detail {
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+// SHA-256 of `bytes`. Throws blotter::Error if libcrypto fails (out of memory).
+Sha256Digest sha256(std::string_view bytes);
 
 // Lowercase hex SHA-256 of the file's bytes. Throws blotter::InputError if
 // the file cannot be read.

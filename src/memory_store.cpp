@@ -47,7 +47,7 @@ Seq MemoryStore::last_seq() const { return static_cast<Seq>(events_.size()); }
 Seq MemoryStore::last_seq_at_or_before(TimestampNs ts) const {
   Seq best = 0;
   for (const Event& e : events_)
-    if (e.ts_ns <= ts) best = e.seq;
+    if (e.ts_ns <= ts && e.type() != EventType::kAnnotation) best = e.seq;
   return best;
 }
 

@@ -11,6 +11,7 @@
 
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
+#include "csv_field.h"
 
 namespace blotter {
 namespace {
@@ -67,16 +68,6 @@ std::string cell_text(sqlite3_stmt* stmt, int i) {
   return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt, i)) : "";
 }
 
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
-
 std::string json_cell(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
     case SQLITE_NULL:
@@ -100,10 +91,11 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
   std::int64_t rows = 0;
 
   if (format == QueryFormat::kCsv) {
-    for (int i = 0; i < columns; ++i) out << (i ? "," : "") << csv_cell(names[i]);
+    for (int i = 0; i < columns; ++i) out << (i ? "," : "") << detail::csv_field(names[i]);
     out << "\r\n";
     while (step() == SQLITE_ROW) {
-      for (int i = 0; i < columns; ++i) out << (i ? "," : "") << csv_cell(cell_text(stmt, i));
+      for (int i = 0; i < columns; ++i)
+        out << (i ? "," : "") << detail::csv_field(cell_text(stmt, i));
       out << "\r\n";
       ++rows;
     }

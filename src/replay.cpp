@@ -101,6 +101,11 @@ void apply_bound(const std::string& text, bool upper, const Calendar& calendar, 
   (upper ? range.to_ts : range.from_ts) = *ts;
 }
 
+Calendar journal_calendar(const EventStore& store) {
+  const auto runs = list_runs(store);
+  return Calendar(runs.empty() || runs.back().second.tz.empty() ? "UTC" : runs.back().second.tz);
+}
+
 std::string event_json(const Event& e) {
   // The payload is already a JSON object: embed its text rather than parse it again.
   const std::string symbol =

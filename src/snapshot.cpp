@@ -217,9 +217,14 @@ std::int64_t write_snapshots(EventStore& store, std::int64_t every) {
   std::int64_t written = 0;
   try {
     store.clear_snapshots();
-    while (state.seq < last) {
-      replay_into(state, store, std::min<Seq>(last, state.seq + every));
+    Seq last_written = 0;
+    for (Seq upto = 0; upto < last;) {
+      upto = std::min<Seq>(last, upto + every);
+      replay_into(state, store, upto);
+      // Annotations move no state: a stretch of only annotations gets no snapshot.
+      if (state.seq == last_written) continue;
       store.put_snapshot(snapshot_of(state));
+      last_written = state.seq;
       ++written;
     }
     store.commit();

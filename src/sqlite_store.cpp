@@ -5,10 +5,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "blotter/error.h"
@@ -77,6 +80,79 @@ std::string what_of(sqlite3* db, const std::exception& e) {
   return fmt::format("{} ({})", e.what(), std::strerror(os_error));
 }
 
+std::string value_text(sqlite3_value* v) {
+  // sqlite3_value_text() first: it may convert, and bytes() then measures the UTF-8 text.
+  const unsigned char* text = sqlite3_value_text(v);
+  return text ? std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(v)) : "";
+}
+
+// blotter_chain_hash(previous, seq, ts_ns, type, symbol, payload, recorded_ns):
+// migration 0004 backfills the chain of older journals with the very code
+// append() hashes new events with.
+void sql_chain_hash(sqlite3_context* ctx, [[maybe_unused]] int argc, sqlite3_value** argv) {
+  assert(argc == 7);
+  if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
+      sqlite3_value_bytes(argv[0]) != static_cast<int>(kGenesisHash.size())) {
+    sqlite3_result_error(ctx, "blotter_chain_hash: the previous hash must be a 32-byte blob", -1);
+    return;
+  }
+  for (int i : {1, 2, 6}) {
+    if (sqlite3_value_type(argv[i]) != SQLITE_INTEGER) {
+      sqlite3_result_error(ctx, "blotter_chain_hash: seq, ts_ns and recorded_ns must be integers",
+                           -1);
+      return;
+    }
+  }
+  ChainHash previous;
+  std::copy_n(static_cast<const std::uint8_t*>(sqlite3_value_blob(argv[0])), previous.size(),
+              previous.begin());
+  JournalRow row;
+  row.seq = sqlite3_value_int64(argv[1]);
+  row.ts_ns = sqlite3_value_int64(argv[2]);
+  row.type = value_text(argv[3]);
+  if (sqlite3_value_type(argv[4]) != SQLITE_NULL) row.symbol = value_text(argv[4]);
+  row.payload = value_text(argv[5]);
+  row.recorded_ns = sqlite3_value_int64(argv[6]);
+  try {
+    const ChainHash hash = chain_hash(previous, row);
+    sqlite3_result_blob(ctx, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+  } catch (const std::exception& e) {
+    sqlite3_result_error(ctx, e.what(), -1);
+  }
+}
+
+// The query of a scan over `range`, in seq order; bind_range() binds its parameters.
+std::string range_sql(const char* columns, const ScanRange& range) {
+  // Time bounds use the events_by_time index only when they narrow the scan;
+  // seq order comes from the primary key.
+  std::string sql = fmt::format(
+      "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4", columns);
+  if (!range.symbol.empty()) sql += " AND symbol = ?5";
+  if (!range.types.empty()) {
+    sql += " AND type IN (";
+    for (std::size_t i = 0; i < range.types.size(); ++i)
+      sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
+    sql += ")";
+  }
+  return sql + " ORDER BY seq";
+}
+
+void bind_range(SQLite::Statement& q, const ScanRange& range) {
+  q.bind(1, static_cast<std::int64_t>(range.from_seq));
+  q.bind(2, static_cast<std::int64_t>(range.to_seq));
+  q.bind(3, static_cast<std::int64_t>(range.from_ts));
+  q.bind(4, static_cast<std::int64_t>(range.to_ts));
+  if (!range.symbol.empty()) q.bind(5, range.symbol);
+}
+
+std::optional<ChainHash> hash_of(const SQLite::Column& column) {
+  if (!column.isBlob() || column.getBytes() != static_cast<int>(kGenesisHash.size()))
+    return std::nullopt;
+  ChainHash hash;
+  std::copy_n(static_cast<const std::uint8_t*>(column.getBlob()), hash.size(), hash.begin());
+  return hash;
+}
+
 }  // namespace
 
 int journal_schema_version() { return latest_version(); }
@@ -91,6 +167,10 @@ struct SqliteJournal::Impl {
   std::unique_ptr<SQLite::Statement> insert;
   Seq last_seq = 0;
   Seq committed_seq = 0;
+  // The hash of event last_seq (committed_seq); nullopt if that row has none,
+  // which only tampering with the table can cause: append() then refuses.
+  std::optional<ChainHash> head = kGenesisHash;
+  std::optional<ChainHash> committed_head = kGenesisHash;
   bool in_batch = false;
   int version = 0;
 
@@ -132,20 +212,50 @@ struct SqliteJournal::Impl {
                       path, version, latest_version()));
   }
 
+  // Migrations already applied: those up to user_version recorded in
+  // schema_migrations. A version below user_version that is not recorded
+  // (numbered files merged out of order) is still pending.
+  std::set<int> applied_versions() {
+    std::set<int> applied;
+    if (version == 0) return applied;
+    SQLite::Statement q(db, "SELECT version FROM schema_migrations WHERE version <= ?");
+    q.bind(1, version);
+    while (q.executeStep()) applied.insert(q.getColumn(0).getInt());
+    return applied;
+  }
+
+  std::vector<const detail::Migration*> pending_migrations() {
+    const std::set<int> applied = applied_versions();
+    std::vector<const detail::Migration*> pending;
+    for (const auto& m : detail::migrations())
+      if (!applied.count(m.version)) pending.push_back(&m);
+    return pending;
+  }
+
+  void register_functions() {
+    const int rc =
+        sqlite3_create_function_v2(db.getHandle(), "blotter_chain_hash", 7,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                                   sql_chain_hash, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+      throw StoreError(
+          fmt::format("{}: cannot register blotter_chain_hash: {}", path, sqlite3_errstr(rc)));
+  }
+
   void migrate() {
-    for (const auto& m : detail::migrations()) {
-      if (m.version <= version) continue;
+    for (const detail::Migration* m : pending_migrations()) {
       SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
-      db.exec(m.sql);
+      db.exec(m->sql);
       SQLite::Statement record(
           db, "INSERT INTO schema_migrations(version, name, applied_ns) VALUES(?,?,?)");
-      record.bind(1, m.version);
-      record.bind(2, m.name);
+      record.bind(1, m->version);
+      record.bind(2, m->name);
       record.bind(3, static_cast<std::int64_t>(clock()));
       record.exec();
-      db.exec(fmt::format("PRAGMA user_version = {}", m.version));
+      const int new_version = std::max(version, m->version);
+      db.exec(fmt::format("PRAGMA user_version = {}", new_version));
       txn.commit();
-      version = m.version;
+      version = new_version;
     }
   }
 
@@ -161,25 +271,34 @@ struct SqliteJournal::Impl {
 
   // The rows of `range`, selecting `columns`, in seq order.
   SQLite::Statement select(const std::string& columns, const ScanRange& range) const {
-    // Time bounds use the events_by_time index only when they narrow the
-    // scan; seq order comes from the primary key.
-    std::string sql = fmt::format(
-        "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4", columns);
-    if (!range.symbol.empty()) sql += " AND symbol = ?5";
-    if (!range.types.empty()) {
-      sql += " AND type IN (";
-      for (std::size_t i = 0; i < range.types.size(); ++i)
-        sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
-      sql += ")";
-    }
-    sql += " ORDER BY seq";
-    SQLite::Statement q(db, sql);
-    q.bind(1, static_cast<std::int64_t>(range.from_seq));
-    q.bind(2, static_cast<std::int64_t>(range.to_seq));
-    q.bind(3, static_cast<std::int64_t>(range.from_ts));
-    q.bind(4, static_cast<std::int64_t>(range.to_ts));
-    if (!range.symbol.empty()) q.bind(5, range.symbol);
+    SQLite::Statement q(db, range_sql(columns.c_str(), range));
+    bind_range(q, range);
     return q;
+  }
+
+  void read_head() {
+    SQLite::Statement q(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    if (q.executeStep()) {
+      last_seq = q.getColumn(0).getInt64();
+      head = hash_of(q.getColumn(1));
+    } else {
+      last_seq = 0;
+      head = kGenesisHash;
+    }
+    committed_seq = last_seq;
+    committed_head = head;
+  }
+
+  JournalRow read_raw_row(SQLite::Statement& q) const {
+    JournalRow row;
+    row.seq = q.getColumn(0).getInt64();
+    row.ts_ns = q.getColumn(1).getInt64();
+    row.type = q.getColumn(2).getString();
+    if (!q.getColumn(3).isNull()) row.symbol = q.getColumn(3).getString();
+    row.payload = q.getColumn(4).getString();
+    row.recorded_ns = q.getColumn(5).getInt64();
+    row.hash = hash_of(q.getColumn(6));
+    return row;
   }
 
   Event read_row(SQLite::Statement& q) const {
@@ -228,19 +347,25 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       if (journal_mode != "wal")
         throw StoreError(fmt::format("{}: cannot switch the journal to WAL mode", path));
       impl->db.exec("PRAGMA synchronous = NORMAL");
+      impl->register_functions();
       impl->migrate();
     } else if (impl->version < latest_version()) {
       throw StoreError(fmt::format(
           "{}: journal schema version {} is older than this blotter's {}; run `blotter migrate {}` "
           "to upgrade it",
           path, impl->version, latest_version(), path));
+    } else if (const auto pending = impl->pending_migrations(); !pending.empty()) {
+      throw StoreError(
+          fmt::format("{}: journal schema version {} lacks migration {}; run `blotter migrate {}` "
+                      "to apply it",
+                      path, impl->version, pending.front()->name, path));
     }
-    impl->last_seq = impl->db.execAndGet("SELECT coalesce(max(seq), 0) FROM events").getInt64();
-    impl->committed_seq = impl->last_seq;
+    impl->read_head();
     if (mode == Mode::kWrite) {
       impl->insert = std::make_unique<SQLite::Statement>(
           impl->db,
-          "INSERT INTO events(seq, ts_ns, type, symbol, payload, recorded_ns) VALUES(?,?,?,?,?,?)");
+          "INSERT INTO events(seq, ts_ns, type, symbol, payload, recorded_ns, hash) "
+          "VALUES(?,?,?,?,?,?,?)");
     }
   } catch (const StoreError&) {
     throw;
@@ -253,29 +378,40 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
 Seq SqliteJournal::append(Event& event) {
   Impl& d = *impl_;
   d.require_write();
+  if (!d.head)
+    throw StoreError(fmt::format(
+        "{}: cannot append: event {} has no hash, so the chain cannot continue; run `blotter "
+        "verify {}`",
+        d.path, d.last_seq, d.path));
   try {
     d.begin_batch();
-    const Seq seq = d.last_seq + 1;
-    const std::int64_t recorded = d.clock();
-    const std::string payload = encode_payload(event);
+    JournalRow row;
+    row.seq = d.last_seq + 1;
+    row.ts_ns = event.ts_ns;
+    row.type = to_string(event.type());
+    if (!event.symbol.empty()) row.symbol = event.symbol;
+    row.payload = encode_payload(event);
+    row.recorded_ns = d.clock();
+    const ChainHash hash = chain_hash(*d.head, row);
     SQLite::Statement& q = *d.insert;
     q.reset();
-    q.bind(1, static_cast<std::int64_t>(seq));
-    q.bind(2, static_cast<std::int64_t>(event.ts_ns));
-    // The type names are string literals, so data() is NUL-terminated.
-    q.bindNoCopy(3, to_string(event.type()).data());
-    if (event.symbol.empty()) {
-      q.bind(4);
+    q.bind(1, static_cast<std::int64_t>(row.seq));
+    q.bind(2, static_cast<std::int64_t>(row.ts_ns));
+    q.bindNoCopy(3, row.type);
+    if (row.symbol) {
+      q.bindNoCopy(4, *row.symbol);
     } else {
-      q.bindNoCopy(4, event.symbol);
+      q.bind(4);
     }
-    q.bindNoCopy(5, payload);
-    q.bind(6, static_cast<std::int64_t>(recorded));
+    q.bindNoCopy(5, row.payload);
+    q.bind(6, static_cast<std::int64_t>(row.recorded_ns));
+    q.bindNoCopy(7, hash.data(), static_cast<int>(hash.size()));
     q.exec();
-    d.last_seq = seq;
-    event.seq = seq;
-    event.recorded_ns = recorded;
-    return seq;
+    d.last_seq = row.seq;
+    d.head = hash;
+    event.seq = row.seq;
+    event.recorded_ns = row.recorded_ns;
+    return row.seq;
   } catch (const std::exception& e) {
     const std::string what = what_of(d.db.getHandle(), e);
     try {
@@ -293,6 +429,7 @@ void SqliteJournal::commit() {
     d.db.exec("COMMIT");
     d.in_batch = false;
     d.committed_seq = d.last_seq;
+    d.committed_head = d.head;
   } catch (const std::exception& e) {
     const std::string what = what_of(d.db.getHandle(), e);
     try {
@@ -306,6 +443,7 @@ void SqliteJournal::commit() {
 void SqliteJournal::rollback() {
   Impl& d = *impl_;
   d.last_seq = d.committed_seq;
+  d.head = d.committed_head;
   if (!d.in_batch) return;
   d.in_batch = false;
   try {
@@ -322,8 +460,10 @@ Seq SqliteJournal::last_seq() const { return impl_->last_seq; }
 Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
   Impl& d = *impl_;
   try {
-    SQLite::Statement q(d.db, "SELECT coalesce(max(seq), 0) FROM events WHERE ts_ns <= ?");
+    SQLite::Statement q(d.db,
+                        "SELECT coalesce(max(seq), 0) FROM events WHERE ts_ns <= ? AND type <> ?");
     q.bind(1, static_cast<std::int64_t>(ts));
+    q.bindNoCopy(2, to_string(EventType::kAnnotation).data());
     q.executeStep();
     return q.getColumn(0).getInt64();
   } catch (const SQLite::Exception& e) {
@@ -468,6 +608,31 @@ std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
     const std::string what = what_of(d.db.getHandle(), e);
     rethrow(d.path, "cannot read the journal", what);
   }
+}
+
+void SqliteJournal::scan_rows(const ScanRange& range,
+                              const std::function<bool(const JournalRow&)>& visit) const {
+  Impl& d = *impl_;
+  try {
+    SQLite::Statement q(d.db,
+                        range_sql("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range));
+    bind_range(q, range);
+    while (q.executeStep()) {
+      if (!visit(d.read_raw_row(q))) break;
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const SQLite::Exception& e) {
+    rethrow(d.path, "cannot read the journal", what_of(d.db.getHandle(), e));
+  }
+}
+
+ChainHead SqliteJournal::head() const {
+  const Impl& d = *impl_;
+  if (!d.head)
+    throw StoreError(fmt::format("{}: event {} has no hash; run `blotter verify {}`", d.path,
+                                 d.last_seq, d.path));
+  return {d.last_seq, *d.head};
 }
 
 const std::string& SqliteJournal::path() const { return impl_->path; }

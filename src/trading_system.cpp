@@ -180,6 +180,9 @@ void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
   if (!state.system) reset(state, RunStarted{}, 0);
   if (to_seq <= state.seq) return;
   store.scan(ScanRange(state.seq + 1, to_seq), [&](const Event& e) {
+    // An annotation is a note on the journal, not something that happened:
+    // nothing handles it, and it carries an earlier event's time.
+    if (e.type() == EventType::kAnnotation) return true;
     if (const auto* run = e.get_if<RunStarted>()) reset(state, *run, e.seq);
     state.system->bus().replay(e);
     state.seq = e.seq;

@@ -61,17 +61,37 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-inline CliResult run_cli(const std::string& args) {
+// Runs a shell command line (arguments quoted by the caller) and captures its output.
+inline CliResult run_command(const std::string& command_line) {
   static TempDir scratch;
   const std::string out = scratch.file("stdout"), err = scratch.file("stderr");
-  const std::string command = std::string(BLOTTER_CLI) + " " + args + " >" + quote(out) + " 2>" +
-                              quote(err) + " </dev/null";
+  const std::string command = command_line + " >" + quote(out) + " 2>" + quote(err) + " </dev/null";
   const int status = std::system(command.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
+}
+
+inline CliResult run_cli(const std::string& args) {
+  return run_command(std::string(BLOTTER_CLI) + " " + args);
+}
+
+// Runs a Python 3 script with the standard library only.
+inline CliResult run_python(const std::string& script, const std::string& args) {
+  return run_command(quote(BLOTTER_PYTHON) + " " + quote(script) + " " + args);
+}
+
+// A journal of the GOOG series made by `blotter run` in `dir`, with `options`.
+inline std::string goog_journal_in(const TempDir& dir, const std::string& name = "g.db",
+                                   const std::string& options = "") {
+  const std::string db = dir.file(name);
+  const CliResult r =
+      run_cli("run --bars " + quote(std::string(BLOTTER_TEST_DATA) + "/goog_daily.csv") +
+              " --symbol GOOG --journal " + quote(db) + " " + options);
+  if (r.exit_code != 0) throw std::runtime_error("blotter run failed: " + r.err);
+  return db;
 }
 
 inline std::int64_t count(const std::string& db, const std::string& sql) {

@@ -231,8 +231,9 @@ TEST_SUITE("event") {
   }
 
   TEST_CASE("event type names round trip for every type") {
-    const char* names[] = {"TICK",          "BAR",           "SIGNAL",      "ORDER",       "FILL",
-                           "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED"};
+    const char* names[] = {"TICK",         "BAR",           "SIGNAL",        "ORDER",
+                           "FILL",         "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED",
+                           "RUN_FINISHED", "ANNOTATION"};
     static_assert(std::size(names) == kEventTypeCount);
     for (std::size_t i = 0; i < kEventTypeCount; ++i) {
       const auto type = static_cast<EventType>(i);
@@ -259,6 +260,7 @@ TEST_SUITE("event") {
     CHECK(make_event(0, "", HandlerError{}).type() == EventType::kHandlerError);
     CHECK(make_event(0, "", RunStarted{}).type() == EventType::kRunStarted);
     CHECK(make_event(0, "", RunFinished{}).type() == EventType::kRunFinished);
+    CHECK(make_event(0, "", Annotation{}).type() == EventType::kAnnotation);
   }
 
   TEST_CASE("a run manifest round trips with every field") {
@@ -301,6 +303,68 @@ TEST_SUITE("event") {
     CHECK_THROWS_WITH_AS(decode_payload(EventType::kRunFinished,
                                         R"({"run_seq":1,"rows":3,"events":5,"resumed_at":[-1]})"),
                          doctest::Contains("resumed_at"), Error);
+  }
+
+  TEST_CASE("an annotation round trips through its JSON payload") {
+    const auto about_seq = round_trip(Annotation{42, "", "review", "a \"late\" fill, ünïcode"});
+    CHECK(about_seq.refers_to_seq == 42);
+    CHECK(about_seq.day.empty());
+    CHECK(about_seq.tag == "review");
+    CHECK(about_seq.text == "a \"late\" fill, ünïcode");
+    const auto about_day = round_trip(Annotation{0, "2006-09-11", "", "fed day"});
+    CHECK(about_day.refers_to_seq == 0);
+    CHECK(about_day.day == "2006-09-11");
+    CHECK(encode_payload(make_event(0, "", Annotation{7, "", "t", "x"})) ==
+          R"({"refers_to_seq":7,"day":"","tag":"t","text":"x"})");
+  }
+
+  TEST_CASE("an annotation is about exactly one event or one valid day, with text") {
+    const auto error = [](std::string_view json) {
+      return decode_error(EventType::kAnnotation, json);
+    };
+    CHECK(contains(error(R"({"refers_to_seq":0,"day":"","tag":"","text":"x"})"),
+                   "field 'refers_to_seq': exactly one"));
+    CHECK(contains(error(R"({"refers_to_seq":3,"day":"2006-09-11","tag":"","text":"x"})"),
+                   "field 'refers_to_seq': exactly one"));
+    CHECK(contains(error(R"({"refers_to_seq":0,"day":"2006-02-30","tag":"","text":"x"})"),
+                   "field 'day'"));
+    CHECK(contains(error(R"({"refers_to_seq":0,"day":"11/09/2006","tag":"","text":"x"})"),
+                   "field 'day'"));
+    CHECK(contains(error(R"({"refers_to_seq":3,"day":"","tag":"","text":" \n "})"),
+                   "field 'text': empty"));
+    CHECK(contains(error(R"({"refers_to_seq":3,"day":"","text":"x"})"), "field 'tag': missing"));
+    CHECK(error(R"({"refers_to_seq":3,"day":"","tag":"","text":"x"})").empty());
+  }
+
+  TEST_CASE("a field the type does not have is refused") {
+    CHECK(contains(decode_error(EventType::kTick, R"({"price":"1","volume":"1","venue":"X"})"),
+                   "TICK payload: field 'venue': not a field of TICK"));
+    CHECK(contains(
+        decode_error(EventType::kRunFinished, R"({"run_seq":1,"rows":2,"events":3,"extra":null})"),
+        "field 'extra'"));
+  }
+
+  TEST_CASE("an integer beyond 64 bits signed is refused") {
+    CHECK(contains(decode_error(EventType::kRunFinished,
+                                R"({"run_seq":1,"rows":9223372036854775808,"events":3})"),
+                   "field 'rows': out of range"));
+    CHECK(decode_error(EventType::kRunFinished,
+                       R"({"run_seq":1,"rows":9223372036854775807,"events":3})")
+              .empty());
+  }
+
+  TEST_CASE("a manifest's input kind and fill model are one of their values") {
+    RunStarted m;
+    m.input_kind = "bars";
+    m.fill = "signal";
+    const std::string good = encode_payload(make_event(0, "", m));
+    CHECK(decode_error(EventType::kRunStarted, good).empty());
+    std::string bad_kind = good;
+    bad_kind.replace(bad_kind.find("\"bars\""), 6, "\"bar\"");
+    CHECK(contains(decode_error(EventType::kRunStarted, bad_kind), "field 'input_kind'"));
+    std::string bad_fill = good;
+    bad_fill.replace(bad_fill.find("\"signal\""), 8, "\"close\"");
+    CHECK(contains(decode_error(EventType::kRunStarted, bad_fill), "field 'fill'"));
   }
 
   TEST_CASE("sides and directions have their lower-case names") {

@@ -193,7 +193,7 @@ TEST_SUITE("query") {
 
     const Result info = query(j, "PRAGMA table_info(events)");
     CHECK(info.error == "");
-    CHECK(info.rows == 6);
+    CHECK(info.rows == 7);
     CHECK(info.text ==
           "cid,name,type,notnull,dflt_value,pk\r\n"
           "0,seq,INTEGER,0,,1\r\n"
@@ -201,7 +201,8 @@ TEST_SUITE("query") {
           "2,type,TEXT,1,,0\r\n"
           "3,symbol,TEXT,0,,0\r\n"
           "4,payload,TEXT,1,,0\r\n"
-          "5,recorded_ns,INTEGER,1,,0\r\n");
+          "5,recorded_ns,INTEGER,1,,0\r\n"
+          "6,hash,BLOB,0,,0\r\n");
     const Result version = query(j, "PRAGMA user_version");
     CHECK(version.text == "user_version\r\n" + std::to_string(journal_schema_version()) + "\r\n");
   }

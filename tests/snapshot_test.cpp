@@ -117,6 +117,9 @@ TEST_SUITE("snapshot") {
       CHECK(bad->seq == 600);
       CHECK(bad->why == "state.risk differs from a full replay");
     }
+    const CliResult verify = run_cli("verify " + quote(db));
+    CHECK(verify.exit_code == 1);
+    CHECK(verify.out == "snapshot at seq 600: state.risk differs from a full replay\n");
     CHECK(run_cli("snapshot " + quote(db) + " --every 100").exit_code == 0);
     auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
     CHECK_FALSE(check_snapshots(*journal).has_value());

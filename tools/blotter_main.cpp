@@ -3,20 +3,25 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
+#include "blotter/annotation.h"
 #include "blotter/error.h"
+#include "blotter/export.h"
 #include "blotter/query.h"
 #include "blotter/replay.h"
 #include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/trading_system.h"
+#include "blotter/verify.h"
 
 namespace {
 
 using blotter::Decimal;
 
+constexpr int kExitFinding = 1;
 constexpr int kExitError = 2;
 
 // CLI11 validator and converter for exact decimals.
@@ -33,20 +38,33 @@ std::unique_ptr<SqliteJournal> open_read(const std::string& path) {
   return SqliteJournal::open(path, SqliteJournal::Mode::kRead);
 }
 
-// The calendar of the journal's latest run (UTC without one).
-blotter::Calendar journal_calendar(const blotter::EventStore& store) {
-  const auto runs = blotter::list_runs(store);
-  return blotter::Calendar(runs.empty() || runs.back().second.tz.empty() ? "UTC"
-                                                                         : runs.back().second.tz);
+// The events a command reads: the options replay and export share.
+struct RangeOptions {
+  std::string from, to, types, symbol;
+};
+
+void add_range_options(CLI::App* cmd, RangeOptions& o) {
+  cmd->add_option("--from", o.from,
+                  "first event: #SEQ, YYYY-MM-DD or an ISO date-time (inclusive)");
+  cmd->add_option("--to", o.to,
+                  "last event: #SEQ, YYYY-MM-DD (end of that day) or a date-time (inclusive)");
+  cmd->add_option("--type", o.types, "event types, comma-separated (BAR,FILL,...)");
+  cmd->add_option("--symbol", o.symbol, "only this symbol's events");
 }
 
-// Reads --from/--to into `range`, bare dates in the journal's trading days.
-void apply_bounds(const blotter::EventStore& store, const std::string& from, const std::string& to,
-                  blotter::ScanRange& range) {
-  if (from.empty() && to.empty()) return;
-  const blotter::Calendar calendar = journal_calendar(store);
-  if (!from.empty()) blotter::apply_bound(from, false, calendar, range);
-  if (!to.empty()) blotter::apply_bound(to, true, calendar, range);
+// Bare dates are days in `calendar`. Throws blotter::ConfigError.
+blotter::ScanRange scan_range_of(const RangeOptions& o, const blotter::Calendar& calendar) {
+  blotter::ScanRange range;
+  if (!o.from.empty()) blotter::apply_bound(o.from, false, calendar, range);
+  if (!o.to.empty()) blotter::apply_bound(o.to, true, calendar, range);
+  range.symbol = o.symbol;
+  std::stringstream list(o.types);
+  for (std::string name; std::getline(list, name, ',');) {
+    const auto type = blotter::parse_event_type(name);
+    if (!type) throw blotter::ConfigError(fmt::format("--type: unknown event type '{}'", name));
+    range.types.push_back(*type);
+  }
+  return range;
 }
 
 struct RunOptions {
@@ -179,16 +197,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   query_cmd->add_option("--timeout", timeout, "interrupt the query after this many seconds");
 
-  std::string from, to, types, symbol, at;
+  RangeOptions range_options;
+  std::string at;
   double speed = 0;
   auto* replay_cmd = app.add_subcommand("replay", "stream recorded events in seq order");
   replay_cmd->add_option("journal", journal, "the journal")->required();
-  replay_cmd->add_option("--from", from,
-                         "first event: #SEQ, YYYY-MM-DD or an ISO date-time (inclusive)");
-  replay_cmd->add_option(
-      "--to", to, "last event: #SEQ, YYYY-MM-DD (end of that day) or a date-time (inclusive)");
-  replay_cmd->add_option("--type", types, "event types, comma-separated (BAR,FILL,...)");
-  replay_cmd->add_option("--symbol", symbol, "only this symbol's events");
+  add_range_options(replay_cmd, range_options);
   replay_cmd->add_option("--speed", speed, "0: as fast as possible; X: X times the recorded pace")
       ->capture_default_str();
   std::string replay_format = "table";
@@ -212,8 +226,10 @@ int main(int argc, char** argv) {
   auto* resim_cmd = app.add_subcommand(
       "resim", "re-simulate the recorded market events and compare with the recorded decisions");
   resim_cmd->add_option("journal", journal, "the journal")->required();
-  resim_cmd->add_option("--from", from, "first market event: #SEQ, YYYY-MM-DD or a date-time");
-  resim_cmd->add_option("--to", to, "last market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--from", range_options.from,
+                        "first market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--to", range_options.to,
+                        "last market event: #SEQ, YYYY-MM-DD or a date-time");
   resim_cmd->add_option("--window", resim.window, "override the recorded window");
   resim_cmd->add_option("--quantity", resim.quantity, "override the recorded quantity");
   resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss,
@@ -234,6 +250,38 @@ int main(int argc, char** argv) {
   snapshot_cmd->add_option("--every", snapshot_every, "events between snapshots")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+
+  auto* export_cmd = app.add_subcommand(
+      "export", "write recorded events as CSV or JSON lines, for pandas, jq or a spreadsheet");
+  export_cmd->add_option("journal", journal, "the journal")->required();
+  add_range_options(export_cmd, range_options);
+  std::string export_format;
+  export_cmd->add_option("--format", export_format, "output format")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->required();
+
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "check the hash chain, the sequence and every payload; exit 1 at the first fault");
+  verify_cmd->add_option("journal", journal, "the journal")->required();
+
+  auto* head_cmd =
+      app.add_subcommand("head", "the last event's seq and hash, to record and compare later");
+  head_cmd->add_option("journal", journal, "the journal")->required();
+  std::string head_format = "text";
+  head_cmd->add_option("--format", head_format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  blotter::Annotation note;
+  auto* annotate_cmd = app.add_subcommand(
+      "annotate", "append a note about one recorded event or one trading day (ANNOTATION)");
+  annotate_cmd->add_option("journal", journal, "the journal")->required();
+  annotate_cmd->add_option("text", note.text, "the note")->required();
+  auto* annotate_seq =
+      annotate_cmd->add_option("--seq", note.refers_to_seq, "the event the note is about");
+  annotate_cmd->add_option("--day", note.day,
+                           "the trading day (YYYY-MM-DD) the note is about, in the run's --tz");
+  annotate_cmd->add_option("--tag", note.tag, "a tag to find the note by");
 
   std::string migrate_journal;
   auto* migrate_cmd = app.add_subcommand("migrate", "upgrade a journal to this blotter's schema");
@@ -258,15 +306,7 @@ int main(int argc, char** argv) {
     }
     if (*replay_cmd) {
       auto store = open_read(journal);
-      blotter::ScanRange range;
-      apply_bounds(*store, from, to, range);
-      range.symbol = symbol;
-      std::stringstream list(types);
-      for (std::string name; std::getline(list, name, ',');) {
-        const auto type = blotter::parse_event_type(name);
-        if (!type) throw blotter::ConfigError(fmt::format("--type: unknown event type '{}'", name));
-        range.types.push_back(*type);
-      }
+      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
       blotter::replay_events(
           *store, range, speed,
           replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl : blotter::ReplayFormat::kTable,
@@ -278,7 +318,7 @@ int main(int argc, char** argv) {
       blotter::Seq at_seq = store->last_seq();
       if (!at.empty()) {
         blotter::ScanRange range;
-        blotter::apply_bound(at, true, journal_calendar(*store), range);
+        blotter::apply_bound(at, true, blotter::journal_calendar(*store), range);
         at_seq = range.to_ts != INT64_MAX ? store->last_seq_at_or_before(range.to_ts)
                                           : std::min(range.to_seq, at_seq);
       }
@@ -299,8 +339,7 @@ int main(int argc, char** argv) {
     }
     if (*resim_cmd) {
       auto store = open_read(journal);
-      blotter::ScanRange range;
-      apply_bounds(*store, from, to, range);
+      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
       // The recorded configuration: the latest run started at or before the range.
       blotter::RunStarted manifest;
       const auto runs = blotter::list_runs(*store);
@@ -338,6 +377,44 @@ int main(int argc, char** argv) {
       const auto n = blotter::write_snapshots(*store, snapshot_every);
       fmt::print("{}: {} snapshots of {} events (every {} events)\n", journal, n, store->last_seq(),
                  snapshot_every);
+      return 0;
+    }
+    if (*export_cmd) {
+      auto store = open_read(journal);
+      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
+      blotter::export_events(
+          *store, range,
+          export_format == "csv" ? blotter::ExportFormat::kCsv : blotter::ExportFormat::kJsonl,
+          std::cout);
+      return 0;
+    }
+    if (*verify_cmd) {
+      const auto result = blotter::verify_journal(journal);
+      if (!result.ok) {
+        fmt::print("{}\n", result.problem);
+        return kExitFinding;
+      }
+      fmt::print("ok: {} events, head {}\n", result.events, blotter::to_hex(result.head.hash));
+      return 0;
+    }
+    if (*head_cmd) {
+      const auto head = open_read(journal)->head();
+      if (head_format == "json")
+        fmt::print("{{\"seq\": {}, \"hash\": \"{}\"}}\n", head.seq, blotter::to_hex(head.hash));
+      else
+        fmt::print("seq {} hash {}\n", head.seq, blotter::to_hex(head.hash));
+      return 0;
+    }
+    if (*annotate_cmd) {
+      // Opening for writing would create a missing journal: refuse that first.
+      if (!std::filesystem::exists(journal))
+        throw blotter::StoreError(fmt::format("{}: no such journal", journal));
+      if (annotate_seq->count() && note.refers_to_seq <= 0)
+        throw blotter::ConfigError(fmt::format("--seq {}: no such event", note.refers_to_seq));
+      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kWrite);
+      const blotter::Event e = blotter::annotate(*store, note);
+      fmt::print("seq {}: annotation of {}\n", e.seq,
+                 note.day.empty() ? fmt::format("seq {}", note.refers_to_seq) : note.day);
       return 0;
     }
     if (*migrate_cmd) {

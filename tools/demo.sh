@@ -23,3 +23,5 @@ echo "Or open it in any SQLite client: sqlite3 blotter.db 'SELECT * FROM signals
 echo "Rebuild the books at a past date:  ./build/blotter state blotter.db --at 2006-09-11"
 echo "Re-simulate and compare:           ./build/blotter resim blotter.db --window 21"
 echo "Replay a quarter as JSON lines:    ./build/blotter replay blotter.db --from 2006-01-01 --to 2006-03-31 --format jsonl"
+echo "Check the hash chain:              ./build/blotter verify blotter.db"
+echo "Export for pandas:                 ./build/blotter export blotter.db --type FILL --format csv"

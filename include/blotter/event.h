@@ -92,8 +92,19 @@ struct RunFinished {
   std::vector<Seq> resumed_at;
 };
 
+// A note added to the journal after the fact (`blotter annotate`), about one
+// recorded event or one trading day: exactly one of `refers_to_seq` (> 0) and
+// `day` ("YYYY-MM-DD") is set. A correction is a new annotation.
+struct Annotation {
+  Seq refers_to_seq = 0;  // 0: about a day
+  std::string day;        // empty: about an event
+  std::string tag;        // empty if not given
+  std::string text;       // not blank
+};
+
+// New types go at the end: a type's number and name never change.
 using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError, RunStarted,
-                             RunFinished>;
+                             RunFinished, Annotation>;
 
 // The type tag stored in the journal's `type` column. The order follows Payload's.
 enum class EventType : std::uint8_t {
@@ -106,10 +117,12 @@ enum class EventType : std::uint8_t {
   kHandlerError,
   kRunStarted,
   kRunFinished,
+  kAnnotation,
 };
 inline constexpr std::size_t kEventTypeCount = std::variant_size_v<Payload>;
+static_assert(static_cast<std::size_t>(EventType::kAnnotation) + 1 == kEventTypeCount);
 
-std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "HANDLER_ERROR"
+std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "ANNOTATION"
 std::optional<EventType> parse_event_type(std::string_view name);
 
 struct Event {
@@ -144,7 +157,9 @@ Event make_event(TimestampNs ts, std::string symbol, T body) {
 std::string encode_payload(const Event& event);
 
 // Rebuilds the payload of type `type` from its JSON text. Throws
-// blotter::Error naming the field if the JSON is invalid or not of the type's shape.
+// blotter::Error naming the field if the JSON is invalid or not of the type's
+// shape: a field missing, of the wrong JSON type, out of range, not one of
+// its allowed values, or not a field of the type at all.
 Payload decode_payload(EventType type, std::string_view json);
 
 }  // namespace blotter

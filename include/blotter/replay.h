@@ -18,6 +18,10 @@ namespace blotter {
 // Sets either range.from_*/to_* of `range`. Throws blotter::ConfigError.
 void apply_bound(const std::string& text, bool upper, const Calendar& calendar, ScanRange& range);
 
+// The calendar of the journal's latest run: its --tz (UTC without a run).
+// Throws blotter::ConfigError if the recorded zone is unknown here.
+Calendar journal_calendar(const EventStore& store);
+
 // Time as a replay sees it: tests substitute a fake that never sleeps.
 class ReplayClock {
  public:

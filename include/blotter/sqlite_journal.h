@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "blotter/hash_chain.h"
 #include "blotter/store.h"
 
 namespace blotter {
@@ -12,6 +13,9 @@ namespace blotter {
 // The schema version this build of blotter writes (the highest migration).
 int journal_schema_version();
 
+// Every event appended is chained: its row's `hash` column holds
+// chain_hash(previous row's hash, row) (blotter/hash_chain.h). The previous
+// hash is kept in memory; rollback() restores the last committed one.
 class SqliteJournal final : public EventStore {
  public:
   enum class Mode {
@@ -21,11 +25,17 @@ class SqliteJournal final : public EventStore {
 
   // Opens the journal at `path`. Throws blotter::StoreError, naming the file,
   // if it is not a SQLite database, not a blotter journal, was written by a
-  // newer blotter, or (kRead) does not exist or needs migrating.
+  // newer blotter, or (kRead) does not exist or needs migrating. kWrite
+  // applies every compiled-in migration not yet recorded in the journal, each
+  // in its own transaction; migration 0004 computes the hash chain of events
+  // journaled before it.
   static std::unique_ptr<SqliteJournal> open(const std::string& path, Mode mode,
                                              WallClock clock = system_wall_clock());
   ~SqliteJournal() override;
 
+  // As EventStore::append; also throws blotter::StoreError, appending
+  // nothing, if the last event has no hash (only tampering with the table
+  // can cause that).
   Seq append(Event& event) override;
   void commit() override;
   void rollback() override;
@@ -44,6 +54,16 @@ class SqliteJournal final : public EventStore {
   void record_resumption(Seq run_seq, std::int64_t skipped_rows, const std::string& version);
   // The first seqs of each resumption of run `run_seq`, ascending.
   std::vector<Seq> resumptions(Seq run_seq) const;
+
+  // The seq and stored hash of the last appended event (committed or not),
+  // as recorded, not re-verified. Throws blotter::StoreError if it has no hash.
+  ChainHead head() const;
+
+  // Calls `visit` for each row of `range` exactly as stored, undecoded, in seq
+  // order through a cursor (constant memory), until it returns false. A row
+  // whose type or payload blotter cannot decode is still visited. Throws
+  // blotter::StoreError if the database cannot be read.
+  void scan_rows(const ScanRange& range, const std::function<bool(const JournalRow&)>& visit) const;
 
   const std::string& path() const;
   int schema_version() const;

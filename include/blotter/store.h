@@ -58,7 +58,8 @@ class EventStore {
   virtual void rollback() = 0;
   // The seq of the last appended event (committed or not); 0 when empty.
   virtual Seq last_seq() const = 0;
-  // The highest seq whose ts_ns <= `ts`; 0 if none.
+  // The highest seq whose ts_ns <= `ts`, ANNOTATION events left out (they
+  // carry the time of what they annotate, not of when they were added); 0 if none.
   virtual Seq last_seq_at_or_before(TimestampNs ts) const = 0;
   // Calls `visit` for each committed or appended event in `range`, in seq
   // order, until it returns false. Throws blotter::Error on a malformed row.

@@ -134,7 +134,8 @@ struct RebuiltState {
 // readable snapshot at or before `at_seq` (unless `use_snapshots` is false)
 // and replays the events after it. A RUN_STARTED resets the components with
 // that run's configuration, so the state is that of the run containing
-// `at_seq`. Writes nothing to `store`.
+// `at_seq`. ANNOTATION events are skipped (`seq` is the last other event).
+// Writes nothing to `store`.
 RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots = true);
 
 // Replays events state.seq+1..`to_seq` of `store` into `state`.

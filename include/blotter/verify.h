@@ -1,0 +1,39 @@
+// Checking a journal's integrity: the hash chain, the sequence, the payloads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "blotter/hash_chain.h"
+#include "blotter/sqlite_journal.h"
+
+namespace blotter {
+
+struct VerifyResult {
+  bool ok = true;
+  std::int64_t events = 0;  // events found sound, in seq order, before any problem
+  ChainHead head;           // the last sound event's seq and hash
+  Seq bad_seq = 0;          // the first bad seq (for a gap, the missing one); 0 if ok
+  // One line naming bad_seq and what is wrong, e.g.
+  // "seq 42: hash mismatch (payload, ts or order changed)"; empty if ok.
+  std::string problem;
+};
+
+// Reads every event of `journal` in seq order through a cursor (constant
+// memory) and stops at the first that is not sound: a seq that does not
+// follow the previous one by 1 (starting at 1), a stored hash that differs
+// from the recomputed chain, an unknown type, or a payload that does not
+// decode as its type's shape. Removing the last events cannot be detected
+// from the journal alone: compare the head with one recorded elsewhere
+// (`blotter head`). Throws blotter::StoreError if the journal cannot be read.
+VerifyResult verify_events(const SqliteJournal& journal);
+
+// Opens the journal at `path` read-only and checks it: first its events
+// (verify_events); derived data, such as stored snapshots, is checked only
+// when the events are sound, since it is only as good as they are: every
+// stored snapshot must equal a fresh replay at its seq. Throws
+// blotter::StoreError if `path` cannot be opened as a journal (missing, not
+// a journal, needs migrating).
+VerifyResult verify_journal(const std::string& path);
+
+}  // namespace blotter
