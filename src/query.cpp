@@ -12,6 +12,7 @@
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
 #include "csv_field.h"
+#include "sqlite_uri.h"
 
 namespace blotter {
 namespace {
@@ -163,9 +164,11 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
                        std::ostream& out) {
   // Checks that the file is a journal this blotter can read; then a plain
   // read-only connection of our own, so the guards below apply to it alone.
-  SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+  const bool as_is = SqliteJournal::open(path, SqliteJournal::Mode::kRead)->read_as_is();
   try {
-    SQLite::Database db(path, SQLite::OPEN_READONLY, 5000);
+    SQLite::Database db(as_is ? detail::immutable_uri(path) : path,
+                        as_is ? SQLite::OPEN_READONLY | SQLite::OPEN_URI : SQLite::OPEN_READONLY,
+                        5000);
     sqlite3* handle = db.getHandle();
     db.exec("PRAGMA query_only = 1");
     Guard guard;

@@ -17,6 +17,7 @@
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
 #include "migrations.h"
+#include "sqlite_uri.h"
 
 namespace blotter {
 namespace {
@@ -163,6 +164,7 @@ struct SqliteJournal::Impl {
   WallClock clock;
   // Declared before db so that it is released only after db has closed.
   std::unique_ptr<WriterLock> writer_lock;  // kWrite only
+  bool immutable = false;
   SQLite::Database db;
   std::unique_ptr<SQLite::Statement> insert;
   Seq last_seq = 0;
@@ -174,12 +176,17 @@ struct SqliteJournal::Impl {
   bool in_batch = false;
   int version = 0;
 
-  Impl(const std::string& p, Mode m, WallClock c)
+  // `immutable`: read the file as it is, without the WAL's shared memory
+  // (for a journal in a directory this process cannot write).
+  Impl(const std::string& p, Mode m, WallClock c, bool immutable_file = false)
       : path(p),
         mode(m),
         clock(std::move(c)),
-        db(p,
-           m == Mode::kWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY,
+        immutable(immutable_file),
+        db(immutable_file ? detail::immutable_uri(p) : p,
+           m == Mode::kWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
+           : immutable_file  ? SQLite::OPEN_READONLY | SQLite::OPEN_URI
+                             : SQLite::OPEN_READONLY,
            kBusyTimeoutMs) {}
 
   int pragma_int(const char* name) {
@@ -332,15 +339,51 @@ SqliteJournal::~SqliteJournal() {
   }
 }
 
+namespace {
+
+bool writable(const std::filesystem::path& p) { return ::access(p.c_str(), W_OK) == 0; }
+
+std::filesystem::path directory_of(const std::string& path) {
+  const auto dir = std::filesystem::path(path).parent_path();
+  return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
+// A clear error before SQLite's "unable to open database file".
+void check_writable(const std::string& path) {
+  const auto dir = directory_of(path);
+  if (std::filesystem::exists(path) && !writable(path))
+    throw StoreError(fmt::format("{}: cannot write the journal: permission denied", path));
+  if (std::filesystem::is_directory(dir) && !writable(dir))
+    throw StoreError(fmt::format(
+        "{}: cannot write the journal: directory '{}' is not writable (a journal needs its "
+        "-wal and -shm files beside it)",
+        path, dir.string()));
+}
+
+}  // namespace
+
 std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode mode,
                                                    WallClock clock) {
   if (mode == Mode::kRead && !std::filesystem::exists(path))
     throw StoreError(fmt::format("{}: no such journal", path));
+  if (mode == Mode::kWrite) check_writable(path);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(path, mode, std::move(clock));
-    if (mode == Mode::kWrite) impl->writer_lock = std::make_unique<WriterLock>(path);
-    impl->check_identity();
+    try {
+      impl = std::make_unique<Impl>(path, mode, clock);
+      if (mode == Mode::kWrite) impl->writer_lock = std::make_unique<WriterLock>(path);
+      impl->check_identity();
+    } catch (const SQLite::Exception& e) {
+      // A reader in a directory it cannot write cannot create the WAL's -shm
+      // file. With no -wal file there is no writer and nothing outside the
+      // main file, so the file can be read as it is.
+      const int code = e.getErrorCode();
+      if (mode != Mode::kRead || (code != SQLITE_READONLY && code != SQLITE_CANTOPEN) ||
+          writable(directory_of(path)) || std::filesystem::exists(path + "-wal"))
+        throw;
+      impl = std::make_unique<Impl>(path, mode, clock, true);
+      impl->check_identity();
+    }
     if (mode == Mode::kWrite) {
       // WAL lets readers see committed batches while the one writer appends.
       const std::string journal_mode = impl->db.execAndGet("PRAGMA journal_mode = WAL").getString();
@@ -636,6 +679,7 @@ ChainHead SqliteJournal::head() const {
 }
 
 const std::string& SqliteJournal::path() const { return impl_->path; }
+bool SqliteJournal::read_as_is() const { return impl_->immutable; }
 int SqliteJournal::schema_version() const { return impl_->version; }
 
 }  // namespace blotter

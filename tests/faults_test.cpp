@@ -67,6 +67,49 @@ TEST_SUITE("faults") {
     CHECK(trading_events(db) == expected);
   }
 
+  TEST_CASE("in a read-only directory, writers fail clearly and readers still read") {
+    TempDir dir;
+    const std::string ro = dir.file("ro");
+    std::filesystem::create_directories(ro);
+    const std::string db = ro + "/g.db";
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --quantity 1 --journal " +
+                    quote(db))
+                .exit_code == 0);
+    REQUIRE_FALSE(std::filesystem::exists(db + "-wal"));
+    const auto before = trading_events(db);
+    std::filesystem::permissions(ro, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::remove);
+    // Root ignores permissions: run the CLI as nobody then.
+    const std::string as =
+        ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    const auto cli = [&](const std::string& args) {
+      return run_cli("--version >/dev/null; " + as + BLOTTER_CLI + " " + args);
+    };
+    const CliResult fresh = cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
+                                quote(ro + "/new.db"));
+    CHECK(fresh.exit_code == 2);
+    CHECK(fresh.err == "blotter: " + ro + "/new.db: cannot write the journal: directory '" + ro +
+                           "' is not writable (a journal needs its -wal and -shm files beside "
+                           "it)\n");
+    const CliResult again =
+        cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --window 9 --journal " + quote(db));
+    CHECK(again.exit_code == 2);
+    CHECK(lines(again.err) == 1);
+    CHECK(again.err.find("cannot write the journal") != std::string::npos);
+    const CliResult state = cli("state " + quote(db) + " --format json");
+    CHECK(state.exit_code == 0);
+    CHECK(state.out.find("\"realized_pnl\": \"278.75\"") != std::string::npos);
+    const CliResult query = cli("query " + quote(db) + " \"SELECT count(*) FROM fills\"");
+    CHECK(query.exit_code == 0);
+    CHECK(query.out.find("76") != std::string::npos);
+    CHECK(cli("verify " + quote(db)).exit_code == 0);
+    CHECK(cli("replay " + quote(db) + " --type FILL --format jsonl").exit_code == 0);
+    std::filesystem::permissions(ro, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    CHECK(trading_events(db) == before);
+    CHECK_FALSE(std::filesystem::exists(ro + "/new.db"));
+  }
+
   TEST_CASE("a reader holding a long transaction does not stop the writer") {
     TempDir dir;
     const std::string csv = synthetic_bars(dir, "bars.csv", 3000, 10);

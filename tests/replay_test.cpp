@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -198,6 +199,27 @@ TEST_SUITE("replay") {
     CHECK(other.out.rfind("diverged at seq ", 0) == 0);
     CHECK(other.out.find("recorded:") != std::string::npos);
     CHECK(other.out.find("re-simulated:") != std::string::npos);
+  }
+
+  TEST_CASE("two runs of the same input and options into fresh journals are identical") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 2000, 4);
+    const std::string options =
+        " --window 7 --fill next-open --slippage-bps 2 --commission 0.005 --tz Europe/London";
+    for (const std::string& input : {goog_csv(), csv}) {
+      CAPTURE(input);
+      const std::string symbol = input == csv ? "" : " --symbol GOOG";
+      std::vector<std::vector<std::string>> journals;
+      for (const char* name : {"a.db", "b.db"}) {
+        const std::string db = dir.file(name);
+        std::filesystem::remove(db);
+        REQUIRE(run_cli("run --bars " + quote(input) + symbol + " --journal " + quote(db) + options)
+                    .exit_code == 0);
+        journals.push_back(trading_events(db));
+      }
+      CHECK(journals[0].size() > 1000);
+      CHECK(journals[0] == journals[1]);
+    }
   }
 
   TEST_CASE("state and replay write nothing to the journal") {

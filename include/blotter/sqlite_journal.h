@@ -66,6 +66,10 @@ class SqliteJournal final : public EventStore {
   void scan_rows(const ScanRange& range, const std::function<bool(const JournalRow&)>& visit) const;
 
   const std::string& path() const;
+  // Whether a reader opened the file as it is, without the WAL's shared
+  // memory: its directory is not writable and there is no -wal file (so no
+  // writer). Such a reader does not see later writes.
+  bool read_as_is() const;
   int schema_version() const;
 
  private:
