@@ -21,6 +21,20 @@ std::int64_t EventStore::count(const ScanRange& range) const {
   return n;
 }
 
+void EventStore::scan_rows(const ScanRange& range,
+                           const std::function<bool(const JournalRow&)>& visit) const {
+  scan(range, [&](const Event& e) {
+    JournalRow row;
+    row.seq = e.seq;
+    row.ts_ns = e.ts_ns;
+    row.type = std::string(to_string(e.type()));
+    if (!e.symbol.empty()) row.symbol = e.symbol;
+    row.payload = encode_payload(e);
+    row.recorded_ns = e.recorded_ns;
+    return visit(row);
+  });
+}
+
 std::optional<Snapshot> EventStore::snapshot_at_or_before(Seq) const { return std::nullopt; }
 std::vector<Seq> EventStore::snapshot_seqs() const { return {}; }
 void EventStore::put_snapshot(const Snapshot&) {}

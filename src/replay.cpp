@@ -106,14 +106,23 @@ Calendar journal_calendar(const EventStore& store) {
   return Calendar(runs.empty() || runs.back().second.tz.empty() ? "UTC" : runs.back().second.tz);
 }
 
-std::string event_json(const Event& e) {
+std::string row_json(const JournalRow& row) {
   // The payload is already a JSON object: embed its text rather than parse it again.
   const std::string symbol =
-      e.symbol.empty() ? "null"
-                       : Json(e.symbol).dump(-1, ' ', false, Json::error_handler_t::replace);
-  return fmt::format(R"({{"seq":{},"time":"{}","ts_ns":{},"type":"{}","symbol":{},"payload":{}}})",
-                     e.seq, format_timestamp(e.ts_ns), e.ts_ns, to_string(e.type()), symbol,
-                     encode_payload(e));
+      row.symbol ? Json(*row.symbol).dump(-1, ' ', false, Json::error_handler_t::replace) : "null";
+  const std::string type = Json(row.type).dump(-1, ' ', false, Json::error_handler_t::replace);
+  return fmt::format(R"({{"seq":{},"time":"{}","ts_ns":{},"type":{},"symbol":{},"payload":{}}})",
+                     row.seq, format_timestamp(row.ts_ns), row.ts_ns, type, symbol, row.payload);
+}
+
+std::string event_json(const Event& e) {
+  JournalRow row;
+  row.seq = e.seq;
+  row.ts_ns = e.ts_ns;
+  row.type = std::string(to_string(e.type()));
+  if (!e.symbol.empty()) row.symbol = e.symbol;
+  row.payload = encode_payload(e);
+  return row_json(row);
 }
 
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
@@ -126,7 +135,8 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
   if (format == ReplayFormat::kTable)
     out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time", "type", "symbol",
                        "payload");
-  store.scan(range, [&](const Event& e) {
+  // Rows as stored: printing needs no decoding.
+  store.scan_rows(range, [&](const JournalRow& e) {
     if (speed > 0) {
       if (first) {
         first_ts = e.ts_ns;
@@ -144,10 +154,10 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
     }
     first = false;
     if (format == ReplayFormat::kJsonl) {
-      out << event_json(e) << '\n';
+      out << row_json(e) << '\n';
     } else {
       out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq, format_timestamp(e.ts_ns),
-                         to_string(e.type()), e.symbol, encode_payload(e));
+                         e.type, e.symbol.value_or(""), e.payload);
     }
     ++n;
     return true;

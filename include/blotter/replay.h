@@ -43,6 +43,8 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
 
 // One event as a JSON object line: {"seq","time","ts_ns","type","symbol","payload"}.
 std::string event_json(const Event& e);
+// The same for a row as stored; its payload text is embedded as it is.
+std::string row_json(const JournalRow& row);
 
 // Positions, total PnL and the PnL of each trading day with PnL or fills, as
 // a terminal table; with `max_days` > 0 only the last `max_days` such days.

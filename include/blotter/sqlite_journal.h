@@ -63,7 +63,8 @@ class SqliteJournal final : public EventStore {
   // order through a cursor (constant memory), until it returns false. A row
   // whose type or payload blotter cannot decode is still visited. Throws
   // blotter::StoreError if the database cannot be read.
-  void scan_rows(const ScanRange& range, const std::function<bool(const JournalRow&)>& visit) const;
+  void scan_rows(const ScanRange& range,
+                 const std::function<bool(const JournalRow&)>& visit) const override;
 
   const std::string& path() const;
   // Whether a reader opened the file as it is, without the WAL's shared

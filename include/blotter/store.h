@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "blotter/event.h"
+#include "blotter/hash_chain.h"
 
 namespace blotter {
 
@@ -65,6 +66,11 @@ class EventStore {
   // order, until it returns false. Throws blotter::Error on a malformed row.
   virtual void scan(const ScanRange& range,
                     const std::function<bool(const Event&)>& visit) const = 0;
+  // Calls `visit` for each row of `range` as stored: type and payload as
+  // text, not decoded (so faster, and a row that cannot be decoded is still
+  // visited). The default encodes the scanned events.
+  virtual void scan_rows(const ScanRange& range,
+                         const std::function<bool(const JournalRow&)>& visit) const;
   // How many events `range` holds. The default scans them.
   virtual std::int64_t count(const ScanRange& range) const;
 
