@@ -23,3 +23,4 @@ echo "Or open it in any SQLite client: sqlite3 blotter.db 'SELECT * FROM signals
 echo "Rebuild the books at a past date:  ./build/blotter state blotter.db --at 2006-09-11"
 echo "Re-simulate and compare:           ./build/blotter resim blotter.db --window 21"
 echo "Replay a quarter as JSON lines:    ./build/blotter replay blotter.db --from 2006-01-01 --to 2006-03-31 --format jsonl"
+echo "Audit a day, with an HTML page:    ./build/blotter audit blotter.db --day 2007-05-03 --html audit.html"
