@@ -176,17 +176,22 @@ std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store) {
   return runs;
 }
 
+void replay_event(RebuiltState& state, const Event& recorded) {
+  // An annotation is a note on the journal, not something that happened:
+  // nothing handles it, and it carries an earlier event's time.
+  if (recorded.type() == EventType::kAnnotation) return;
+  if (!state.system) reset(state, RunStarted{}, 0);
+  if (const auto* run = recorded.get_if<RunStarted>()) reset(state, *run, recorded.seq);
+  state.system->bus().replay(recorded);
+  state.seq = recorded.seq;
+  state.ts_ns = recorded.ts_ns;
+}
+
 void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
   if (!state.system) reset(state, RunStarted{}, 0);
   if (to_seq <= state.seq) return;
   store.scan(ScanRange(state.seq + 1, to_seq), [&](const Event& e) {
-    // An annotation is a note on the journal, not something that happened:
-    // nothing handles it, and it carries an earlier event's time.
-    if (e.type() == EventType::kAnnotation) return true;
-    if (const auto* run = e.get_if<RunStarted>()) reset(state, *run, e.seq);
-    state.system->bus().replay(e);
-    state.seq = e.seq;
-    state.ts_ns = e.ts_ns;
+    replay_event(state, e);
     return true;
   });
 }

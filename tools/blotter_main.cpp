@@ -3,11 +3,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "blotter/annotation.h"
+#include "blotter/audit.h"
 #include "blotter/error.h"
 #include "blotter/export.h"
 #include "blotter/query.h"
@@ -65,6 +69,49 @@ blotter::ScanRange scan_range_of(const RangeOptions& o, const blotter::Calendar&
     range.types.push_back(*type);
   }
   return range;
+}
+
+// Writes `text` to `path`, replacing it. Throws blotter::Error naming the file.
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out) out << text;
+  if (out) out.close();
+  if (!out) throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+}
+
+struct AuditArgs {
+  std::string day, from, to, html, format = "table";
+  blotter::Seq run = 0;
+};
+
+int audit_command(const std::string& journal, const AuditArgs& o) {
+  auto store = open_read(journal);
+  blotter::AuditOptions options;
+  options.journal = journal;
+  options.run_seq = o.run;
+  std::string html, report;
+  if (!o.day.empty()) {
+    const auto day = blotter::audit_day(*store, blotter::Calendar::parse_day(o.day), options);
+    if (!o.html.empty()) html = blotter::day_report_html(day);
+    report = o.format == "json" ? blotter::day_report_json(day) : blotter::day_report_text(day);
+  } else {
+    if (o.from.empty() && o.to.empty())
+      throw blotter::ConfigError("give --day DAY, or a range with --from DAY and/or --to DAY");
+    std::optional<std::int32_t> from, to;
+    if (!o.from.empty()) from = blotter::Calendar::parse_day(o.from);
+    if (!o.to.empty()) to = blotter::Calendar::parse_day(o.to);
+    const auto range = blotter::audit_range(*store, from, to, options);
+    if (!o.html.empty()) html = blotter::range_report_html(range);
+    report =
+        o.format == "json" ? blotter::range_report_json(range) : blotter::range_report_text(range);
+  }
+  // The file first: a reader that stops reading stdout early must not cost it.
+  if (!o.html.empty()) {
+    write_file(o.html, html);
+    fmt::print(stderr, "blotter audit: wrote {}\n", o.html);
+  }
+  std::cout << report;
+  return 0;
 }
 
 struct RunOptions {
@@ -283,6 +330,25 @@ int main(int argc, char** argv) {
                            "the trading day (YYYY-MM-DD) the note is about, in the run's --tz");
   annotate_cmd->add_option("--tag", note.tag, "a tag to find the note by");
 
+  AuditArgs audit;
+  auto* audit_cmd = app.add_subcommand(
+      "audit", "the report of one trading day, or one row per trading day of a range");
+  audit_cmd->add_option("journal", journal, "the journal")->required();
+  auto* audit_day = audit_cmd->add_option(
+      "--day", audit.day, "the trading day YYYY-MM-DD, in the time zone of its run (--tz)");
+  auto* audit_from = audit_cmd->add_option("--from", audit.from, "first trading day YYYY-MM-DD");
+  auto* audit_to =
+      audit_cmd->add_option("--to", audit.to, "last trading day YYYY-MM-DD (inclusive)");
+  audit_day->excludes(audit_from)->excludes(audit_to);
+  audit_cmd->add_option("--run", audit.run,
+                        "the run, by the seq of its RUN_STARTED (default: the latest run with "
+                        "events on those days)");
+  audit_cmd->add_option("--html", audit.html,
+                        "also write the report as one self-contained HTML page to this file");
+  audit_cmd->add_option("--format", audit.format, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   std::string migrate_journal;
   auto* migrate_cmd = app.add_subcommand("migrate", "upgrade a journal to this blotter's schema");
   migrate_cmd->add_option("journal", migrate_journal, "the journal")->required();
@@ -372,6 +438,7 @@ int main(int argc, char** argv) {
                                                      : std::string("(no such event)"));
       return 1;
     }
+    if (*audit_cmd) return audit_command(journal, audit);
     if (*snapshot_cmd) {
       auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kWrite);
       const auto n = blotter::write_snapshots(*store, snapshot_every);

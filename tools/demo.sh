@@ -25,3 +25,4 @@ echo "Re-simulate and compare:           ./build/blotter resim blotter.db --wind
 echo "Replay a quarter as JSON lines:    ./build/blotter replay blotter.db --from 2006-01-01 --to 2006-03-31 --format jsonl"
 echo "Check the hash chain:              ./build/blotter verify blotter.db"
 echo "Export for pandas:                 ./build/blotter export blotter.db --type FILL --format csv"
+echo "Audit a day, with an HTML page:    ./build/blotter audit blotter.db --day 2007-05-03 --html audit.html"

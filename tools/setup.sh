@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config sqlite3 libsqlite3-dev libsqlitecpp-dev libfmt-dev
           doctest-dev libcli11-dev nlohmann-json3-dev libhowardhinnant-date-dev libssl-dev
-          libbenchmark-dev tzdata python3)
+          libbenchmark-dev libjs-chart.js tzdata python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

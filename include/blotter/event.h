@@ -73,11 +73,11 @@ struct HandlerError {
 struct RunStarted {
   std::string input;         // the input file as given
   std::string input_sha256;  // hex digest of the input file's bytes
-  std::string input_kind;    // "bars" or "ticks"
+  std::string input_kind = "bars";  // or "ticks"
   std::string symbol;        // --symbol, empty if not given
   std::int64_t window = 0;
   std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
-  std::string fill;  // "signal" or "next-open"
+  std::string fill = "signal";  // or "next-open"
   std::string slippage_bps, commission;
   std::string tz;
   std::string version;  // blotter's version

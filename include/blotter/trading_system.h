@@ -141,6 +141,12 @@ RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapsho
 // Replays events state.seq+1..`to_seq` of `store` into `state`.
 void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq);
 
+// Replays one recorded event, the next after state.seq, into `state`: the
+// step replay_into takes for each event (a RUN_STARTED resets the components
+// with its configuration; an ANNOTATION changes nothing). For readers that
+// scan the journal themselves and look at the state between events.
+void replay_event(RebuiltState& state, const Event& recorded);
+
 // The runs of `store`: each RUN_STARTED's seq and manifest, in seq order.
 std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store);
 
