@@ -51,7 +51,9 @@ struct SqliteJournal::Impl {
   }
 
   // Refuses files that are not blotter journals, before anything is written.
-  void check_identity() {
+  // Returns true for an empty file (or a SQLite database with nothing in it):
+  // a new journal to a writer.
+  bool check_identity() {
     int tables = 0;
     try {
       tables = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
@@ -65,7 +67,7 @@ struct SqliteJournal::Impl {
     }
     const int app_id = pragma_int("application_id");
     version = pragma_int("user_version");
-    if (app_id == 0 && tables == 0 && version == 0) return;  // a new, empty file
+    if (app_id == 0 && tables == 0 && version == 0) return true;
     if (app_id != kApplicationId)
       throw StoreError(fmt::format("{}: a SQLite database, but not a blotter journal", path));
     if (version > latest_version())
@@ -74,6 +76,7 @@ struct SqliteJournal::Impl {
                       "knows up to {}); "
                       "upgrade blotter to open it",
                       path, version, latest_version()));
+    return false;
   }
 
   void migrate() {
@@ -164,7 +167,10 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(path, mode, std::move(clock));
-    impl->check_identity();
+    const bool empty = impl->check_identity();
+    if (mode == Mode::kRead && empty)
+      throw StoreError(fmt::format(
+          "{}: empty, not a journal yet (`blotter run --journal {}` starts one)", path, path));
     if (mode == Mode::kWrite) {
       // WAL lets readers see committed batches while the one writer appends.
       const std::string journal_mode = impl->db.execAndGet("PRAGMA journal_mode = WAL").getString();

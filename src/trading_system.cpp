@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "blotter/error.h"
 #include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
@@ -53,6 +55,8 @@ RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256)
 TradingConfig trading_config_of(const RunStarted& m) {
   TradingConfig t;
   try {
+    if (m.window < 0 || m.window > std::numeric_limits<int>::max())
+      throw Error(fmt::format("window {} is out of range", m.window));
     if (m.window) t.signal.window = static_cast<int>(m.window);
     if (!m.quantity.empty()) t.risk.quantity = Decimal::from_string(m.quantity);
     t.risk.risk_per_trade = optional_decimal(m.risk_per_trade);
@@ -180,7 +184,14 @@ void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
   if (!state.system) reset(state, RunStarted{}, 0);
   if (to_seq <= state.seq) return;
   store.scan(ScanRange(state.seq + 1, to_seq), [&](const Event& e) {
-    if (const auto* run = e.get_if<RunStarted>()) reset(state, *run, e.seq);
+    if (const auto* run = e.get_if<RunStarted>()) {
+      try {
+        reset(state, *run, e.seq);
+      } catch (const Error& err) {
+        // The components refuse the recorded configuration (an edited journal).
+        throw Error(fmt::format("seq {}: RUN_STARTED: {}", e.seq, err.what()));
+      }
+    }
     state.system->bus().replay(e);
     state.seq = e.seq;
     state.ts_ns = e.ts_ns;
