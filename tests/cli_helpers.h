@@ -2,9 +2,13 @@
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,11 +17,15 @@
 #include <string>
 #include <vector>
 
+extern char** environ;  // POSIX: the environment, for posix_spawn
+
 namespace blotter::testing {
 
 struct CliResult {
-  int exit_code = -1;
+  int exit_code = -1;  // -1 if the process did not exit (a signal killed it)
   std::string out, err;
+  int signal = 0;        // the signal that killed it, if one did (run_cli_args only)
+  long peak_rss_kb = 0;  // its peak resident set size (run_cli_args only)
 };
 
 inline std::string read_file(const std::filesystem::path& p) {
@@ -64,6 +72,42 @@ inline CliResult run_cli(const std::string& args) {
   const int status = std::system(command.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+// Runs the CLI with `args` without a shell, through the peak_rss helper,
+// which measures the process: its peak resident set size and the signal that
+// killed it, if one did.
+inline CliResult run_cli_args(const std::vector<std::string>& args) {
+  static TempDir scratch;
+  const std::string out = scratch.file("stdout"), err = scratch.file("stderr");
+  const std::string measures = scratch.file("peak_rss");
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_text{BLOTTER_PEAK_RSS, measures, BLOTTER_CLI};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::filesystem::remove(measures);
+  CliResult r;
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, BLOTTER_PEAK_RSS, &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (spawned != 0) {
+    r.err = "posix_spawn failed";
+    return r;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::istringstream(read_file(measures)) >> r.peak_rss_kb >> r.signal;
+  r.exit_code = WIFEXITED(status) && r.signal == 0 ? WEXITSTATUS(status) : -1;
   r.out = read_file(out);
   r.err = read_file(err);
   return r;
