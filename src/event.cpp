@@ -229,7 +229,8 @@ Payload decode_payload(EventType type, std::string_view text) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, or out_of_range for a number beyond a double ("1e400").
     throw Error(fmt::format("{} payload: invalid JSON: {}", to_string(type), e.what()));
   }
   if (!j.is_object()) throw Error(fmt::format("{} payload: not a JSON object", to_string(type)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -14,6 +15,65 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxSymbolBytes = 32;
+// Text from the file quoted in an error message is cut to this many bytes.
+constexpr std::size_t kShownBytes = 64;
+
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
+// overlong forms, no surrogates, at most U+10FFFF), or 0 if there is none.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return n;
+}
+
+bool is_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// `text` from the file as an error message shows it: control characters and
+// bytes that are not UTF-8 as \xNN, so that the message stays one line and
+// cannot drive the terminal, and at most kShownBytes of it.
+std::string shown(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size() && i < kShownBytes) {
+    const std::size_t n = utf8_length(text, i);
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (n == 0 || c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02X}", c);
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  if (i < text.size()) out += fmt::format("... ({} bytes)", text.size());
+  return out;
+}
 
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
@@ -54,7 +114,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
   if (S_ISDIR(st.st_mode)) throw InputError(path_, 0, "", "cannot open: is a directory");
-  file_ = std::fopen(path.c_str(), "rb");
+  file_.reset(std::fopen(path.c_str(), "rb"));
   if (file_ == nullptr)
     throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
   size_ = static_cast<std::uint64_t>(st.st_size);
@@ -66,19 +126,21 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
           path_, 0, "",
           fmt::format("empty file (expected the header {})", expected_header(options_.kind)));
   } while (is_blank(header));
-  const std::vector<std::string> names = split(header);
-  column_count_ = names.size();
   std::set<std::string> allowed(required_columns(options_.kind).begin(),
                                 required_columns(options_.kind).end());
   allowed.insert("symbol");
   if (options_.kind == MarketDataKind::kTicks) allowed.insert("volume");
+  // One name more than there are columns is enough: it is unknown or repeated.
+  std::vector<std::string> names;
+  column_count_ = split(header, allowed.size() + 1, names);
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name = lower(trim(names[i]));
     if (!allowed.count(name))
-      fail(name.empty() ? fmt::format("#{}", i + 1) : name,
+      fail(name.empty() ? fmt::format("#{}", i + 1) : shown(name),
            fmt::format("unknown column (expected {})", expected_header(options_.kind)));
     if (!columns_.emplace(name, static_cast<int>(i)).second) fail(name, "column appears twice");
   }
+  assert(column_count_ == names.size());
   for (const std::string& name : required_columns(options_.kind))
     if (!columns_.count(name))
       fail(name, fmt::format("missing column (expected {})", expected_header(options_.kind)));
@@ -86,9 +148,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
     fail("symbol", "the file has no symbol column: give the symbol (--symbol)");
 }
 
-CsvMarketData::~CsvMarketData() {
-  if (file_) std::fclose(file_);
-}
+CsvMarketData::~CsvMarketData() = default;
 
 void CsvMarketData::fail(const std::string& field, const std::string& message) const {
   throw InputError(path_, line_, field, message);
@@ -99,10 +159,10 @@ bool CsvMarketData::read_line(std::string& out) {
   bool any = false;
   for (;;) {
     if (buffer_pos_ == buffer_len_) {
-      buffer_len_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+      buffer_len_ = std::fread(buffer_.data(), 1, buffer_.size(), file_.get());
       buffer_pos_ = 0;
       if (buffer_len_ == 0) {
-        if (std::ferror(file_)) fail("", fmt::format("read error: {}", std::strerror(errno)));
+        if (std::ferror(file_.get())) fail("", fmt::format("read error: {}", std::strerror(errno)));
         if (!any) return false;
         break;
       }
@@ -128,36 +188,49 @@ bool CsvMarketData::read_line(std::string& out) {
   return true;
 }
 
-std::vector<std::string> CsvMarketData::split(const std::string& line) {
-  std::vector<std::string> fields(1);
+std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
+                                 std::vector<std::string>& fields) {
+  assert(keep > 0);
+  fields.assign(1, std::string());
+  // Fields past `keep` are read into `scratch` and only counted: a line of a
+  // million commas costs a counter, not a million strings.
+  std::string scratch;
+  std::size_t count = 1;
+  std::string* field = &fields.back();
   bool quoted = false, was_quoted = false;
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
       if (c == '"') {
         if (i + 1 < line.size() && line[i + 1] == '"') {
-          fields.back() += '"';
+          *field += '"';
           ++i;
         } else {
           quoted = false;
         }
       } else {
-        fields.back() += c;
+        *field += c;
       }
     } else if (c == ',') {
-      fields.emplace_back();
+      ++count;
+      if (fields.size() < keep) {
+        field = &fields.emplace_back();
+      } else {
+        scratch.clear();
+        field = &scratch;
+      }
       was_quoted = false;
-    } else if (c == '"' && !was_quoted && is_blank(fields.back())) {
-      fields.back().clear();
+    } else if (c == '"' && !was_quoted && is_blank(*field)) {
+      field->clear();
       quoted = was_quoted = true;
     } else if (was_quoted && c != ' ' && c != '\t') {
-      fail(fmt::format("#{}", fields.size()), "text after a closing quote");
+      fail(fmt::format("#{}", count), "text after a closing quote");
     } else if (!was_quoted) {
-      fields.back() += c;
+      *field += c;
     }
   }
-  if (quoted) fail(fmt::format("#{}", fields.size()), "unterminated quoted field");
-  return fields;
+  if (quoted) fail(fmt::format("#{}", count), "unterminated quoted field");
+  return count;
 }
 
 Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int column,
@@ -166,7 +239,7 @@ Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int
   std::string why;
   if (text.empty()) fail(name, "empty (expected a number)");
   auto value = Decimal::parse(text, &why);
-  if (!value) fail(name, fmt::format("'{}' is {}", text, why));
+  if (!value) fail(name, fmt::format("'{}' is {}", shown(text), why));
   return *value;
 }
 
@@ -177,12 +250,13 @@ TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string>& field
   if (!ts)
     fail("timestamp", fmt::format("'{}' is not a timestamp ({}); expected an ISO-8601 date, a "
                                   "date-time with Z or an offset, or epoch seconds",
-                                  text, why));
+                                  shown(text), why));
   const auto format = timestamp_format(text);
   if (!ts_format_) {
     ts_format_ = format;
   } else if (format != ts_format_) {
-    fail("timestamp", fmt::format("'{}' is not in the same format as the first row's", text));
+    fail("timestamp",
+         fmt::format("'{}' is not in the same format as the first row's", shown(text)));
   }
   return *ts;
 }
@@ -191,14 +265,15 @@ std::optional<Event> CsvMarketData::next() {
   for (;;) {
     if (!read_line(line_text_)) {
       if (rows_ == 0 && columns_.count("symbol") && !options_.symbol.empty())
-        fail("symbol", fmt::format("no rows for symbol '{}'", options_.symbol));
+        fail("symbol", fmt::format("no rows for symbol '{}'", shown(options_.symbol)));
       if (rows_ == 0) fail("", "no data rows after the header");
       return std::nullopt;
     }
     if (is_blank(line_text_)) continue;
-    const std::vector<std::string> fields = split(line_text_);
-    if (fields.size() != column_count_)
-      fail("", fmt::format("expected {} fields, found {}", column_count_, fields.size()));
+    std::vector<std::string>& fields = fields_;
+    const std::size_t found = split(line_text_, column_count_, fields);
+    if (found != column_count_)
+      fail("", fmt::format("expected {} fields, found {}", column_count_, found));
 
     Event event;
     if (auto it = columns_.find("symbol"); it != columns_.end()) {
@@ -208,6 +283,8 @@ std::optional<Event> CsvMarketData::next() {
         fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
       for (unsigned char c : event.symbol)
         if (c < 0x21 || c == 0x7f) fail("symbol", "contains a control character or a space");
+      if (!is_utf8(event.symbol))
+        fail("symbol", fmt::format("'{}' is not UTF-8", shown(event.symbol)));
       if (!options_.symbol.empty() && event.symbol != options_.symbol) continue;
     } else {
       event.symbol = options_.symbol;

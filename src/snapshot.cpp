@@ -162,7 +162,8 @@ TradingSystem::State decode_state(std::string_view text) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, or out_of_range for a number beyond a double ("1e400").
     throw Error(fmt::format("snapshot: invalid JSON: {}", e.what()));
   }
   const Reader r(j);

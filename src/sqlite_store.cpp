@@ -194,7 +194,9 @@ struct SqliteJournal::Impl {
   }
 
   // Refuses files that are not blotter journals, before anything is written.
-  void check_identity() {
+  // Returns true for an empty file (or a SQLite database with nothing in it):
+  // a new journal to a writer.
+  bool check_identity() {
     int tables = 0;
     try {
       tables = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
@@ -208,7 +210,7 @@ struct SqliteJournal::Impl {
     }
     const int app_id = pragma_int("application_id");
     version = pragma_int("user_version");
-    if (app_id == 0 && tables == 0 && version == 0) return;  // a new, empty file
+    if (app_id == 0 && tables == 0 && version == 0) return true;
     if (app_id != kApplicationId)
       throw StoreError(fmt::format("{}: a SQLite database, but not a blotter journal", path));
     if (version > latest_version())
@@ -217,6 +219,7 @@ struct SqliteJournal::Impl {
                       "knows up to {}); "
                       "upgrade blotter to open it",
                       path, version, latest_version()));
+    return false;
   }
 
   // Migrations already applied: those up to user_version recorded in
@@ -369,10 +372,11 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   if (mode == Mode::kWrite) check_writable(path);
   std::unique_ptr<Impl> impl;
   try {
+    bool empty = false;
     try {
       impl = std::make_unique<Impl>(path, mode, clock);
       if (mode == Mode::kWrite) impl->writer_lock = std::make_unique<WriterLock>(path);
-      impl->check_identity();
+      empty = impl->check_identity();
     } catch (const SQLite::Exception& e) {
       // A reader in a directory it cannot write cannot create the WAL's -shm
       // file. With no -wal file there is no writer and nothing outside the
@@ -382,8 +386,11 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
           writable(directory_of(path)) || std::filesystem::exists(path + "-wal"))
         throw;
       impl = std::make_unique<Impl>(path, mode, clock, true);
-      impl->check_identity();
+      empty = impl->check_identity();
     }
+    if (mode == Mode::kRead && empty)
+      throw StoreError(fmt::format(
+          "{}: empty, not a journal yet (`blotter run --journal {}` starts one)", path, path));
     if (mode == Mode::kWrite) {
       // WAL lets readers see committed batches while the one writer appends.
       const std::string journal_mode = impl->db.execAndGet("PRAGMA journal_mode = WAL").getString();

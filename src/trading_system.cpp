@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "blotter/error.h"
 #include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
@@ -53,6 +55,8 @@ RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256)
 TradingConfig trading_config_of(const RunStarted& m) {
   TradingConfig t;
   try {
+    if (m.window < 0 || m.window > std::numeric_limits<int>::max())
+      throw Error(fmt::format("window {} is out of range", m.window));
     if (m.window) t.signal.window = static_cast<int>(m.window);
     if (!m.quantity.empty()) t.risk.quantity = Decimal::from_string(m.quantity);
     t.risk.risk_per_trade = optional_decimal(m.risk_per_trade);
@@ -181,7 +185,14 @@ void replay_event(RebuiltState& state, const Event& recorded) {
   // nothing handles it, and it carries an earlier event's time.
   if (recorded.type() == EventType::kAnnotation) return;
   if (!state.system) reset(state, RunStarted{}, 0);
-  if (const auto* run = recorded.get_if<RunStarted>()) reset(state, *run, recorded.seq);
+  if (const auto* run = recorded.get_if<RunStarted>()) {
+    try {
+      reset(state, *run, recorded.seq);
+    } catch (const Error& err) {
+      // The components refuse the recorded configuration (an edited journal).
+      throw Error(fmt::format("seq {}: RUN_STARTED: {}", recorded.seq, err.what()));
+    }
+  }
   state.system->bus().replay(recorded);
   state.seq = recorded.seq;
   state.ts_ns = recorded.ts_ns;

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,8 +23,10 @@ extern char** environ;
 namespace blotter::testing {
 
 struct CliResult {
-  int exit_code = -1;
+  int exit_code = -1;  // -1 if the process did not exit (a signal killed it)
   std::string out, err;
+  int signal = 0;        // the signal that killed it, if one did (run_cli_args only)
+  long peak_rss_kb = 0;  // its peak resident set size (run_cli_args only)
 };
 
 inline std::string read_file(const std::filesystem::path& p) {
@@ -92,6 +96,42 @@ inline std::string goog_journal_in(const TempDir& dir, const std::string& name =
               " --symbol GOOG --journal " + quote(db) + " " + options);
   if (r.exit_code != 0) throw std::runtime_error("blotter run failed: " + r.err);
   return db;
+}
+
+// Runs the CLI with `args` without a shell, through the peak_rss helper,
+// which measures the process: its peak resident set size and the signal that
+// killed it, if one did.
+inline CliResult run_cli_args(const std::vector<std::string>& args) {
+  static TempDir scratch;
+  const std::string out = scratch.file("stdout"), err = scratch.file("stderr");
+  const std::string measures = scratch.file("peak_rss");
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&files, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_text{BLOTTER_PEAK_RSS, measures, BLOTTER_CLI};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::filesystem::remove(measures);
+  CliResult r;
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, BLOTTER_PEAK_RSS, &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (spawned != 0) {
+    r.err = "posix_spawn failed";
+    return r;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::istringstream(read_file(measures)) >> r.peak_rss_kb >> r.signal;
+  r.exit_code = WIFEXITED(status) && r.signal == 0 ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
 }
 
 inline std::int64_t count(const std::string& db, const std::string& sql) {

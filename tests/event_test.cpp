@@ -154,6 +154,15 @@ TEST_SUITE("event") {
     }
   }
 
+  TEST_CASE("regression: a number beyond a double's range is a blotter::Error, not a JSON one") {
+    // nlohmann throws out_of_range, not parse_error, for "1e400": it escaped decode_payload.
+    const std::string why =
+        decode_error(EventType::kHandlerError, R"({"handler":"h","event_seq":1e400,"error":"e"})");
+    CHECK(contains(why, "HANDLER_ERROR payload"));
+    CHECK(contains(why, "invalid JSON"));
+    CHECK(contains(decode_error(EventType::kRunFinished, R"({"run_seq":-1e999})"), "invalid JSON"));
+  }
+
   TEST_CASE("decode refuses JSON that is not an object") {
     for (const std::string json : {"[]", "null", "\"1\"", "42", "[\"1\",\"2\"]"}) {
       CAPTURE(json);

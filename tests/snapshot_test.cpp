@@ -9,6 +9,7 @@
 #include "blotter/replay.h"
 #include "blotter/sqlite_journal.h"
 #include "cli_helpers.h"
+#include "test_support.h"
 
 using namespace blotter;
 using namespace blotter::testing;
@@ -64,6 +65,42 @@ TEST_SUITE("snapshot") {
     REQUIRE(at != std::string::npos);
     text.insert(at + 16, "x");
     CHECK_THROWS_WITH_AS(decode_state(text), doctest::Contains("realized_pnl"), Error);
+  }
+
+  TEST_CASE("regression: a state with a number beyond a double's range is a blotter::Error") {
+    // nlohmann throws out_of_range for "1e400": it escaped decode_state, so
+    // state failed instead of passing over the unreadable snapshot.
+    CHECK_THROWS_WITH_AS(decode_state(R"({"signals":1e400})"), doctest::Contains("invalid JSON"),
+                         Error);
+  }
+
+  TEST_CASE("regression: a recorded configuration the components refuse names its RUN_STARTED") {
+    // The error of rebuilding a journal whose RUN_STARTED is `manifest`.
+    auto rebuild_error = [](const RunStarted& manifest) {
+      MemoryStore store;
+      Event run = make_event(0, "", manifest);
+      store.append(run);
+      Event bar = make_event(0, "X", Bar{D("1"), D("1"), D("1"), D("1"), D("1")});
+      store.append(bar);
+      store.commit();
+      try {
+        rebuild_state(store, store.last_seq());
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+      return std::string("(no error)");
+    };
+    const RunStarted good = manifest_of(config_for("in.csv", "j.db"), "00");
+    CHECK(rebuild_error(good) == "(no error)");
+    RunStarted bad_zone = good;
+    bad_zone.tz = "Mars/Olympus";
+    CHECK(rebuild_error(bad_zone).rfind("seq 1: RUN_STARTED: unknown time zone 'Mars/Olympus'",
+                                        0) == 0);
+    // Was cast to int: 2^32 + 1 became a window of 1.
+    RunStarted huge_window = good;
+    huge_window.window = 4294967297;
+    CHECK(rebuild_error(huge_window) ==
+          "seq 1: RUN_STARTED: invalid run manifest: window 4294967297 is out of range");
   }
 
   TEST_CASE("the snapshots a run writes equal a full replay") {

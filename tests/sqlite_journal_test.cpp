@@ -615,6 +615,20 @@ TEST_SUITE("sqlite_journal") {
     CHECK(contains(message, "migrate"));
   }
 
+  TEST_CASE("regression: reading an empty file says it is not a journal yet") {
+    // It said "journal schema version 0 is older than this blotter's" and
+    // asked for `blotter migrate`.
+    TempDir dir;
+    const std::string path = dir.file("empty.db");
+    std::ofstream(path, std::ios::binary).close();
+    const std::string why = open_error(path, SqliteJournal::Mode::kRead);
+    CHECK(why.rfind(path + ": empty, not a journal yet", 0) == 0);
+    CHECK(why.find("migrate") == std::string::npos);
+    CHECK(read_bytes(path).empty());
+    // To a writer it is a new journal.
+    CHECK(SqliteJournal::open(path, SqliteJournal::Mode::kWrite)->last_seq() == 0);
+  }
+
   TEST_CASE("reading a missing journal throws and creates nothing") {
     TempDir dir;
     const std::string path = dir.file("missing.db");

@@ -372,7 +372,10 @@ int main(int argc, char** argv) {
     }
     if (*replay_cmd) {
       auto store = open_read(journal);
-      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
+      // The journal's time zone matters only for bare dates.
+      const bool dated = !range_options.from.empty() || !range_options.to.empty();
+      const auto range = scan_range_of(
+          range_options, dated ? blotter::journal_calendar(*store) : blotter::Calendar("UTC"));
       blotter::replay_events(
           *store, range, speed,
           replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl : blotter::ReplayFormat::kTable,

@@ -71,10 +71,10 @@ struct HandlerError {
 // The configuration of a run, recorded so that it can be replayed, re-simulated
 // and resumed. Decimals as exact text; empty text: the option was not given.
 struct RunStarted {
-  std::string input;         // the input file as given
-  std::string input_sha256;  // hex digest of the input file's bytes
+  std::string input;                // the input file as given
+  std::string input_sha256;         // hex digest of the input file's bytes
   std::string input_kind = "bars";  // or "ticks"
-  std::string symbol;        // --symbol, empty if not given
+  std::string symbol;               // --symbol, empty if not given
   std::int64_t window = 0;
   std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
   std::string fill = "signal";  // or "next-open"

@@ -40,7 +40,10 @@ struct CsvOptions {
 // is of another format than the first row's, is not after the previous
 // row's of the same symbol, or is before the previous row's (the file must
 // be in time order); an empty symbol or one with control characters, spaces,
-// or more than 32 bytes; a NUL byte; a line longer than kMaxLineBytes.
+// more than 32 bytes or bytes that are not UTF-8; a NUL byte; a line longer
+// than kMaxLineBytes. Text from the file quoted in a message is cut short and
+// has control characters and non-UTF-8 bytes escaped (\xNN): the message is
+// one line of bounded length whatever the file holds.
 class CsvMarketData {
  public:
   static constexpr std::size_t kMaxLineBytes = 1 << 20;
@@ -63,14 +66,18 @@ class CsvMarketData {
 
  private:
   bool read_line(std::string& out);
-  std::vector<std::string> split(const std::string& line);
+  std::size_t split(const std::string& line, std::size_t keep, std::vector<std::string>& fields);
   [[noreturn]] void fail(const std::string& field, const std::string& message) const;
   Decimal decimal_field(const std::vector<std::string>& fields, int column, const char* name);
   TimestampNs timestamp_field(const std::vector<std::string>& fields);
 
   std::string path_;
   CsvOptions options_;
-  std::FILE* file_ = nullptr;
+  struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  // A member, so that it is closed when the constructor throws too.
+  std::unique_ptr<std::FILE, FileCloser> file_;
   std::vector<char> buffer_;
   std::size_t buffer_pos_ = 0, buffer_len_ = 0;
   std::int64_t line_ = 0;
@@ -82,6 +89,7 @@ class CsvMarketData {
   TimestampNs last_ts_ = INT64_MIN;
   std::map<std::string, TimestampNs> last_ts_by_symbol_;
   std::string line_text_;
+  std::vector<std::string> fields_;  // the current row's, reused
 };
 
 // Publishes market events on the bus: the only component that brings data in.

@@ -25,10 +25,10 @@ class SqliteJournal final : public EventStore {
 
   // Opens the journal at `path`. Throws blotter::StoreError, naming the file,
   // if it is not a SQLite database, not a blotter journal, was written by a
-  // newer blotter, or (kRead) does not exist or needs migrating. kWrite
-  // applies every compiled-in migration not yet recorded in the journal, each
-  // in its own transaction; migration 0004 computes the hash chain of events
-  // journaled before it.
+  // newer blotter, or (kRead) does not exist, is empty (a new journal to
+  // kWrite) or needs migrating. kWrite applies every compiled-in migration not
+  // yet recorded in the journal, each in its own transaction; migration 0004
+  // computes the hash chain of events journaled before it.
   static std::unique_ptr<SqliteJournal> open(const std::string& path, Mode mode,
                                              WallClock clock = system_wall_clock());
   ~SqliteJournal() override;
