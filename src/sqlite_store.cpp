@@ -463,13 +463,19 @@ Seq SqliteJournal::append(Event& event) {
     event.recorded_ns = row.recorded_ns;
     return row.seq;
   } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    try {
-      rollback();
-    } catch (...) {
-    }
-    rethrow(d.path, "cannot append to the journal", what);
+    fail_batch("cannot append to the journal", e);
   }
+}
+
+void SqliteJournal::fail_batch(const char* doing, const std::exception& e) {
+  Impl& d = *impl_;
+  const std::string what = what_of(d.db.getHandle(), e);  // before the rollback touches the file
+  try {
+    rollback();
+  } catch (...) {
+    // The connection rolls back when it closes anyway.
+  }
+  rethrow(d.path, doing, what);
 }
 
 void SqliteJournal::commit() {
@@ -481,12 +487,7 @@ void SqliteJournal::commit() {
     d.committed_seq = d.last_seq;
     d.committed_head = d.head;
   } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    try {
-      rollback();
-    } catch (...) {
-    }
-    rethrow(d.path, "cannot commit to the journal", what);
+    fail_batch("cannot commit to the journal", e);
   }
 }
 
@@ -596,12 +597,7 @@ void SqliteJournal::put_snapshot(const Snapshot& s) {
     q.bind(6, static_cast<std::int64_t>(d.clock()));
     q.exec();
   } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    try {
-      rollback();
-    } catch (...) {
-    }
-    rethrow(d.path, "cannot write a snapshot", what);
+    fail_batch("cannot write a snapshot", e);
   }
 }
 
@@ -612,12 +608,7 @@ void SqliteJournal::clear_snapshots() {
     d.begin_batch();
     d.db.exec("DELETE FROM snapshots");
   } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    try {
-      rollback();
-    } catch (...) {
-    }
-    rethrow(d.path, "cannot remove the snapshots", what);
+    fail_batch("cannot remove the snapshots", e);
   }
 }
 
@@ -637,12 +628,7 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
     q.bind(5, static_cast<std::int64_t>(d.clock()));
     q.exec();
   } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    try {
-      rollback();
-    } catch (...) {
-    }
-    rethrow(d.path, "cannot record the resumption", what);
+    fail_batch("cannot record the resumption", e);
   }
 }
 

@@ -2,6 +2,7 @@
 // docs/JOURNAL_FORMAT.md documents the tables and views users query.
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -76,6 +77,8 @@ class SqliteJournal final : public EventStore {
  private:
   struct Impl;
   explicit SqliteJournal(std::unique_ptr<Impl> impl);
+  // Rolls the open batch back and throws StoreError "PATH: doing: why".
+  [[noreturn]] void fail_batch(const char* doing, const std::exception& e);
   std::unique_ptr<Impl> impl_;
 };
 
