@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <limits>
 
 #include "blotter/error.h"
@@ -216,6 +217,15 @@ RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapsho
 }
 
 RunSummary run_paper_trading(const RunConfig& config) {
+  // The input is read to validate it, for its digest and to run it: a pipe or
+  // a device would give the later readings nothing, after the journal was opened.
+  std::error_code ec;
+  const auto status = std::filesystem::status(config.input_path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status))
+    throw InputError(config.input_path, 0, "",
+                     "not a regular file (a pipe or a device): blotter run reads its input more "
+                     "than once");
   TimestampNs first_ts = 0, last_ts = 0;
   {
     // Validate everything before the journal is touched.

@@ -4,6 +4,7 @@
 // README accepts give the same events as the plain file.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -64,7 +65,7 @@ struct BadInput {
   const char* kind = "--bars";
   std::size_t pad_bytes = 0;  // streamed after `content`: this many bytes of `pad`
   char pad = '1';
-  enum class Make { kFile, kNothing, kDirectory } make = Make::kFile;
+  enum class Make { kFile, kNothing, kDirectory, kFifo } make = Make::kFile;
 };
 
 std::string field(const char* line, const char* name) {
@@ -99,6 +100,17 @@ std::vector<BadInput> bad_inputs() {
        0,
        '1',
        Make::kDirectory},
+      // Regression: it was validated, then read again as empty after the
+      // journal was created ("empty file"); with no writer, opening it blocked.
+      {"a pipe",
+       "",
+       "",
+       "not a regular file (a pipe or a device): blotter run reads its input more than once",
+       {"--symbol", "X"},
+       "--bars",
+       0,
+       '1',
+       Make::kFifo},
       {"an empty file", "", "", "empty file " + empty_help},
       {"only blank lines", "\n  \r\n\n", "", "empty file " + empty_help},
       {"a header and no rows", h, ":1", "no data rows after the header"},
@@ -233,6 +245,10 @@ void write_input(const BadInput& row, const std::string& path) {
   if (row.make == BadInput::Make::kNothing) return;
   if (row.make == BadInput::Make::kDirectory) {
     std::filesystem::create_directory(path);
+    return;
+  }
+  if (row.make == BadInput::Make::kFifo) {
+    REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
     return;
   }
   std::ofstream out(path, std::ios::binary);

@@ -97,7 +97,8 @@ struct RunSummary {
 
 // Paper-trades one CSV file into the journal. The input is validated in full
 // first: bad input throws blotter::InputError before the journal is even
-// opened, so a failed run leaves nothing behind. During the run, each batch
+// opened, so a failed run leaves nothing behind. The input must be a regular
+// file, as it is read more than once (not a pipe or a device). During the run, each batch
 // of rows is committed with all its consequences; if the process dies, the
 // journal holds every committed batch and never part of one. Throws
 // blotter::StoreError if the journal cannot be written.
