@@ -421,16 +421,6 @@ std::string section(const std::string& title, std::size_t n, const std::string& 
   return fmt::format("\n{} ({}):\n{}", title, n, table);
 }
 
-// What the report is about: its symbols, or the run's --symbol.
-std::string subject(const std::vector<std::string>& symbols, const RunStarted& manifest) {
-  if (symbols.empty())
-    return manifest.symbol.empty() ? std::string("(no symbol)") : manifest.symbol;
-  if (symbols.size() > 3) return fmt::format("{} symbols", symbols.size());
-  std::string out;
-  for (const std::string& s : symbols) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::string run_text(const std::string& journal, Seq run_seq, const RunStarted& manifest) {
   std::string out = fmt::format("journal {}, ", journal.empty() ? "(unnamed)" : journal);
   out += run_seq ? fmt::format("run {} ({})", run_seq, manifest.input) : "no run";
@@ -480,8 +470,8 @@ std::string dump(const Json& j) {
 
 std::string day_report_text(const DayReport& r) {
   std::string out = fmt::format("{} {}: trading day in {} [{}, {})\n",
-                                subject(r.symbols, r.manifest), Calendar::day_name(r.day), r.tz,
-                                format_timestamp(r.begin_ns), format_timestamp(r.end_ns));
+                                report_subject(r.symbols, r.manifest), Calendar::day_name(r.day),
+                                r.tz, format_timestamp(r.begin_ns), format_timestamp(r.end_ns));
   out += fmt::format("{}, events seq {}..{}\n", run_text(r.journal, r.run_seq, r.manifest),
                      r.first_seq, r.last_seq);
 
@@ -697,8 +687,9 @@ std::string range_report_text(const RangeReport& r) {
   const std::string to = r.to_day         ? Calendar::day_name(*r.to_day)
                          : r.days.empty() ? std::string("?")
                                           : Calendar::day_name(r.days.back().day);
-  std::string out = fmt::format("{} {} to {}: {} trading days in {}\n",
-                                subject(r.symbols, r.manifest), from, to, r.days.size(), r.tz);
+  std::string out =
+      fmt::format("{} {} to {}: {} trading days in {}\n", report_subject(r.symbols, r.manifest),
+                  from, to, r.days.size(), r.tz);
   out += fmt::format("{}, events seq {}..{}\n\n", run_text(r.journal, r.run_seq, r.manifest),
                      r.first_seq, r.last_seq);
   std::vector<std::vector<std::string>> rows;
@@ -761,6 +752,15 @@ std::string range_report_json(const RangeReport& r) {
                     {"handler_errors", d.handler_errors}});
   j["days"] = days;
   return dump(j);
+}
+
+std::string report_subject(const std::vector<std::string>& symbols, const RunStarted& manifest) {
+  if (symbols.empty())
+    return manifest.symbol.empty() ? std::string("(no symbol)") : manifest.symbol;
+  if (symbols.size() > 3) return fmt::format("{} symbols", symbols.size());
+  std::string out;
+  for (const std::string& s : symbols) out += (out.empty() ? "" : ", ") + s;
+  return out;
 }
 
 }  // namespace blotter

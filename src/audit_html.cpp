@@ -157,15 +157,6 @@ std::string card(const std::string& label, const std::string& value_html,
          "</div></div>\n";
 }
 
-std::string subject(const std::vector<std::string>& symbols, const RunStarted& manifest) {
-  if (symbols.empty())
-    return manifest.symbol.empty() ? std::string("(no symbol)") : manifest.symbol;
-  if (symbols.size() > 3) return fmt::format("{} symbols", symbols.size());
-  std::string out;
-  for (const std::string& s : symbols) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::string header(const std::string& eyebrow, const std::string& subject_text,
                    const std::string& when, const std::string& journal, Seq run_seq,
                    const RunStarted& manifest, const std::string& tz, Seq first, Seq last) {
@@ -187,7 +178,7 @@ std::string footer() {
 
 std::string day_report_html(const DayReport& r) {
   const std::string day = Calendar::day_name(r.day);
-  const std::string who = subject(r.symbols, r.manifest);
+  const std::string who = report_subject(r.symbols, r.manifest);
   std::string body = header("blotter audit \xc2\xb7 trading day", who, day, r.journal, r.run_seq,
                             r.manifest, r.tz, r.first_seq, r.last_seq);
 
@@ -397,7 +388,7 @@ std::string day_report_html(const DayReport& r) {
 std::string range_report_html(const RangeReport& r) {
   const std::string from = r.days.empty() ? "?" : Calendar::day_name(r.days.front().day);
   const std::string to = r.days.empty() ? "?" : Calendar::day_name(r.days.back().day);
-  const std::string who = subject(r.symbols, r.manifest);
+  const std::string who = report_subject(r.symbols, r.manifest);
   const std::string when = from + " \xe2\x86\x92 " + to;
   std::string body = header("blotter audit \xc2\xb7 trading days", who, when, r.journal, r.run_seq,
                             r.manifest, r.tz, r.first_seq, r.last_seq);

@@ -60,4 +60,15 @@ std::string to_hex(const ChainHash& hash) {
   return hex;
 }
 
+JournalRow row_of(const Event& e) {
+  JournalRow row;
+  row.seq = e.seq;
+  row.ts_ns = e.ts_ns;
+  row.type = std::string(to_string(e.type()));
+  if (!e.symbol.empty()) row.symbol = e.symbol;
+  row.payload = encode_payload(e);
+  row.recorded_ns = e.recorded_ns;
+  return row;
+}
+
 }  // namespace blotter

@@ -23,16 +23,7 @@ std::int64_t EventStore::count(const ScanRange& range) const {
 
 void EventStore::scan_rows(const ScanRange& range,
                            const std::function<bool(const JournalRow&)>& visit) const {
-  scan(range, [&](const Event& e) {
-    JournalRow row;
-    row.seq = e.seq;
-    row.ts_ns = e.ts_ns;
-    row.type = std::string(to_string(e.type()));
-    if (!e.symbol.empty()) row.symbol = e.symbol;
-    row.payload = encode_payload(e);
-    row.recorded_ns = e.recorded_ns;
-    return visit(row);
-  });
+  scan(range, [&](const Event& e) { return visit(row_of(e)); });
 }
 
 std::optional<Snapshot> EventStore::snapshot_at_or_before(Seq) const { return std::nullopt; }

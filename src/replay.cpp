@@ -115,15 +115,7 @@ std::string row_json(const JournalRow& row) {
                      row.seq, format_timestamp(row.ts_ns), row.ts_ns, type, symbol, row.payload);
 }
 
-std::string event_json(const Event& e) {
-  JournalRow row;
-  row.seq = e.seq;
-  row.ts_ns = e.ts_ns;
-  row.type = std::string(to_string(e.type()));
-  if (!e.symbol.empty()) row.symbol = e.symbol;
-  row.payload = encode_payload(e);
-  return row_json(row);
-}
+std::string event_json(const Event& e) { return row_json(row_of(e)); }
 
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
                            ReplayFormat format, std::ostream& out, ReplayClock& clock) {

@@ -435,12 +435,8 @@ Seq SqliteJournal::append(Event& event) {
         d.path, d.last_seq, d.path));
   try {
     d.begin_batch();
-    JournalRow row;
+    JournalRow row = row_of(event);
     row.seq = d.last_seq + 1;
-    row.ts_ns = event.ts_ns;
-    row.type = to_string(event.type());
-    if (!event.symbol.empty()) row.symbol = event.symbol;
-    row.payload = encode_payload(event);
     row.recorded_ns = d.clock();
     const ChainHash hash = chain_hash(*d.head, row);
     SQLite::Statement& q = *d.insert;

@@ -182,4 +182,8 @@ std::string range_report_text(const RangeReport& report);
 std::string range_report_json(const RangeReport& report);
 std::string range_report_html(const RangeReport& report);
 
+// What a report is about, for its title: its symbols (or how many, past 3),
+// else the run's --symbol, else "(no symbol)".
+std::string report_subject(const std::vector<std::string>& symbols, const RunStarted& manifest);
+
 }  // namespace blotter

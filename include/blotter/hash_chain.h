@@ -32,6 +32,9 @@ struct JournalRow {
   std::optional<ChainHash> hash;  // nullopt: no 32-byte hash stored
 };
 
+// The row `e` is stored as (payload encoded; no hash).
+JournalRow row_of(const Event& e);
+
 // The last row of a journal: seq 0 and kGenesisHash when it has none.
 struct ChainHead {
   Seq seq = 0;
