@@ -13,19 +13,6 @@
 
 namespace blotter::testing {
 
-// The GOOG daily series paper-traded with --quantity 1, once per process.
-inline const std::string& goog_journal() {
-  static TempDir dir;
-  static const std::string db = [] {
-    const std::string path = dir.file("g.db");
-    const CliResult r = run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
-                                quote(path) + " --quantity 1");
-    REQUIRE(r.exit_code == 0);
-    return path;
-  }();
-  return db;
-}
-
 // Minute bars (open = high = low = close) of one symbol over two UTC days.
 // Traded with --window 2 --quantity 1, every rise is a long signal and every
 // fall an exit, filled at the close. Equity (realized + unrealized PnL):

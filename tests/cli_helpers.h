@@ -98,6 +98,14 @@ inline std::string goog_journal_in(const TempDir& dir, const std::string& name =
   return db;
 }
 
+// The GOOG series paper-traded with --quantity 1, made once per test program;
+// the cases that use it only read it.
+inline const std::string& goog_journal() {
+  static TempDir dir;
+  static const std::string db = goog_journal_in(dir, "g.db", "--quantity 1");
+  return db;
+}
+
 // Runs the CLI with `args` without a shell, through the peak_rss helper,
 // which measures the process: its peak resident set size and the signal that
 // killed it, if one did.

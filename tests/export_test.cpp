@@ -18,13 +18,6 @@ namespace {
 
 std::string export_check() { return std::string(BLOTTER_SOURCE_DIR) + "/tests/export_check.py"; }
 
-// A GOOG journal made once for the suite; the cases only read it.
-const std::string& goog_journal() {
-  static TempDir dir;
-  static const std::string db = goog_journal_in(dir);
-  return db;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);

@@ -16,19 +16,6 @@ using namespace blotter::testing;
 
 namespace {
 
-// A GOOG journal made once for the suite.
-const std::string& goog_journal() {
-  static TempDir dir;
-  static const std::string db = [] {
-    const std::string path = dir.file("g.db");
-    const CliResult r = run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
-                                quote(path) + " --quantity 1");
-    REQUIRE(r.exit_code == 0);
-    return path;
-  }();
-  return db;
-}
-
 class FakeClock final : public blotter::ReplayClock {
  public:
   std::chrono::nanoseconds now() override { return now_; }
