@@ -11,6 +11,7 @@
 #include "blotter/calendar.h"
 #include "blotter/error.h"
 #include "blotter/trading_system.h"
+#include "books_json.h"
 
 namespace blotter {
 namespace {
@@ -441,17 +442,7 @@ Json figures_json(const BookFigures& f, bool with_positions) {
   j["realized_pnl"] = f.realized_pnl.to_string();
   j["unrealized_pnl"] = f.unrealized_pnl.to_string();
   j["equity"] = f.equity().to_string();
-  if (with_positions) {
-    Json positions = Json::array();
-    for (const auto& [symbol, p] : f.positions)
-      positions.push_back({{"symbol", symbol},
-                           {"quantity", p.quantity.to_string()},
-                           {"avg_price", p.avg_price().to_string()},
-                           {"last_price", p.last_price.to_string()},
-                           {"realized_pnl", p.realized_pnl.to_string()},
-                           {"unrealized_pnl", p.unrealized_pnl().to_string()}});
-    j["positions"] = positions;
-  }
+  if (with_positions) j["positions"] = detail::positions_json(f.positions);
   return j;
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "blotter/error.h"
+#include "books_json.h"
 
 namespace blotter {
 namespace {
@@ -165,16 +166,7 @@ std::string state_json(const RebuiltState& s) {
   j["seq"] = s.seq;
   j["run_seq"] = s.run_seq;
   j["tz"] = book.calendar().zone();
-  Json positions = Json::array();
-  for (const auto& [symbol, p] : book.positions()) {
-    positions.push_back({{"symbol", symbol},
-                         {"quantity", p.quantity.to_string()},
-                         {"avg_price", p.avg_price().to_string()},
-                         {"last_price", p.last_price.to_string()},
-                         {"realized_pnl", p.realized_pnl.to_string()},
-                         {"unrealized_pnl", p.unrealized_pnl().to_string()}});
-  }
-  j["positions"] = positions;
+  j["positions"] = detail::positions_json(book.positions());
   j["realized_pnl"] = book.realized_pnl().to_string();
   j["unrealized_pnl"] = book.unrealized_pnl().to_string();
   Json days = Json::array();
