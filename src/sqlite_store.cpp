@@ -130,9 +130,15 @@ std::string range_sql(const char* columns, const ScanRange& range) {
       "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4", columns);
   if (!range.symbol.empty()) sql += " AND symbol = ?5";
   if (!range.types.empty()) {
+    // In type order, without repeats: SQLite uses a partial index only when
+    // the query spells its condition the same way, so a scan for exactly
+    // RUN_STARTED and RUN_FINISHED, in any order, reads events_runs.
+    std::vector<EventType> types = range.types;
+    std::sort(types.begin(), types.end());
+    types.erase(std::unique(types.begin(), types.end()), types.end());
     sql += " AND type IN (";
-    for (std::size_t i = 0; i < range.types.size(); ++i)
-      sql += fmt::format("{}'{}'", i ? "," : "", to_string(range.types[i]));
+    for (std::size_t i = 0; i < types.size(); ++i)
+      sql += fmt::format("{}'{}'", i ? "," : "", to_string(types[i]));
     sql += ")";
   }
   return sql + " ORDER BY seq";

@@ -144,8 +144,7 @@ struct LatestRun {
 LatestRun latest_run(const EventStore& store) {
   LatestRun latest;
   ScanRange range;
-  // This order of types lets the journal use its index of run events.
-  range.types = {EventType::kRunStarted, EventType::kRunFinished};
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // a journal indexes these
   if (const auto snapshot = store.snapshot_at_or_before(store.last_seq()))
     range.from_seq = std::max<Seq>(1, snapshot->run_seq);
   store.scan(range, [&](const Event& e) {
@@ -173,7 +172,7 @@ void fill_summary(RunSummary& summary, const TradingSystem& system) {
 std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store) {
   std::vector<std::pair<Seq, RunStarted>> runs;
   ScanRange range;
-  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // the index's order
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // a journal indexes these
   store.scan(range, [&](const Event& e) {
     if (const auto* run = e.get_if<RunStarted>()) runs.emplace_back(e.seq, *run);
     return true;
