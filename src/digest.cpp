@@ -15,10 +15,17 @@ namespace blotter::detail {
 
 Sha256Digest sha256(std::string_view bytes) {
   static_assert(std::tuple_size_v<Sha256Digest> == 32);
+  // Fetched once, and one context per thread: the journal hashes every event,
+  // and EVP_Digest() would look the algorithm up and allocate a context each time.
+  static const std::unique_ptr<EVP_MD, void (*)(EVP_MD*)> md(
+      EVP_MD_fetch(nullptr, "SHA256", nullptr), EVP_MD_free);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(),
+                                                                            EVP_MD_CTX_free);
   Sha256Digest digest;
   unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
-      length != digest.size())
+  if (!md || !ctx || EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1 || length != digest.size())
     throw Error("SHA-256 failed");
   return digest;
 }

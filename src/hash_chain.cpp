@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "blotter/error.h"
+#include "chain_bytes.h"
 #include "digest.h"
 
 namespace blotter {
@@ -13,7 +14,7 @@ void put_int64(std::string& out, std::int64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((u >> shift) & 0xFF);
 }
 
-void put_text(std::string& out, const std::string& text) {
+void put_text(std::string& out, std::string_view text) {
   // SQLite caps a value at 1 GB by default and 2^31 - 1 bytes at most, so
   // every stored text fits the 4-byte length.
   if (text.size() > std::numeric_limits<std::uint32_t>::max())
@@ -25,10 +26,9 @@ void put_text(std::string& out, const std::string& text) {
 
 }  // namespace
 
-std::string canonical_bytes(const JournalRow& row) {
-  std::string out;
-  out.reserve(8 + 8 + 4 + row.type.size() + 5 + (row.symbol ? row.symbol->size() : 0) + 4 +
-              row.payload.size() + 8);
+namespace detail {
+
+void append_canonical_bytes(std::string& out, const RowView& row) {
   put_int64(out, row.seq);
   put_int64(out, row.ts_ns);
   put_text(out, row.type);
@@ -40,13 +40,35 @@ std::string canonical_bytes(const JournalRow& row) {
   }
   put_text(out, row.payload);
   put_int64(out, row.recorded_ns);
+}
+
+ChainHash chain_hash(const ChainHash& previous, const RowView& row, std::string& scratch) {
+  scratch.assign(previous.begin(), previous.end());
+  append_canonical_bytes(scratch, row);
+  return sha256(scratch);
+}
+
+}  // namespace detail
+
+namespace {
+
+detail::RowView view_of(const JournalRow& row) {
+  detail::RowView v{row.seq, row.ts_ns, row.type, std::nullopt, row.payload, row.recorded_ns};
+  if (row.symbol) v.symbol = *row.symbol;
+  return v;
+}
+
+}  // namespace
+
+std::string canonical_bytes(const JournalRow& row) {
+  std::string out;
+  detail::append_canonical_bytes(out, view_of(row));
   return out;
 }
 
 ChainHash chain_hash(const ChainHash& previous, const JournalRow& row) {
-  std::string bytes(previous.begin(), previous.end());
-  bytes += canonical_bytes(row);
-  return detail::sha256(bytes);
+  std::string scratch;
+  return detail::chain_hash(previous, view_of(row), scratch);
 }
 
 std::string to_hex(const ChainHash& hash) {

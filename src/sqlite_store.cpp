@@ -10,20 +10,28 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <set>
 #include <thread>
 
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
+#include "chain_bytes.h"
+#include "journal_writer.h"
 #include "migrations.h"
+#include "sqlite_error.h"
 #include "sqlite_uri.h"
 
 namespace blotter {
 namespace {
 
+using detail::what_of;
+
 constexpr int kApplicationId = 0x424C4F54;  // 'BLOT'
 constexpr int kBusyTimeoutMs = 5000;
+// Rows queued for the writer thread at most; publishing waits beyond this.
+constexpr std::size_t kQueueCapacity = 1 << 14;
 // How long a writer waits for another writer of the same journal to finish.
 constexpr auto kWriterWait = std::chrono::seconds(3);
 
@@ -68,17 +76,6 @@ int latest_version() {
 
 [[noreturn]] void rethrow(const std::string& path, const char* doing, const std::string& what) {
   throw StoreError(fmt::format("{}: {}: {}", path, doing, what));
-}
-
-// The message of `e`, with the operating system's reason for a failed I/O
-// ("disk I/O error (File too large)"), read before anything else touches the file.
-std::string what_of(sqlite3* db, const std::exception& e) {
-  const int os_error = db ? sqlite3_system_errno(db) : 0;
-  const auto* sqlite_error = dynamic_cast<const SQLite::Exception*>(&e);
-  if (!os_error || !sqlite_error) return e.what();
-  const int code = sqlite_error->getErrorCode();
-  if (code != SQLITE_IOERR && code != SQLITE_FULL && code != SQLITE_CANTOPEN) return e.what();
-  return fmt::format("{} ({})", e.what(), std::strerror(os_error));
 }
 
 std::string value_text(sqlite3_value* v) {
@@ -172,14 +169,20 @@ struct SqliteJournal::Impl {
   std::unique_ptr<WriterLock> writer_lock;  // kWrite only
   bool immutable = false;
   SQLite::Database db;
-  std::unique_ptr<SQLite::Statement> insert;
+  Durability durability = Durability::kNormal;
+  // kWrite: inserts and commits appended rows; declared after db, so it
+  // stops (having handled everything queued) before db closes.
+  std::unique_ptr<detail::JournalWriter> writer;
   Seq last_seq = 0;
-  Seq committed_seq = 0;
-  // The hash of event last_seq (committed_seq); nullopt if that row has none,
-  // which only tampering with the table can cause: append() then refuses.
+  // The hash of event last_seq; nullopt if that row has none, which only
+  // tampering with the table can cause: append() then refuses.
   std::optional<ChainHash> head = kGenesisHash;
-  std::optional<ChainHash> committed_head = kGenesisHash;
-  bool in_batch = false;
+  // Whether anything was written since the last closed batch.
+  bool batch_open = false;
+  // Resuming: the rows already journaled that appends must reproduce
+  // (catch_up_from()), front first.
+  std::deque<JournalRow> expected;
+  std::string scratch;  // reused for each appended row's hash
   int version = 0;
 
   // `immutable`: read the file as it is, without the WAL's shared memory
@@ -279,10 +282,43 @@ struct SqliteJournal::Impl {
     if (mode != Mode::kWrite) throw StoreError(fmt::format("{}: opened read-only", path));
   }
 
-  void begin_batch() {
-    if (in_batch) return;
-    db.exec("BEGIN IMMEDIATE");
-    in_batch = true;
+  // Waits for the writer to have handled everything queued, so that this
+  // thread may use the connection: reads then see every appended row.
+  void quiesce() const {
+    if (writer) writer->quiesce();
+  }
+
+  // After the writer failed: the state of its last commit, and the error.
+  [[noreturn]] void recover_and_throw() {
+    const auto failure = writer->take_failure();
+    back_to_committed();
+    batch_open = false;
+    expected.clear();
+    rethrow(path, failure ? failure->doing.c_str() : "cannot write to the journal",
+            failure ? failure->what : "the writer stopped");
+  }
+
+  // Goes on from the writer's last commit (unchanged if nothing was appended
+  // since the journal was opened, whose last row may lack its hash).
+  void back_to_committed() {
+    if (writer->committed_seq() == last_seq) return;
+    last_seq = writer->committed_seq();
+    head = writer->committed_head();
+  }
+
+  void check_writer() {
+    if (writer && writer->failed()) recover_and_throw();
+  }
+
+  // For a write on this thread (a snapshot, a resumption) into the open batch.
+  void begin_direct() {
+    quiesce();
+    check_writer();
+    if (!writer->in_transaction()) {
+      db.exec("BEGIN IMMEDIATE");
+      writer->set_in_transaction(true);
+    }
+    batch_open = true;
   }
 
   // The rows of `range`, selecting `columns`, in seq order.
@@ -301,8 +337,6 @@ struct SqliteJournal::Impl {
       last_seq = 0;
       head = kGenesisHash;
     }
-    committed_seq = last_seq;
-    committed_head = head;
   }
 
   JournalRow read_raw_row(SQLite::Statement& q) const {
@@ -339,7 +373,7 @@ struct SqliteJournal::Impl {
 SqliteJournal::SqliteJournal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteJournal::~SqliteJournal() {
-  if (impl_ && impl_->in_batch) {
+  if (impl_ && impl_->batch_open) {
     try {
       rollback();
     } catch (...) {
@@ -372,7 +406,7 @@ void check_writable(const std::string& path) {
 }  // namespace
 
 std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode mode,
-                                                   WallClock clock) {
+                                                   WallClock clock, Durability durability) {
   if (mode == Mode::kRead && !std::filesystem::exists(path))
     throw StoreError(fmt::format("{}: no such journal", path));
   if (mode == Mode::kWrite) check_writable(path);
@@ -402,7 +436,9 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       const std::string journal_mode = impl->db.execAndGet("PRAGMA journal_mode = WAL").getString();
       if (journal_mode != "wal")
         throw StoreError(fmt::format("{}: cannot switch the journal to WAL mode", path));
-      impl->db.exec("PRAGMA synchronous = NORMAL");
+      impl->durability = durability;
+      impl->db.exec(durability == Durability::kFull ? "PRAGMA synchronous = FULL"
+                                                    : "PRAGMA synchronous = NORMAL");
       impl->register_functions();
       impl->migrate();
     } else if (impl->version < latest_version()) {
@@ -418,10 +454,8 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
     }
     impl->read_head();
     if (mode == Mode::kWrite) {
-      impl->insert = std::make_unique<SQLite::Statement>(
-          impl->db,
-          "INSERT INTO events(seq, ts_ns, type, symbol, payload, recorded_ns, hash) "
-          "VALUES(?,?,?,?,?,?,?)");
+      impl->writer = std::make_unique<detail::JournalWriter>(
+          impl->db, path, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash));
     }
   } catch (const StoreError&) {
     throw;
@@ -434,39 +468,73 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
 Seq SqliteJournal::append(Event& event) {
   Impl& d = *impl_;
   d.require_write();
+  d.check_writer();
+  if (!d.expected.empty()) return catch_up(event);
   if (!d.head)
     throw StoreError(fmt::format(
         "{}: cannot append: event {} has no hash, so the chain cannot continue; run `blotter "
         "verify {}`",
         d.path, d.last_seq, d.path));
+  detail::QueuedItem& row = d.writer->slot();
+  row.kind = detail::QueuedItem::Kind::kRow;
+  row.seq = d.last_seq + 1;
+  row.ts_ns = event.ts_ns;
+  row.type = event.type();
+  row.has_symbol = !event.symbol.empty();
+  row.symbol.assign(event.symbol);
   try {
-    d.begin_batch();
-    JournalRow row = row_of(event);
-    row.seq = d.last_seq + 1;
+    row.payload = encode_payload(event);
     row.recorded_ns = d.clock();
-    const ChainHash hash = chain_hash(*d.head, row);
-    SQLite::Statement& q = *d.insert;
-    q.reset();
-    q.bind(1, static_cast<std::int64_t>(row.seq));
-    q.bind(2, static_cast<std::int64_t>(row.ts_ns));
-    q.bindNoCopy(3, row.type);
-    if (row.symbol) {
-      q.bindNoCopy(4, *row.symbol);
-    } else {
-      q.bind(4);
-    }
-    q.bindNoCopy(5, row.payload);
-    q.bind(6, static_cast<std::int64_t>(row.recorded_ns));
-    q.bindNoCopy(7, hash.data(), static_cast<int>(hash.size()));
-    q.exec();
-    d.last_seq = row.seq;
-    d.head = hash;
-    event.seq = row.seq;
-    event.recorded_ns = row.recorded_ns;
-    return row.seq;
+    detail::RowView view{row.seq,      row.ts_ns,   to_string(row.type),
+                         std::nullopt, row.payload, row.recorded_ns};
+    if (row.has_symbol) view.symbol = row.symbol;
+    row.hash = detail::chain_hash(*d.head, view, d.scratch);
   } catch (const std::exception& e) {
     fail_batch("cannot append to the journal", e);
   }
+  const Seq seq = row.seq;
+  d.head = row.hash;
+  event.recorded_ns = row.recorded_ns;
+  d.writer->push();  // the writer owns the row from here on
+  d.last_seq = event.seq = seq;
+  d.batch_open = true;
+  // Write-ahead: what is acted on upon an ORDER is durable before any handler sees it.
+  if (d.durability == Durability::kFull && event.type() == EventType::kOrder) commit();
+  return seq;
+}
+
+Seq SqliteJournal::catch_up(Event& event) {
+  Impl& d = *impl_;
+  const JournalRow& want = d.expected.front();
+  const JournalRow got = row_of(event);
+  const char* differs = want.type != got.type         ? "type"
+                        : want.ts_ns != got.ts_ns     ? "ts_ns"
+                        : want.symbol != got.symbol   ? "symbol"
+                        : want.payload != got.payload ? "payload"
+                                                      : nullptr;
+  if (differs) {
+    const Seq seq = want.seq;
+    d.expected.clear();
+    throw StoreError(fmt::format(
+        "{}: seq {}: the journal holds a {} where going on with this input gives a {} (the {} "
+        "differs): the journal does not match the input",
+        d.path, seq, want.type, got.type, differs));
+  }
+  event.seq = want.seq;
+  event.recorded_ns = want.recorded_ns;
+  d.expected.pop_front();
+  return event.seq;
+}
+
+void SqliteJournal::catch_up_from(Seq first) {
+  Impl& d = *impl_;
+  d.require_write();
+  std::deque<JournalRow> rows;
+  scan_rows(ScanRange(first, d.last_seq), [&](const JournalRow& row) {
+    rows.push_back(row);
+    return true;
+  });
+  d.expected = std::move(rows);
 }
 
 void SqliteJournal::fail_batch(const char* doing, const std::exception& e) {
@@ -480,38 +548,50 @@ void SqliteJournal::fail_batch(const char* doing, const std::exception& e) {
   rethrow(d.path, doing, what);
 }
 
+void SqliteJournal::close_batch() {
+  Impl& d = *impl_;
+  if (!d.batch_open) return;
+  d.check_writer();
+  detail::QueuedItem& end = d.writer->slot();
+  end.kind = detail::QueuedItem::Kind::kCommit;
+  end.seq = d.last_seq;
+  end.hash = d.head.value_or(kGenesisHash);
+  d.writer->push();
+  d.batch_open = false;
+}
+
 void SqliteJournal::commit() {
   Impl& d = *impl_;
-  if (!d.in_batch) return;
-  try {
-    d.db.exec("COMMIT");
-    d.in_batch = false;
-    d.committed_seq = d.last_seq;
-    d.committed_head = d.head;
-  } catch (const std::exception& e) {
-    fail_batch("cannot commit to the journal", e);
-  }
+  if (!d.writer) return;
+  close_batch();
+  d.quiesce();
+  d.check_writer();
 }
 
 void SqliteJournal::rollback() {
   Impl& d = *impl_;
-  d.last_seq = d.committed_seq;
-  d.head = d.committed_head;
-  if (!d.in_batch) return;
-  d.in_batch = false;
-  try {
-    if (d.insert) d.insert->reset();
-    if (!sqlite3_get_autocommit(d.db.getHandle())) d.db.exec("ROLLBACK");
-  } catch (const std::exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot roll back", what);
+  d.expected.clear();
+  if (!d.writer) return;
+  if (d.batch_open) {
+    detail::QueuedItem& end = d.writer->slot();
+    end.kind = detail::QueuedItem::Kind::kRollback;
+    d.writer->push();
+    d.batch_open = false;
   }
+  const auto failure = d.writer->take_failure();  // quiesces
+  d.back_to_committed();
+  if (failure && failure->doing == "cannot roll back")
+    rethrow(d.path, "cannot roll back", failure->what);
 }
 
-Seq SqliteJournal::last_seq() const { return impl_->last_seq; }
+Seq SqliteJournal::last_seq() const {
+  const Impl& d = *impl_;
+  return d.expected.empty() ? d.last_seq : d.expected.front().seq - 1;
+}
 
 Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     SQLite::Statement q(d.db,
                         "SELECT coalesce(max(seq), 0) FROM events WHERE ts_ns <= ? AND type <> ?");
@@ -528,6 +608,7 @@ Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
 void SqliteJournal::scan(const ScanRange& range,
                          const std::function<bool(const Event&)>& visit) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     // A cursor over the rows: memory stays constant whatever the journal's size.
     SQLite::Statement q = d.select("seq, ts_ns, type, symbol, payload, recorded_ns", range);
@@ -544,6 +625,7 @@ void SqliteJournal::scan(const ScanRange& range,
 
 std::int64_t SqliteJournal::count(const ScanRange& range) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     SQLite::Statement q = d.select("count(*)", range);
     q.executeStep();
@@ -554,8 +636,22 @@ std::int64_t SqliteJournal::count(const ScanRange& range) const {
   }
 }
 
+Seq SqliteJournal::max_seq(const ScanRange& range) const {
+  Impl& d = *impl_;
+  d.quiesce();
+  try {
+    SQLite::Statement q = d.select("coalesce(max(seq), 0)", range);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  } catch (const SQLite::Exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the journal", what);
+  }
+}
+
 std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     SQLite::Statement q(d.db,
                         "SELECT seq, run_seq, ts_ns, format, state FROM snapshots WHERE seq <= ? "
@@ -572,6 +668,7 @@ std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
 
 std::vector<Seq> SqliteJournal::snapshot_seqs() const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     std::vector<Seq> seqs;
     SQLite::Statement q(d.db, "SELECT seq FROM snapshots ORDER BY seq");
@@ -587,7 +684,7 @@ void SqliteJournal::put_snapshot(const Snapshot& s) {
   Impl& d = *impl_;
   d.require_write();
   try {
-    d.begin_batch();
+    d.begin_direct();
     SQLite::Statement q(d.db,
                         "INSERT OR REPLACE INTO snapshots(seq, run_seq, ts_ns, format, state, "
                         "created_ns) VALUES(?,?,?,?,?,?)");
@@ -607,7 +704,7 @@ void SqliteJournal::clear_snapshots() {
   Impl& d = *impl_;
   d.require_write();
   try {
-    d.begin_batch();
+    d.begin_direct();
     d.db.exec("DELETE FROM snapshots");
   } catch (const std::exception& e) {
     fail_batch("cannot remove the snapshots", e);
@@ -619,7 +716,7 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
   Impl& d = *impl_;
   d.require_write();
   try {
-    d.begin_batch();
+    d.begin_direct();
     SQLite::Statement q(d.db,
                         "INSERT INTO run_resumptions(seq, run_seq, skipped_rows, version, "
                         "recorded_ns) VALUES(?,?,?,?,?)");
@@ -636,6 +733,7 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
 
 std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     std::vector<Seq> seqs;
     SQLite::Statement q(d.db, "SELECT seq FROM run_resumptions WHERE run_seq = ? ORDER BY seq");
@@ -651,6 +749,7 @@ std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
 void SqliteJournal::scan_rows(const ScanRange& range,
                               const std::function<bool(const JournalRow&)>& visit) const {
   Impl& d = *impl_;
+  d.quiesce();
   try {
     SQLite::Statement q(d.db,
                         range_sql("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range));

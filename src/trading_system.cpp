@@ -237,7 +237,8 @@ RunSummary run_paper_trading(const RunConfig& config) {
     }
   }
   const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
-  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite);
+  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,
+                                     system_wall_clock(), config.durability);
   RunSummary summary;
   const LatestRun latest = latest_run(*journal);
   const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
@@ -255,17 +256,22 @@ RunSummary run_paper_trading(const RunConfig& config) {
   TradingSystem system(*journal, config.trading);
   CsvMarketData source(config.input_path, config.input);
   std::int64_t rows_before = 0;
+  Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
   if (resume) {
-    // Go on from the last committed batch: the components get the state the
-    // journaled events give, and the rows behind those events are read past.
+    // Go on from the last committed event: the components get the state the
+    // events before the last journaled row give, the rows before it are read
+    // past, and that row is run again against the journal, which appends
+    // only the events of it that a commit mid-row (at an ORDER, kFull) left out.
     summary.outcome = RunSummary::Outcome::kResumed;
     summary.run_seq = latest.run_seq;
-    RebuiltState state = rebuild_state(*journal, journal->last_seq());
-    system.restore(state.system->state());
     ScanRange market(latest.run_seq + 1, journal->last_seq());
     market.types = {EventType::kBar, EventType::kTick};
     rows_before = journal->count(market);
-    for (std::int64_t i = 0; i < rows_before; ++i) {
+    last_row_seq = rows_before ? journal->max_seq(market) : 0;
+    RebuiltState state =
+        rebuild_state(*journal, last_row_seq ? last_row_seq - 1 : journal->last_seq());
+    system.restore(state.system->state());
+    for (std::int64_t i = 0; i < rows_before - (last_row_seq ? 1 : 0); ++i) {
       if (!source.next())
         throw StoreError(fmt::format(
             "{}: run {} holds more market events than {} has rows; the journal does not "
@@ -290,22 +296,28 @@ RunSummary run_paper_trading(const RunConfig& config) {
         Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
     last_snapshot = seq;
   };
+  using Clock = std::chrono::steady_clock;
   std::int64_t in_batch = 0;
+  Clock::time_point batch_opened = Clock::now();
   try {
     Seq run_seq = latest.run_seq;
     if (resume) {
       journal->record_resumption(run_seq, rows_before, config.version);
+      if (last_row_seq) journal->catch_up_from(last_row_seq);
     } else {
       run_seq = system.bus().publish(make_event(first_ts, "", manifest));
     }
     summary.run_seq = run_seq;
     summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
-      if (++in_batch < config.batch_rows) return;
+      if (++in_batch < config.batch_rows && Clock::now() - batch_opened < config.batch_latency)
+        return;
       snapshot_if_due(run_seq, false);
-      journal->commit();
+      journal->close_batch();
       in_batch = 0;
+      batch_opened = Clock::now();
       if (config.on_progress) config.on_progress(src);
     });
+    if (last_row_seq) --summary.rows;  // that row's market event was journaled before
     const std::int64_t events = journal->last_seq() - run_seq + 2;
     system.bus().publish(make_event(
         last_ts, "",

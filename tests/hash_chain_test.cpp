@@ -260,7 +260,7 @@ TEST_SUITE("hash_chain") {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     CHECK_THROWS_WITH(db.exec("INSERT INTO events(seq, ts_ns, type, payload, recorded_ns) "
                               "VALUES(1, 0, 'TICK', '{}', 0)"),
-                      doctest::Contains("must carry its hash"));
+                      doctest::Contains("NOT NULL constraint failed: events.hash"));
     CHECK_THROWS_WITH(db.exec("INSERT INTO events VALUES(1, 0, 'TICK', NULL, '{}', 0, x'00')"),
                       doctest::Contains("CHECK constraint failed"));
     CHECK(db.execAndGet("SELECT count(*) FROM events").getInt() == 0);
@@ -300,6 +300,14 @@ TEST_SUITE("hash_chain") {
                         "WHERE e.hash = s.hash")
               .getInt64() == events);
     CHECK(db.execAndGet("SELECT count(*) FROM main.events").getInt64() == events);
+    // Migration 0006 rebuilt the table: its indexes and guards are back, and
+    // the views read the rebuilt table.
+    CHECK(db.execAndGet("SELECT count(*) FROM main.sqlite_schema WHERE name IN ('events_by_time', "
+                        "'events_runs', 'events_no_update', 'events_no_delete')")
+              .getInt() == 4);
+    CHECK(db.execAndGet("SELECT count(*) FROM main.fills").getInt64() ==
+          db.execAndGet("SELECT count(*) FROM src.events WHERE type = 'FILL'").getInt64());
+    CHECK(db.execAndGet("PRAGMA main.integrity_check").getString() == "ok");
     // The append-only guard is back, and rows need their hash.
     CHECK_THROWS_WITH(db.exec("UPDATE main.events SET symbol = 'X' WHERE seq = 2"),
                       doctest::Contains("append-only"));

@@ -202,7 +202,7 @@ TEST_SUITE("query") {
           "3,symbol,TEXT,0,,0\r\n"
           "4,payload,TEXT,1,,0\r\n"
           "5,recorded_ns,INTEGER,1,,0\r\n"
-          "6,hash,BLOB,0,,0\r\n");
+          "6,hash,BLOB,1,,0\r\n");
     const Result version = query(j, "PRAGMA user_version");
     CHECK(version.text == "user_version\r\n" + std::to_string(journal_schema_version()) + "\r\n");
   }

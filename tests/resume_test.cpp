@@ -32,6 +32,7 @@ RunConfig busy_config(const std::string& input, const std::string& journal) {
   c.input_path = input;
   c.journal_path = journal;
   c.batch_rows = 50;
+  c.batch_latency = std::chrono::hours(1);  // batches of exactly 50 rows
   c.version = "test";
   c.trading.signal.window = 5;
   c.trading.execution.fill = FillModel::kNextOpen;

@@ -155,12 +155,13 @@ TEST_SUITE("verify") {
     check_finding(db, "seq 700: hash mismatch (payload, ts or order changed)");
   }
 
-  TEST_CASE("a row without a hash is named") {
+  TEST_CASE("a row cannot lose its hash") {
     TempDir dir;
     const std::string db = tamperable_journal(dir);
-    SQLite::Database(db, SQLite::OPEN_READWRITE)
-        .exec("UPDATE events SET hash = NULL WHERE seq = 5");
-    check_finding(db, "seq 5: no hash recorded");
+    CHECK_THROWS_WITH(SQLite::Database(db, SQLite::OPEN_READWRITE)
+                          .exec("UPDATE events SET hash = NULL WHERE seq = 5"),
+                      doctest::Contains("NOT NULL constraint failed: events.hash"));
+    CHECK(blotter::verify_journal(db).ok);
   }
 
   TEST_CASE("a payload of the wrong shape is named even when the chain was recomputed") {

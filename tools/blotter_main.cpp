@@ -120,6 +120,7 @@ struct RunOptions {
   std::string quantity, capital, risk_per_trade, max_daily_loss, max_position;
   std::string fill = "signal", slippage_bps = "0", commission = "0";
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
+  std::string durability = "normal";
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -185,6 +186,8 @@ int run_command(const RunOptions& o) {
   }
   config.version = BLOTTER_VERSION_STRING;
   config.snapshot_every = o.snapshot_every;
+  config.durability =
+      o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
   const auto summary = blotter::run_paper_trading(config);
   print_summary(config, summary);
   return 0;
@@ -232,6 +235,12 @@ int main(int argc, char** argv) {
                    "store a snapshot of the state every this many events (0: none)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--durability", run.durability,
+                   "normal: batches committed by a writer thread (WAL, synchronous=NORMAL); "
+                   "full: synchronous=FULL and each ORDER committed before it is executed")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
 
   std::string journal, sql, format = "table";
   double timeout = 0;

@@ -14,6 +14,16 @@ namespace blotter {
 // The schema version this build of blotter writes (the highest migration).
 int journal_schema_version();
 
+// How durable an append is.
+enum class Durability {
+  // WAL with synchronous=NORMAL: a committed batch survives the process
+  // being killed; a power loss may lose the last batches committed.
+  kNormal,
+  // synchronous=FULL, and write-ahead: an ORDER is committed before append()
+  // returns, so before any handler (the execution engine) acts on it.
+  kFull,
+};
+
 // Every event appended is chained: its row's `hash` column holds
 // chain_hash(previous row's hash, row) (blotter/hash_chain.h). The previous
 // hash is kept in memory; rollback() restores the last committed one.
@@ -31,23 +41,35 @@ class SqliteJournal final : public EventStore {
   // yet recorded in the journal, each in its own transaction; migration 0004
   // computes the hash chain of events journaled before it.
   static std::unique_ptr<SqliteJournal> open(const std::string& path, Mode mode,
-                                             WallClock clock = system_wall_clock());
+                                             WallClock clock = system_wall_clock(),
+                                             Durability durability = Durability::kNormal);
   ~SqliteJournal() override;
 
   // As EventStore::append; also throws blotter::StoreError, appending
   // nothing, if the last event has no hash (only tampering with the table
-  // can cause that).
+  // can cause that). A writer thread inserts the row: append() waits only
+  // when the writer's queue is full (or, kFull, to commit an ORDER).
   Seq append(Event& event) override;
+  void close_batch() override;
   void commit() override;
   void rollback() override;
   Seq last_seq() const override;
   Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
   std::int64_t count(const ScanRange& range) const override;
+  // The highest seq in `range`; 0 if it holds none.
+  Seq max_seq(const ScanRange& range) const;
   std::optional<Snapshot> snapshot_at_or_before(Seq seq) const override;
   std::vector<Seq> snapshot_seqs() const override;
   void put_snapshot(const Snapshot& snapshot) override;
   void clear_snapshots() override;
+
+  // Resuming a run: the events from `first` to the last must be appended
+  // again, in order, and are then compared with those journaled instead of
+  // appended (taking their seq and recorded_ns). append() throws
+  // blotter::StoreError naming the first that differs; after the last, it
+  // appends as usual.
+  void catch_up_from(Seq first);
 
   // Records, in the open batch, that the unfinished run `run_seq` is resumed
   // from the next seq on, after `skipped_rows` input rows already journaled
@@ -77,6 +99,7 @@ class SqliteJournal final : public EventStore {
  private:
   struct Impl;
   explicit SqliteJournal(std::unique_ptr<Impl> impl);
+  Seq catch_up(Event& event);
   // Rolls the open batch back and throws StoreError "PATH: doing: why".
   [[noreturn]] void fail_batch(const char* doing, const std::exception& e);
   std::unique_ptr<Impl> impl_;

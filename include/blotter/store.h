@@ -53,9 +53,14 @@ class EventStore {
   // batch if none is open. Throws blotter::StoreError if the backend fails;
   // the batch is then rolled back.
   virtual Seq append(Event& event) = 0;
-  // Makes the open batch durable. No-op without one. Throws blotter::StoreError.
+  // Ends the open batch without waiting for it to be durable: it is committed
+  // as a whole, after the batches before it; a failure to is reported by a
+  // later call. No-op without one. The default commits.
+  virtual void close_batch() { commit(); }
+  // Makes the open batch, and every closed one, durable before it returns.
+  // No-op without one. Throws blotter::StoreError.
   virtual void commit() = 0;
-  // Discards the open batch; the sequence continues from the last committed event.
+  // Discards the open batch; the sequence continues from the last closed one.
   virtual void rollback() = 0;
   // The seq of the last appended event (committed or not); 0 when empty.
   virtual Seq last_seq() const = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "blotter/portfolio.h"
 #include "blotter/risk_manager.h"
 #include "blotter/signal_generator.h"
+#include "blotter/sqlite_journal.h"
 
 namespace blotter {
 
@@ -66,11 +68,17 @@ struct RunConfig {
   CsvOptions input;
   std::string journal_path;
   TradingConfig trading;
-  // Market rows per journal batch: a batch holds whole rows with every event
-  // they caused, committed together.
+  // A journal batch holds whole input rows with every event they caused, and
+  // is committed as a whole; it closes after this many rows or once it has
+  // been open this long, whichever comes first (group commit). A writer
+  // thread commits it while the next batch is being made.
   int batch_rows = 4096;
+  std::chrono::milliseconds batch_latency{10};
+  // kFull: synchronous=FULL, and every ORDER is committed before the
+  // execution engine acts on it. The journal's events are the same either way.
+  Durability durability = Durability::kNormal;
   std::string version = "unknown";  // recorded in the manifest
-  // Called after each committed batch with the input read so far.
+  // Called after each closed batch with the input read so far.
   std::function<void(const CsvMarketData&)> on_progress;
   // A snapshot is stored with the first commit after every this many events
   // (and one at the end of the run); 0: none.
@@ -100,16 +108,19 @@ struct RunSummary {
 // opened, so a failed run leaves nothing behind. The input must be a regular
 // file, as it is read more than once (not a pipe or a device). During the run, each batch
 // of rows is committed with all its consequences; if the process dies, the
-// journal holds every committed batch and never part of one. Throws
+// journal holds every committed batch and never part of one (with
+// Durability::kFull, also each ORDER and the events before it). Throws
 // blotter::StoreError if the journal cannot be written.
 // The run writes RUN_STARTED (its manifest: configuration, input name and
 // SHA-256, blotter version; event time of the first row) before the first row
 // and RUN_FINISHED (counts; event time of the last row) after the last.
 // If the journal's latest run has the same manifest (input digest and every
 // option; the version and the input's name aside) and did not finish, the
-// run resumes it: state is rebuilt by replay, the rows already journaled are
-// skipped, and the rest is appended, so the journal ends up with exactly the
-// events of an uninterrupted run. If that run did finish, nothing is appended.
+// run resumes it: state is rebuilt by replay up to the last journaled row,
+// the rows before it are skipped, that row is run again against the journal
+// (its events compared with those journaled, any it lacks appended), and the
+// rest is appended, so the journal ends up with exactly the events of an
+// uninterrupted run. If that run did finish, nothing is appended.
 RunSummary run_paper_trading(const RunConfig& config);
 
 // The manifest a run with `config` records; `input_sha256` is the input's digest.

@@ -1,0 +1,115 @@
+// The journal's writer thread: appended rows go through a bounded queue to a
+// thread that inserts them and commits each closed batch, so the thread that
+// publishes events never waits on SQLite or the disk unless the queue is full.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "blotter/event.h"
+#include "blotter/hash_chain.h"
+
+namespace blotter::detail {
+
+// One item of the queue: a row of the events table, or the end of a batch.
+struct QueuedItem {
+  enum class Kind : std::uint8_t { kRow, kCommit, kRollback };
+  Kind kind = Kind::kRow;
+  // kRow: the row. kCommit: seq and hash are the batch's last row's.
+  Seq seq = 0;
+  TimestampNs ts_ns = 0;
+  EventType type = EventType::kTick;
+  bool has_symbol = false;
+  std::string symbol;   // keeps its capacity from one use of the slot to the next
+  std::string payload;  // likewise
+  std::int64_t recorded_ns = 0;
+  ChainHash hash{};
+};
+
+// What the writer could not do, for "PATH: doing: what".
+struct WriterFailure {
+  std::string doing;  // "cannot commit to the journal"
+  std::string what;   // SQLite's reason
+};
+
+// Single producer (the thread that appends), single consumer (the writer
+// thread, which owns `db` while anything is queued). The producer uses `db`
+// itself only after quiesce(), until it queues again.
+class JournalWriter {
+ public:
+  using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+
+  // `path` names the journal in errors. `capacity`: a power of two.
+  JournalWriter(SQLite::Database& db, std::string path, std::size_t capacity, Seq committed_seq,
+                const ChainHash& committed_head);
+  // Stops the thread after it has handled everything queued.
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // The slot for the next item, after waiting for the writer to free one;
+  // fill it and push() it.
+  QueuedItem& slot();
+  void push();
+  // Waits until the writer has handled every pushed item.
+  void quiesce();
+
+  // Whether rows are inserted but not yet committed or rolled back; the
+  // producer may begin the transaction itself while quiesced.
+  bool in_transaction() const { return in_transaction_; }
+  void set_in_transaction(bool open) { in_transaction_ = open; }
+
+  // Whether the writer failed; cheap, for the producer to check often.
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  // What the writer could not do, taken once: the batch it was in is rolled
+  // back, and everything queued after it discarded. Quiesces first.
+  std::optional<WriterFailure> take_failure();
+  // The last batch the writer committed. Quiesce first for an exact answer.
+  Seq committed_seq() const;
+  ChainHash committed_head() const;
+
+ private:
+  void run();
+  // Handles items [from, to).
+  void handle(std::uint64_t from, std::uint64_t to);
+  // Inserts the rows from `from` on, up to `to` or the first other item;
+  // returns the index after them.
+  std::uint64_t insert_rows(std::uint64_t from, std::uint64_t to);
+  void fail(const char* doing, const std::exception& e);
+
+  SQLite::Database& db_;
+  std::string path_;
+  std::vector<QueuedItem> items_;
+  std::uint64_t mask_;
+  // Statements inserting one row and kChunk rows.
+  Statement insert_one_, insert_chunk_;
+
+  std::atomic<std::uint64_t> pushed_{0};   // written by the producer
+  std::atomic<std::uint64_t> handled_{0};  // written by the writer
+  std::atomic<bool> writer_waiting_{false};
+  std::atomic<bool> producer_waiting_{false};
+  std::atomic<bool> in_transaction_{false};
+  std::atomic<bool> failed_{false};
+  bool stopping_ = false;  // guarded by mutex_
+
+  mutable std::mutex mutex_;
+  std::condition_variable writer_wake_, producer_wake_;
+  // Guarded by mutex_:
+  std::optional<WriterFailure> failure_;
+  Seq committed_seq_ = 0;
+  ChainHash committed_head_{};
+
+  std::thread thread_;  // last: started once everything above is ready
+};
+
+}  // namespace blotter::detail
