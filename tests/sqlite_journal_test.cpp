@@ -286,6 +286,81 @@ TEST_SUITE("sqlite_journal") {
     CHECK(seen[0].symbol == "A");
   }
 
+  TEST_CASE("closed batches are committed by the writer; rollback drops only the open one") {
+    TempDir dir;
+    const std::string path = dir.file("j.db");
+    // More rows than the writer's queue holds, so appending waits for it.
+    constexpr int kRows = 40'000;
+    {
+      auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+      for (int i = 0; i < kRows; ++i) {
+        Event e = make_event(i, "A", Tick{Decimal::from_int(i + 1), D("1")});
+        journal->append(e);
+        if (i % 1000 == 999) journal->close_batch();
+      }
+      for (int i = 0; i < kRows; ++i) {
+        Event e = make_event(i, "B", Tick{D("1"), D("1")});
+        journal->append(e);
+      }
+      CHECK(journal->last_seq() == 2 * kRows);
+      journal->rollback();
+      CHECK(journal->last_seq() == kRows);
+      Event c = make_event(kRows, "C", Tick{D("1"), D("1")});
+      CHECK(journal->append(c) == kRows + 1);
+      journal->close_batch();
+      // Closing the journal waits for the writer to commit what was closed.
+    }
+    auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+    CHECK(journal->last_seq() == kRows + 1);
+    std::int64_t n = 0;
+    bool in_order = true;
+    journal->scan({}, [&](const Event& e) {
+      ++n;
+      if (e.seq <= kRows)
+        in_order &= e.symbol == "A" && e.as<Tick>().price == Decimal::from_int(e.seq);
+      else
+        in_order &= e.symbol == "C";
+      return true;
+    });
+    CHECK(n == kRows + 1);
+    CHECK(in_order);
+  }
+
+  TEST_CASE("a closed batch is not seen by readers until the writer commits it") {
+    TempDir dir;
+    const std::string path = dir.file("j.db");
+    auto writer = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    Event a = make_event(1, "A", Tick{D("1"), D("1")});
+    writer->append(a);
+    writer->close_batch();
+    writer->commit();  // waits for the writer
+    auto reader = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+    CHECK(reader->last_seq() == 1);
+  }
+
+  TEST_CASE("with Durability::kFull an ORDER is committed when append() returns") {
+    for (const Durability durability : {Durability::kNormal, Durability::kFull}) {
+      CAPTURE(static_cast<int>(durability));
+      TempDir dir;
+      const std::string path = dir.file("j.db");
+      auto writer =
+          SqliteJournal::open(path, SqliteJournal::Mode::kWrite, system_wall_clock(), durability);
+      SQLite::Database check(path, SQLite::OPEN_READONLY);
+      Event bar = make_event(1, "A", Bar{D("1"), D("1"), D("1"), D("1"), D("1")});
+      writer->append(bar);
+      Event order = make_event(1, "A", Order{Side::kBuy, D("1"), D("1"), 1});
+      writer->append(order);
+      const auto visible = [&] { return check.execAndGet("SELECT count(*) FROM events").getInt(); };
+      // Write-ahead: the ORDER and what came before it, before any handler runs.
+      CHECK(visible() == (durability == Durability::kFull ? 2 : 0));
+      Event fill = make_event(1, "A", Fill{Side::kBuy, D("1"), D("1"), D("0"), 2});
+      writer->append(fill);
+      CHECK(visible() == (durability == Durability::kFull ? 2 : 0));
+      writer->commit();
+      CHECK(visible() == 3);
+    }
+  }
+
   TEST_CASE("the events table refuses UPDATE and DELETE") {
     TempDir dir;
     const std::string path = dir.file("j.db");
