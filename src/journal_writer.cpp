@@ -17,7 +17,10 @@ constexpr int kColumns = 7;
 constexpr std::uint64_t kStep = 256;
 // Polls before a waiting thread sleeps: while events stream, neither thread
 // pays for a wake-up.
-constexpr int kSpins = 4000;
+constexpr int kSpins = 1000;
+// A sleeping writer is woken once this many items wait (or a batch closes):
+// a wake-up per row would cost the producer more than the row.
+constexpr std::uint64_t kWakeAfter = 256;
 
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -105,6 +108,7 @@ QueuedItem& JournalWriter::slot() {
     for (int i = 0; i < kSpins && handled_.load(std::memory_order_acquire) < target; ++i)
       cpu_relax();
     if (handled_.load() < target) {
+      wake_writer();
       std::unique_lock lock(mutex_);
       producer_waiting_.store(true);
       producer_wake_.wait(lock, [&] { return handled_.load() >= target; });
@@ -114,17 +118,23 @@ QueuedItem& JournalWriter::slot() {
   return items_[pushed & mask_];
 }
 
-void JournalWriter::push() {
-  pushed_.store(pushed_.load(std::memory_order_relaxed) + 1);
-  if (writer_waiting_.load()) {
-    std::lock_guard lock(mutex_);
-    writer_wake_.notify_one();
-  }
+void JournalWriter::push(bool wake) {
+  const std::uint64_t pushed = pushed_.load(std::memory_order_relaxed) + 1;
+  pushed_.store(pushed);
+  if (writer_waiting_.load() &&
+      (wake || pushed - handled_.load(std::memory_order_relaxed) >= kWakeAfter))
+    wake_writer();
+}
+
+void JournalWriter::wake_writer() {
+  std::lock_guard lock(mutex_);
+  writer_wake_.notify_one();
 }
 
 void JournalWriter::quiesce() {
   const std::uint64_t target = pushed_.load(std::memory_order_relaxed);
   if (handled_.load() >= target) return;
+  wake_writer();
   std::unique_lock lock(mutex_);
   producer_waiting_.store(true);
   producer_wake_.wait(lock, [&] { return handled_.load() >= target; });

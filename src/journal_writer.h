@@ -58,9 +58,10 @@ class JournalWriter {
   JournalWriter& operator=(const JournalWriter&) = delete;
 
   // The slot for the next item, after waiting for the writer to free one;
-  // fill it and push() it.
+  // fill it and push() it. `wake`: have a sleeping writer handle it now (the
+  // end of a batch); otherwise it is woken once enough items wait.
   QueuedItem& slot();
-  void push();
+  void push(bool wake = false);
   // Waits until the writer has handled every pushed item.
   void quiesce();
 
@@ -80,6 +81,7 @@ class JournalWriter {
 
  private:
   void run();
+  void wake_writer();
   // Handles items [from, to).
   void handle(std::uint64_t from, std::uint64_t to);
   // Inserts the rows from `from` on, up to `to` or the first other item;

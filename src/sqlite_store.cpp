@@ -556,7 +556,7 @@ void SqliteJournal::close_batch() {
   end.kind = detail::QueuedItem::Kind::kCommit;
   end.seq = d.last_seq;
   end.hash = d.head.value_or(kGenesisHash);
-  d.writer->push();
+  d.writer->push(true);
   d.batch_open = false;
 }
 
@@ -575,7 +575,7 @@ void SqliteJournal::rollback() {
   if (d.batch_open) {
     detail::QueuedItem& end = d.writer->slot();
     end.kind = detail::QueuedItem::Kind::kRollback;
-    d.writer->push();
+    d.writer->push(true);
     d.batch_open = false;
   }
   const auto failure = d.writer->take_failure();  // quiesces
