@@ -16,8 +16,13 @@ Seq EventBus::publish(Event event) {
   if (replaying_) return 0;
   const Seq seq = store_.append(event);
   ++counts_[static_cast<std::size_t>(event.type())];
-  queue_.push_back(std::move(event));
-  if (!draining_) drain();
+  if (draining_) {
+    queue_.push_back(std::move(event));
+  } else {
+    // The queue is empty: `event` would be the first out, so it is
+    // dispatched where it is, without a trip through the queue.
+    drain(event);
+  }
   return seq;
 }
 
@@ -33,18 +38,23 @@ void EventBus::replay(const Event& recorded) {
   replaying_ = false;
 }
 
-void EventBus::drain() {
+void EventBus::drain(const Event& first) {
+  assert(queue_.empty() && queue_head_ == 0);
   draining_ = true;
   try {
-    while (!queue_.empty()) {
-      const Event event = std::move(queue_.front());
-      queue_.pop_front();
+    dispatch(first);
+    while (queue_head_ < queue_.size()) {
+      // Moved out: a handler's publish() may grow queue_ and move its elements.
+      const Event event = std::move(queue_[queue_head_++]);
       dispatch(event);
     }
+    queue_.clear();
+    queue_head_ = 0;
   } catch (...) {
     // A store failure: the events still queued were journaled in the batch
     // that the caller now rolls back, so they are dropped with it.
     queue_.clear();
+    queue_head_ = 0;
     draining_ = false;
     throw;
   }

@@ -172,6 +172,27 @@ TEST_SUITE("bus") {
                                                         EventType::kFill});
   }
 
+  TEST_CASE("events queued while a handler publishes many keep their order and contents") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> reasons;
+    bus.subscribe(EventType::kBar, "fan_out", [&](const Event& e) {
+      // Enough to grow the queue several times while the BAR is dispatched.
+      for (int i = 0; i < 200; ++i)
+        bus.publish(
+            make_event(e.ts_ns, e.symbol,
+                       Signal{Direction::kLong, D("1"), std::string(40, 'a') + std::to_string(i)}));
+    });
+    bus.subscribe(EventType::kSignal, "collect",
+                  [&](const Event& e) { reasons.push_back(e.as<Signal>().reason); });
+    bus.publish(bar(100, "A", "7"));
+    bus.publish(bar(200, "A", "8"));
+    REQUIRE(reasons.size() == 400);
+    for (int i = 0; i < 400; ++i)
+      CHECK(reasons[i] == std::string(40, 'a') + std::to_string(i % 200));
+    CHECK(store.events().back().seq == 402);
+  }
+
   TEST_CASE("a throwing handler does not stop the others") {
     MemoryStore store;
     EventBus bus(store);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -55,13 +54,17 @@ class EventBus {
     std::string name;
     Handler handler;
   };
-  void drain();
+  void drain(const Event& first);
   void dispatch(const Event& event);
 
   EventStore& store_;
   std::array<std::vector<Subscriber>, kEventTypeCount> handlers_;
   std::array<std::uint64_t, kEventTypeCount> counts_{};
-  std::deque<Event> queue_;
+  // Events published while a dispatch is under way, in publish order: the
+  // ones before queue_head_ are dispatched (moved from). Cleared, not freed,
+  // once drained, so a steady run queues without allocating.
+  std::vector<Event> queue_;
+  std::size_t queue_head_ = 0;
   bool draining_ = false;
   bool replaying_ = false;
 };
