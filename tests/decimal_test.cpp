@@ -294,4 +294,18 @@ TEST_SUITE("decimal") {
     CHECK(d("5.00000001") * std::int64_t{20} > d("100"));
     CHECK_FALSE(d("5") * std::int64_t{20} > d("100"));
   }
+
+  TEST_CASE("format_to writes to_string's text, up to kMaxTextSize chars, without a NUL") {
+    for (const Decimal v : {Decimal(), kTiny, -kTiny, d("100.34"), d("-0.5"), d("7"), d("1e10"),
+                            d("0.1"), d("123.45678901"), kMax, -kMax}) {
+      char text[Decimal::kMaxTextSize + 1];
+      text[Decimal::kMaxTextSize] = 'X';
+      char* end = v.format_to(text);
+      CHECK(std::string(text, end) == v.to_string());
+      CHECK(end - text <= static_cast<std::ptrdiff_t>(Decimal::kMaxTextSize));
+      CHECK(text[Decimal::kMaxTextSize] == 'X');
+    }
+    char text[Decimal::kMaxTextSize];
+    CHECK(std::string(text, (-kMax).format_to(text)).size() == Decimal::kMaxTextSize);
+  }
 }
