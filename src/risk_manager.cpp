@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include "blotter/error.h"
+#include "symbol_table.h"
 
 namespace blotter {
 
 RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
-    : bus_(bus), config_(std::move(config)), book_(std::move(calendar)) {
+    : bus_(bus),
+      config_(std::move(config)),
+      book_(std::move(calendar)),
+      symbols_(std::make_unique<detail::SymbolTable>()) {
   if (!config_.capital.is_positive()) throw ConfigError("--capital must be positive");
   if (!config_.quantity.is_positive()) throw ConfigError("--quantity must be positive");
   const Decimal one = Decimal::from_int(1);
@@ -18,6 +22,8 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
     throw ConfigError("--max-daily-loss must be a fraction in (0, 1]");
   if (config_.max_position && !config_.max_position->is_positive())
     throw ConfigError("--max-position must be positive");
+  // A fraction in (0, 1] of the capital: never out of range.
+  loss_limit_ = config_.capital * config_.max_daily_loss;
 
   bus_.subscribe(EventType::kSignal, "RiskManager", [this](const Event& e) { on_signal(e); });
   bus_.subscribe(EventType::kFill, "RiskManager", [this](const Event& e) { on_fill(e); });
@@ -25,7 +31,7 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
   bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) { on_market(e); });
 }
 
-Decimal RiskManager::daily_loss_limit() const { return config_.capital * config_.max_daily_loss; }
+RiskManager::~RiskManager() = default;
 
 Decimal RiskManager::daily_loss_used() const {
   const Decimal pnl = book_.day_pnl();
@@ -37,8 +43,7 @@ bool RiskManager::entries_halted() const {
 }
 
 void RiskManager::check_loss_limit() {
-  if (!entries_halted() && book_.day_pnl() <= -daily_loss_limit())
-    halted_day_ = book_.days().back().day;
+  if (!entries_halted() && book_.day_pnl() <= -loss_limit_) halted_day_ = book_.days().back().day;
 }
 
 void RiskManager::on_market(const Event& e) {
@@ -48,22 +53,38 @@ void RiskManager::on_market(const Event& e) {
 
 void RiskManager::on_fill(const Event& e) {
   const Fill& fill = e.as<Fill>();
-  Decimal& pending = pending_[e.symbol];
+  Decimal& pending = pending_for(e.symbol);
   pending -= fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
   book_.on_event(e);
   check_loss_limit();
 }
 
+RiskManager::State RiskManager::state() const {
+  State state{book_.state(), {}, halted_day_};
+  for (std::uint32_t id = 0; id < pending_.size(); ++id)
+    state.pending.emplace(symbols_->name(id), pending_[id]);
+  return state;
+}
+
 void RiskManager::restore(State state) {
   book_.restore(std::move(state.book));
-  pending_ = std::move(state.pending);
+  symbols_->clear();
+  pending_.clear();
+  for (const auto& [symbol, quantity] : state.pending) pending_for(symbol) = quantity;
   halted_day_ = state.halted_day;
+}
+
+Decimal& RiskManager::pending_for(const std::string& symbol) {
+  const std::uint32_t id = symbols_->add(symbol);
+  if (id == pending_.size()) pending_.emplace_back();
+  return pending_[id];
 }
 
 Decimal RiskManager::exposure(const std::string& symbol) const {
   Decimal total;
   if (const Position* p = book_.position(symbol)) total += p->quantity;
-  if (auto it = pending_.find(symbol); it != pending_.end()) total += it->second;
+  if (const std::uint32_t id = symbols_->find(symbol); id != detail::SymbolTable::kNone)
+    total += pending_[id];
   return total;
 }
 
@@ -81,7 +102,7 @@ void RiskManager::on_signal(const Event& e) {
   if (signal.direction == Direction::kExit) {
     if (!held.is_positive()) return;  // flat: nothing to exit
     bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kSell, held, signal.price, e.seq}));
-    pending_[e.symbol] -= held;
+    pending_for(e.symbol) -= held;
     return;
   }
 
@@ -113,7 +134,7 @@ void RiskManager::on_signal(const Event& e) {
                     config_.max_position ? config_.max_position->to_string() : "one order's size"));
   }
   bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq}));
-  pending_[e.symbol] += quantity;
+  pending_for(e.symbol) += quantity;
 }
 
 }  // namespace blotter

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,9 @@
 #include "blotter/event.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 struct Position {
   Decimal quantity;      // signed: positive long, negative short
@@ -45,6 +49,9 @@ struct DayPnl {
 class Portfolio {
  public:
   explicit Portfolio(Calendar calendar = Calendar());
+  ~Portfolio();
+  Portfolio(const Portfolio& other);
+  Portfolio& operator=(const Portfolio& other);
 
   // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`.
   void attach(EventBus& bus, const std::string& name = "Portfolio");
@@ -57,7 +64,8 @@ class Portfolio {
   void advance_to(TimestampNs ts);
 
   const std::map<std::string, Position>& positions() const { return positions_; }
-  // nullptr if the symbol never traded or was never marked.
+  // nullptr if the symbol never traded or was never marked. Valid until the
+  // next event or restore().
   const Position* position(const std::string& symbol) const;
   Decimal realized_pnl() const { return realized_; }
   Decimal unrealized_pnl() const { return unrealized_; }
@@ -80,10 +88,18 @@ class Portfolio {
   void restore(State state);
 
  private:
-  void revalue(Position& p, const std::function<void(Position&)>& change);
+  template <class Change>
+  void revalue(Position& p, const Change& change);
+  // The position of `symbol`, created flat if there is none.
+  Position& position_for(const std::string& symbol);
+  void index_positions();
 
   Calendar calendar_;
   std::map<std::string, Position> positions_;
+  // positions_ by interned symbol: map nodes never move, so the pointers
+  // stay valid as positions are added.
+  std::unique_ptr<detail::SymbolTable> symbols_;
+  std::vector<Position*> by_id_;
   std::vector<DayPnl> days_;
   Decimal realized_;
   Decimal unrealized_;

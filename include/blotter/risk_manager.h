@@ -2,13 +2,18 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "blotter/bus.h"
 #include "blotter/portfolio.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 struct RiskConfig {
   // Fixed sizing: every entry buys this quantity (the seed's is 1).
@@ -36,6 +41,7 @@ class RiskManager {
   // Throws blotter::ConfigError for a non-positive capital or quantity, or a
   // fraction outside (0, 1].
   RiskManager(EventBus& bus, RiskConfig config, Calendar calendar = Calendar());
+  ~RiskManager();
 
   void on_signal(const Event& signal_event);
   void on_fill(const Event& fill_event);
@@ -46,7 +52,7 @@ class RiskManager {
   bool entries_halted() const;
   // How much of today's loss limit is used: max(0, -day PnL).
   Decimal daily_loss_used() const;
-  Decimal daily_loss_limit() const;
+  Decimal daily_loss_limit() const { return loss_limit_; }
 
   // For snapshots: restore(state()) leaves the manager unchanged.
   struct State {
@@ -54,18 +60,24 @@ class RiskManager {
     std::map<std::string, Decimal> pending;  // ordered, not yet filled (signed)
     std::optional<std::int32_t> halted_day;
   };
-  State state() const { return State{book_.state(), pending_, halted_day_}; }
+  State state() const;
   void restore(State state);
 
  private:
   void reject(const Event& signal_event, Direction direction, std::string reason);
   void check_loss_limit();
   Decimal exposure(const std::string& symbol) const;
+  // The pending quantity of `symbol`, 0 if it has none yet.
+  Decimal& pending_for(const std::string& symbol);
 
   EventBus& bus_;
   RiskConfig config_;
+  Decimal loss_limit_;  // capital * max_daily_loss
   Portfolio book_;
-  std::map<std::string, Decimal> pending_;  // ordered, not yet filled (signed)
+  // Ordered, not yet filled (signed), by interned symbol: a symbol has an
+  // entry once it had an order or a fill, as in State::pending.
+  std::unique_ptr<detail::SymbolTable> symbols_;
+  std::vector<Decimal> pending_;
   std::optional<std::int32_t> halted_day_;
 };
 
