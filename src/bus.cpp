@@ -3,10 +3,24 @@
 #include <cassert>
 
 #include "blotter/error.h"
+#include "symbol_table.h"
 
 namespace blotter {
 
-EventBus::EventBus(EventStore& store) : store_(store) {}
+EventBus::EventBus(EventStore& store)
+    : store_(store), symbols_(std::make_unique<detail::SymbolTable>()) {}
+
+EventBus::~EventBus() = default;
+
+std::uint32_t EventBus::symbol_id(const Event& event) {
+  if (&event != dispatching_) return symbols_->add(event.symbol);
+  if (dispatching_id_ == detail::SymbolTable::kNone) dispatching_id_ = symbols_->add(event.symbol);
+  return dispatching_id_;
+}
+
+std::uint32_t EventBus::symbol_id(std::string_view symbol) { return symbols_->add(symbol); }
+
+const std::string& EventBus::symbol(std::uint32_t id) const { return symbols_->name(id); }
 
 void EventBus::subscribe(EventType type, std::string name, Handler handler) {
   handlers_[static_cast<std::size_t>(type)].push_back({std::move(name), std::move(handler)});
@@ -63,6 +77,16 @@ void EventBus::drain(const Event& first) {
 
 void EventBus::dispatch(const Event& event) {
   assert(event.seq != 0);
+  // Handlers may call symbol_id(event); the pointer is cleared on every way
+  // out, as another event may later sit at the same address.
+  struct Dispatching {
+    EventBus& bus;
+    Dispatching(EventBus& b, const Event& e) : bus(b) {
+      bus.dispatching_ = &e;
+      bus.dispatching_id_ = detail::SymbolTable::kNone;
+    }
+    ~Dispatching() { bus.dispatching_ = nullptr; }
+  } dispatching(*this, event);
   for (const Subscriber& s : handlers_[static_cast<std::size_t>(event.type())]) {
     std::string error;
     try {

@@ -46,6 +46,7 @@ Portfolio& Portfolio::operator=(const Portfolio& other) {
 void Portfolio::index_positions() {
   symbols_->clear();
   by_id_.clear();
+  by_bus_id_.clear();
   for (auto& [symbol, p] : positions_) {
     symbols_->add(symbol);
     by_id_.push_back(&p);
@@ -58,18 +59,32 @@ Position& Portfolio::position_for(const std::string& symbol) {
   return *by_id_[id];
 }
 
+Position& Portfolio::position_for(const Event& event) {
+  if (ids_ == nullptr) return position_for(event.symbol);
+  const std::uint32_t id = ids_->symbol_id(event);
+  if (id >= by_bus_id_.size()) by_bus_id_.resize(id + 1, nullptr);
+  if (by_bus_id_[id] == nullptr) by_bus_id_[id] = &position_for(event.symbol);
+  return *by_bus_id_[id];
+}
+
+void Portfolio::use_symbol_ids(EventBus& bus) {
+  ids_ = &bus;
+  by_bus_id_.clear();
+}
+
 void Portfolio::attach(EventBus& bus, const std::string& name) {
+  use_symbol_ids(bus);
   for (EventType t : {EventType::kFill, EventType::kBar, EventType::kTick})
     bus.subscribe(t, name, [this](const Event& e) { on_event(e); });
 }
 
 void Portfolio::on_event(const Event& event) {
   if (const auto* fill = event.get_if<Fill>()) {
-    on_fill(event.ts_ns, event.symbol, *fill);
+    book(event.ts_ns, position_for(event), *fill);
   } else if (const auto* bar = event.get_if<Bar>()) {
-    on_mark(event.ts_ns, event.symbol, bar->close);
+    mark(event.ts_ns, position_for(event), bar->close);
   } else if (const auto* tick = event.get_if<Tick>()) {
-    on_mark(event.ts_ns, event.symbol, tick->price);
+    mark(event.ts_ns, position_for(event), tick->price);
   } else {
     advance_to(event.ts_ns);
   }
@@ -114,17 +129,25 @@ void Portfolio::revalue(Position& p, const Change& change) {
 }
 
 void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
+  mark(ts, position_for(symbol), price);
+}
+
+void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill) {
+  book(ts, position_for(symbol), fill);
+}
+
+void Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   advance_to(ts);
-  revalue(position_for(symbol), [price](Position& p) {
+  revalue(position, [price](Position& p) {
     p.last_price = price;
     p.marked = true;
   });
 }
 
-void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill) {
+void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {
   advance_to(ts);
   Decimal realized;
-  revalue(position_for(symbol), [&](Position& p) {
+  revalue(position, [&](Position& p) {
     // No market price yet: value at the latest fill. That is not a mark, so
     // `marked` stays false and the next fill or market event replaces it.
     if (!p.marked) p.last_price = fill.price;

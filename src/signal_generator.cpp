@@ -8,12 +8,10 @@
 #include <cstring>
 
 #include "blotter/error.h"
-#include "symbol_table.h"
 
 namespace blotter {
 
-SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config)
-    : bus_(bus), config_(config), symbols_(std::make_unique<detail::SymbolTable>()) {
+SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config) : bus_(bus), config_(config) {
   if (config_.window < 2)
     throw ConfigError(fmt::format("--window must be at least 2 (got {})", config_.window));
   bus_.subscribe(EventType::kBar, "SignalGenerator",
@@ -22,19 +20,15 @@ SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config)
                  [this](const Event& e) { on_price(e, e.as<Tick>().price); });
 }
 
-SignalGenerator::~SignalGenerator() = default;
-
-SignalGenerator::Series& SignalGenerator::series_of(const std::string& symbol) {
-  const std::uint32_t id = symbols_->add(symbol);
-  if (id == series_.size()) {
-    series_.emplace_back();
-    series_.back().closes.resize(static_cast<std::size_t>(config_.window) + 1);
-  }
-  return series_[id];
+SignalGenerator::Series& SignalGenerator::series_of(std::uint32_t symbol_id) {
+  if (symbol_id >= series_.size()) series_.resize(symbol_id + 1);
+  Series& series = series_[symbol_id];
+  if (series.closes.empty()) series.closes.resize(static_cast<std::size_t>(config_.window) + 1);
+  return series;
 }
 
 void SignalGenerator::on_price(const Event& market_event, Decimal close) {
-  Series& h = series_of(market_event.symbol);
+  Series& h = series_of(bus_.symbol_id(market_event));
   const auto window = static_cast<std::size_t>(config_.window);
   const std::size_t capacity = h.closes.size();
   assert(h.oldest < capacity && h.count < capacity);
@@ -90,7 +84,8 @@ SignalGenerator::State SignalGenerator::state() const {
   State state;
   for (std::uint32_t id = 0; id < series_.size(); ++id) {
     const Series& s = series_[id];
-    History& h = state[symbols_->name(id)];
+    if (s.closes.empty()) continue;
+    History& h = state[bus_.symbol(id)];
     for (std::size_t k = 0; k < s.count; ++k)
       h.window.push_back(s.closes[(s.oldest + k) % s.closes.size()]);
     h.sum = s.sum;
@@ -101,10 +96,9 @@ SignalGenerator::State SignalGenerator::state() const {
 }
 
 void SignalGenerator::restore(const State& state) {
-  symbols_->clear();
   series_.clear();
   for (const auto& [symbol, h] : state) {
-    Series& s = series_of(symbol);
+    Series& s = series_of(bus_.symbol_id(symbol));
     // A window longer than config_.window (from a snapshot of another run)
     // stays that long, as it would have in a deque: room for one more.
     s.closes.resize(std::max(s.closes.size(), h.window.size() + 1));

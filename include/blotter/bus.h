@@ -3,13 +3,18 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "blotter/event.h"
 #include "blotter/store.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 // Dispatch order, which makes a run deterministic:
 //  * publish() appends the event to the store at once (so the journal's seq
@@ -31,6 +36,7 @@ class EventBus {
 
   // `store` must outlive the bus.
   explicit EventBus(EventStore& store);
+  ~EventBus();
 
   // Registers `handler` for events of `type`; `name` identifies it in HANDLER_ERROR.
   void subscribe(EventType type, std::string name, Handler handler);
@@ -44,6 +50,15 @@ class EventBus {
   // not journaled: the journal already holds what they published the first
   // time. This is how state is rebuilt by the very code that made it.
   void replay(const Event& recorded);
+
+  // Symbols as dense ids: 0, 1, 2, ... in the order the bus was first asked
+  // about them, for handlers that keep per-symbol state in vectors. An id
+  // never changes for the bus's lifetime. For the event being dispatched the
+  // symbol is looked up once, however many handlers ask.
+  std::uint32_t symbol_id(const Event& event);
+  std::uint32_t symbol_id(std::string_view symbol);
+  // The symbol of `id`, which symbol_id() returned.
+  const std::string& symbol(std::uint32_t id) const;
 
   EventStore& store() { return store_; }
   // Events published so far through this bus, by type.
@@ -67,6 +82,11 @@ class EventBus {
   std::size_t queue_head_ = 0;
   bool draining_ = false;
   bool replaying_ = false;
+  std::unique_ptr<detail::SymbolTable> symbols_;
+  // The event being dispatched (nullptr between dispatches) and its symbol's
+  // id, kNone until a handler asks for it.
+  const Event* dispatching_ = nullptr;
+  std::uint32_t dispatching_id_ = 0;
 };
 
 }  // namespace blotter

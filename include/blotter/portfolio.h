@@ -53,8 +53,14 @@ class Portfolio {
   Portfolio(const Portfolio& other);
   Portfolio& operator=(const Portfolio& other);
 
-  // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`.
+  // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`, and
+  // finds positions by `bus`'s symbol ids (use_symbol_ids).
   void attach(EventBus& bus, const std::string& name = "Portfolio");
+  // Makes on_event() find positions by `bus`'s symbol ids
+  // (EventBus::symbol_id), which `bus` looks up once per dispatched event
+  // for all its handlers. `bus` must outlive the book; a copy of the book
+  // does not keep the link.
+  void use_symbol_ids(EventBus& bus);
   // Books a FILL or marks a BAR/TICK; other events only advance the day.
   void on_event(const Event& event);
 
@@ -92,7 +98,11 @@ class Portfolio {
   void revalue(Position& p, const Change& change);
   // The position of `symbol`, created flat if there is none.
   Position& position_for(const std::string& symbol);
+  // The same for `event`'s symbol, by the bus's id when linked to one.
+  Position& position_for(const Event& event);
   void index_positions();
+  void mark(TimestampNs ts, Position& position, Decimal price);
+  void book(TimestampNs ts, Position& position, const Fill& fill);
 
   Calendar calendar_;
   std::map<std::string, Position> positions_;
@@ -100,6 +110,8 @@ class Portfolio {
   // stay valid as positions are added.
   std::unique_ptr<detail::SymbolTable> symbols_;
   std::vector<Position*> by_id_;
+  EventBus* ids_ = nullptr;           // use_symbol_ids()
+  std::vector<Position*> by_bus_id_;  // nullptr: not looked up yet
   std::vector<DayPnl> days_;
   Decimal realized_;
   Decimal unrealized_;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,9 +10,6 @@
 #include "blotter/portfolio.h"
 
 namespace blotter {
-namespace detail {
-class SymbolTable;
-}
 
 struct RiskConfig {
   // Fixed sizing: every entry buys this quantity (the seed's is 1).
@@ -41,7 +37,6 @@ class RiskManager {
   // Throws blotter::ConfigError for a non-positive capital or quantity, or a
   // fraction outside (0, 1].
   RiskManager(EventBus& bus, RiskConfig config, Calendar calendar = Calendar());
-  ~RiskManager();
 
   void on_signal(const Event& signal_event);
   void on_fill(const Event& fill_event);
@@ -66,18 +61,21 @@ class RiskManager {
  private:
   void reject(const Event& signal_event, Direction direction, std::string reason);
   void check_loss_limit();
-  Decimal exposure(const std::string& symbol) const;
-  // The pending quantity of `symbol`, 0 if it has none yet.
-  Decimal& pending_for(const std::string& symbol);
+  Decimal exposure(const Event& event);
+  // The pending quantity of `event`'s symbol, 0 if it has none yet.
+  Decimal& pending_for(const Event& event);
 
   EventBus& bus_;
   RiskConfig config_;
   Decimal loss_limit_;  // capital * max_daily_loss
   Portfolio book_;
-  // Ordered, not yet filled (signed), by interned symbol: a symbol has an
-  // entry once it had an order or a fill, as in State::pending.
-  std::unique_ptr<detail::SymbolTable> symbols_;
-  std::vector<Decimal> pending_;
+  // Ordered, not yet filled (signed), by the bus's symbol id: a symbol has
+  // an entry once it had an order or a fill, as in State::pending.
+  struct Pending {
+    Decimal quantity;
+    bool present = false;
+  };
+  std::vector<Pending> pending_;
   std::optional<std::int32_t> halted_day_;
 };
 

@@ -4,15 +4,10 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "blotter/bus.h"
-
-namespace blotter::detail {
-class SymbolTable;
-}
 
 namespace blotter {
 
@@ -30,7 +25,6 @@ class SignalGenerator {
  public:
   // Throws blotter::ConfigError if the window is below 2.
   SignalGenerator(EventBus& bus, SignalConfig config = {});
-  ~SignalGenerator();
 
   void on_price(const Event& market_event, Decimal close);
 
@@ -49,6 +43,7 @@ class SignalGenerator {
  private:
   // A History kept flat: the window is a ring of closes in `closes`, whose
   // capacity exceeds the longest the window gets (so a push never overwrites).
+  // Empty `closes`: the symbol has no history.
   struct Series {
     std::vector<Decimal> closes;
     std::size_t oldest = 0;  // index of the oldest close in the window
@@ -57,13 +52,12 @@ class SignalGenerator {
     Decimal previous;
     bool has_previous = false;
   };
-  Series& series_of(const std::string& symbol);
+  Series& series_of(std::uint32_t symbol_id);
   void publish_signal(const Event& market_event, Direction direction, Decimal close, Decimal sum);
 
   EventBus& bus_;
   SignalConfig config_;
-  std::unique_ptr<detail::SymbolTable> symbols_;
-  std::vector<Series> series_;  // by symbol id
+  std::vector<Series> series_;  // by the bus's symbol id
 };
 
 }  // namespace blotter
