@@ -8,10 +8,6 @@ namespace blotter {
 
 Decimal Position::avg_price() const { return quantity.is_zero() ? Decimal() : cost / quantity; }
 
-Decimal Position::unrealized_pnl() const {
-  return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
-}
-
 Portfolio::Portfolio(Calendar calendar)
     : calendar_(std::move(calendar)), symbols_(std::make_unique<detail::SymbolTable>()) {}
 

@@ -25,8 +25,10 @@ struct Position {
 
   // cost / quantity rounded to 8 places; 0 when flat.
   Decimal avg_price() const;
-  // last_price * quantity - cost; 0 when flat.
-  Decimal unrealized_pnl() const;
+  // last_price * quantity - cost; 0 when flat. Inline: every mark computes it twice.
+  Decimal unrealized_pnl() const {
+    return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
+  }
 };
 
 // The PnL of one trading day: realized_pnl is what was realized during the
