@@ -45,7 +45,37 @@ Decimal Decimal::from_int(std::int64_t value) {
   return Decimal(checked(static_cast<i128>(value) * kScale, "from_int"));
 }
 
+namespace {
+
+// The common shape of market data, "[-+]ddd.dd" with at most 10 whole and 8
+// fractional digits, without building a digit string; nullopt for anything
+// else, which the general parser below then reads (and explains).
+std::optional<std::int64_t> parse_plain(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  bool negative = false;
+  if (i < n && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  std::int64_t whole = 0, frac = 0;
+  int whole_digits = 0, frac_digits = 0;
+  for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits)
+    whole = whole * 10 + (text[i] - '0');
+  if (i < n && text[i] == '.') {
+    for (++i; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++frac_digits)
+      frac = frac * 10 + (text[i] - '0');
+  }
+  // 10 whole digits: at most 9999999999.99999999, well inside the range.
+  if (i != n || whole_digits + frac_digits == 0 || whole_digits > 10 ||
+      frac_digits > Decimal::kPlaces)
+    return std::nullopt;
+  for (int k = frac_digits; k < Decimal::kPlaces; ++k) frac *= 10;
+  const std::int64_t units = whole * Decimal::kScale + frac;
+  return negative ? -units : units;
+}
+
+}  // namespace
+
 std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
+  if (const auto units = parse_plain(text)) return Decimal(*units);
   std::size_t i = 0;
   const std::size_t n = text.size();
   if (n == 0) return fail(why, "empty"), std::nullopt;

@@ -308,4 +308,20 @@ TEST_SUITE("decimal") {
     char text[Decimal::kMaxTextSize];
     CHECK(std::string(text, (-kMax).format_to(text)).size() == Decimal::kMaxTextSize);
   }
+
+  TEST_CASE("plain decimals parse exactly on both sides of the common shape") {
+    // Up to 10 whole and 8 fractional digits take a shorter path than the rest.
+    CHECK(Decimal::parse("9999999999.99999999")->raw() == 999'999'999'999'999'999);
+    CHECK(Decimal::parse("12345678901.5")->raw() == 1'234'567'890'150'000'000);
+    CHECK(Decimal::parse("-0.00000001")->raw() == -1);
+    CHECK(Decimal::parse("+.5")->raw() == 50'000'000);
+    CHECK(Decimal::parse("5.")->raw() == 500'000'000);
+    CHECK(Decimal::parse("0000000000012.5")->raw() == 1'250'000'000);
+    CHECK(Decimal::parse("1.500000000")->raw() == 150'000'000);
+    CHECK_FALSE(Decimal::parse("1.000000001"));
+    CHECK_FALSE(Decimal::parse("-"));
+    CHECK_FALSE(Decimal::parse("."));
+    CHECK_FALSE(Decimal::parse("1.2.3"));
+    CHECK_FALSE(Decimal::parse("1 "));
+  }
 }
