@@ -3,10 +3,24 @@
 #include <cassert>
 
 #include "blotter/error.h"
+#include "symbol_table.h"
 
 namespace blotter {
 
-EventBus::EventBus(EventStore& store) : store_(store) {}
+EventBus::EventBus(EventStore& store)
+    : store_(store), symbols_(std::make_unique<detail::SymbolTable>()) {}
+
+EventBus::~EventBus() = default;
+
+std::uint32_t EventBus::symbol_id(const Event& event) {
+  if (&event != dispatching_) return symbols_->add(event.symbol);
+  if (dispatching_id_ == detail::SymbolTable::kNone) dispatching_id_ = symbols_->add(event.symbol);
+  return dispatching_id_;
+}
+
+std::uint32_t EventBus::symbol_id(std::string_view symbol) { return symbols_->add(symbol); }
+
+const std::string& EventBus::symbol(std::uint32_t id) const { return symbols_->name(id); }
 
 void EventBus::subscribe(EventType type, std::string name, Handler handler) {
   handlers_[static_cast<std::size_t>(type)].push_back({std::move(name), std::move(handler)});
@@ -16,8 +30,13 @@ Seq EventBus::publish(Event event) {
   if (replaying_) return 0;
   const Seq seq = store_.append(event);
   ++counts_[static_cast<std::size_t>(event.type())];
-  queue_.push_back(std::move(event));
-  if (!draining_) drain();
+  if (draining_) {
+    queue_.push_back(std::move(event));
+  } else {
+    // The queue is empty: `event` would be the first out, so it is
+    // dispatched where it is, without a trip through the queue.
+    drain(event);
+  }
   return seq;
 }
 
@@ -33,18 +52,23 @@ void EventBus::replay(const Event& recorded) {
   replaying_ = false;
 }
 
-void EventBus::drain() {
+void EventBus::drain(const Event& first) {
+  assert(queue_.empty() && queue_head_ == 0);
   draining_ = true;
   try {
-    while (!queue_.empty()) {
-      const Event event = std::move(queue_.front());
-      queue_.pop_front();
+    dispatch(first);
+    while (queue_head_ < queue_.size()) {
+      // Moved out: a handler's publish() may grow queue_ and move its elements.
+      const Event event = std::move(queue_[queue_head_++]);
       dispatch(event);
     }
+    queue_.clear();
+    queue_head_ = 0;
   } catch (...) {
     // A store failure: the events still queued were journaled in the batch
     // that the caller now rolls back, so they are dropped with it.
     queue_.clear();
+    queue_head_ = 0;
     draining_ = false;
     throw;
   }
@@ -53,6 +77,16 @@ void EventBus::drain() {
 
 void EventBus::dispatch(const Event& event) {
   assert(event.seq != 0);
+  // Handlers may call symbol_id(event); the pointer is cleared on every way
+  // out, as another event may later sit at the same address.
+  struct Dispatching {
+    EventBus& bus;
+    Dispatching(EventBus& b, const Event& e) : bus(b) {
+      bus.dispatching_ = &e;
+      bus.dispatching_id_ = detail::SymbolTable::kNone;
+    }
+    ~Dispatching() { bus.dispatching_ = nullptr; }
+  } dispatching(*this, event);
   for (const Subscriber& s : handlers_[static_cast<std::size_t>(event.type())]) {
     std::string error;
     try {

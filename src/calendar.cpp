@@ -50,8 +50,7 @@ std::pair<TimestampNs, TimestampNs> Calendar::bounds(std::int32_t day) const {
   return {start_of(day), start_of(day + 1)};
 }
 
-std::int32_t Calendar::day_of(TimestampNs ts) const {
-  if (ts >= cached_begin_ && ts < cached_end_) return cached_day_;
+std::int32_t Calendar::look_up_day(TimestampNs ts) const {
   std::int32_t day;
   if (zone_ == nullptr) {
     day = static_cast<std::int32_t>(floor_div(ts, kNsPerDay));

@@ -15,25 +15,17 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 // The range is kept symmetric so that negation never overflows.
 constexpr std::int64_t kMin = -kMax;
 
-[[noreturn, gnu::noinline, gnu::cold]] void overflow(const char* op) {
+[[noreturn, gnu::noinline, gnu::cold]] void overflow_error(const char* op) {
   throw Error(fmt::format("decimal overflow in {}: result outside ±92233720368.54775807", op));
 }
 
 inline std::int64_t checked(i128 v, const char* op) {
-  if (v > kMax || v < kMin) overflow(op);
+  if (v > kMax || v < kMin) overflow_error(op);
   return static_cast<std::int64_t>(v);
 }
 
-// The same for a result computed in 64 bits: `wrapped` says it overflowed.
-inline std::int64_t checked(bool wrapped, std::int64_t v, const char* op) {
-  if (wrapped || v < kMin) overflow(op);
-  return v;
-}
-
-// num / den rounded half to even; den > 0. The 64-bit form is the fast path
-// (division by a constant compiles to a multiplication).
-template <class Int>
-Int div_round_half_even(Int num, Int den) {
+// num / den rounded half to even; den > 0.
+i128 div_round_half_even(i128 num, i128 den) {
   i128 q = num / den;
   i128 r = num % den;
   if (r < 0) r = -r;
@@ -53,7 +45,37 @@ Decimal Decimal::from_int(std::int64_t value) {
   return Decimal(checked(static_cast<i128>(value) * kScale, "from_int"));
 }
 
+namespace {
+
+// The common shape of market data, "[-+]ddd.dd" with at most 10 whole and 8
+// fractional digits, without building a digit string; nullopt for anything
+// else, which the general parser below then reads (and explains).
+std::optional<std::int64_t> parse_plain(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  bool negative = false;
+  if (i < n && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+  std::int64_t whole = 0, frac = 0;
+  int whole_digits = 0, frac_digits = 0;
+  for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits)
+    whole = whole * 10 + (text[i] - '0');
+  if (i < n && text[i] == '.') {
+    for (++i; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++frac_digits)
+      frac = frac * 10 + (text[i] - '0');
+  }
+  // 10 whole digits: at most 9999999999.99999999, well inside the range.
+  if (i != n || whole_digits + frac_digits == 0 || whole_digits > 10 ||
+      frac_digits > Decimal::kPlaces)
+    return std::nullopt;
+  for (int k = frac_digits; k < Decimal::kPlaces; ++k) frac *= 10;
+  const std::int64_t units = whole * Decimal::kScale + frac;
+  return negative ? -units : units;
+}
+
+}  // namespace
+
 std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
+  if (const auto units = parse_plain(text)) return Decimal(*units);
   std::size_t i = 0;
   const std::size_t n = text.size();
   if (n == 0) return fail(why, "empty"), std::nullopt;
@@ -127,46 +149,46 @@ Decimal Decimal::from_string(std::string_view text) {
   throw Error(fmt::format("'{}' is not a valid decimal: {}", text, why));
 }
 
-std::string Decimal::to_string() const {
+void Decimal::overflow(const char* op) { overflow_error(op); }
+
+char* Decimal::format_to(char* out) const {
   const bool negative = units_ < 0;
   const std::uint64_t magnitude =
       negative ? static_cast<std::uint64_t>(-(units_ + 1)) + 1 : static_cast<std::uint64_t>(units_);
-  const std::uint64_t whole = magnitude / kScale;
+  std::uint64_t whole = magnitude / kScale;
   std::uint64_t frac = magnitude % kScale;
-  std::string out = negative ? "-" : "";
-  out += std::to_string(whole);
+  if (negative) *out++ = '-';
+  char digits[20];  // 2^64 has 20 digits
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole != 0);
+  while (n > 0) *out++ = digits[--n];
   if (frac != 0) {
+    *out++ = '.';
     int places = kPlaces;
     while (frac % 10 == 0) {
       frac /= 10;
       --places;
     }
-    out += fmt::format(".{:0{}}", frac, places);
+    for (int k = places - 1; k >= 0; --k) {
+      out[k] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    out += places;
   }
   return out;
 }
 
-Decimal Decimal::operator-() const { return Decimal(-units_); }
-
-Decimal Decimal::operator+(Decimal o) const {
-  std::int64_t sum = 0;
-  const bool wrapped = __builtin_add_overflow(units_, o.units_, &sum);
-  return Decimal(checked(wrapped, sum, "addition"));
+std::string Decimal::to_string() const {
+  char text[kMaxTextSize];
+  return std::string(text, format_to(text));
 }
 
-Decimal Decimal::operator-(Decimal o) const {
-  std::int64_t difference = 0;
-  const bool wrapped = __builtin_sub_overflow(units_, o.units_, &difference);
-  return Decimal(checked(wrapped, difference, "subtraction"));
-}
-
-Decimal Decimal::operator*(Decimal o) const {
-  std::int64_t product = 0;
-  // Most products (a price times a quantity) fit in 64 bits before scaling.
-  if (!__builtin_mul_overflow(units_, o.units_, &product))
-    return Decimal(div_round_half_even<std::int64_t>(product, kScale));
+Decimal Decimal::multiply_wide(Decimal o) const {
   const i128 wide = static_cast<i128>(units_) * o.units_;
-  return Decimal(checked(div_round_half_even<i128>(wide, kScale), "multiplication"));
+  return Decimal(checked(div_round_half_even(wide, kScale), "multiplication"));
 }
 
 Decimal Decimal::operator/(Decimal o) const {
@@ -178,10 +200,6 @@ Decimal Decimal::operator/(Decimal o) const {
     den = -den;
   }
   return Decimal(checked(div_round_half_even(num, den), "division"));
-}
-
-Decimal Decimal::operator*(std::int64_t n) const {
-  return Decimal(checked(static_cast<i128>(units_) * n, "multiplication"));
 }
 
 Decimal Decimal::mul_div(Decimal a, Decimal b, Decimal c) {
@@ -201,7 +219,5 @@ Decimal Decimal::floor() const {
   if (units_ % kScale != 0 && units_ < 0) --q;
   return Decimal(checked(static_cast<i128>(q) * kScale, "floor"));
 }
-
-Decimal Decimal::abs() const { return units_ < 0 ? -*this : *this; }
 
 }  // namespace blotter

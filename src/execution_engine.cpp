@@ -33,6 +33,7 @@ void ExecutionEngine::on_order(const Event& e) {
 }
 
 void ExecutionEngine::on_market(const Event& e, Decimal price) {
+  if (pending_.empty()) return;  // the common case: no lookup
   auto it = pending_.find(e.symbol);
   if (it == pending_.end()) return;
   std::deque<Pending> orders = std::move(it->second);
@@ -43,7 +44,10 @@ void ExecutionEngine::on_market(const Event& e, Decimal price) {
 void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const Order& order,
                            Seq order_seq, Decimal market_price) {
   static const Decimal kBpsPerUnit = Decimal::from_int(10'000);
-  const Decimal slip = Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
+  // No slippage is exactly no slip: the division is skipped.
+  const Decimal slip = config_.slippage_bps.is_zero()
+                           ? Decimal()
+                           : Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
   const Decimal price = order.side == Side::kBuy ? market_price + slip : market_price - slip;
   bus_.publish(make_event(
       cause.ts_ns, symbol,

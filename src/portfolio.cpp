@@ -2,28 +2,85 @@
 
 #include <cassert>
 
+#include "symbol_table.h"
+
 namespace blotter {
 
 Decimal Position::avg_price() const { return quantity.is_zero() ? Decimal() : cost / quantity; }
 
-Decimal Position::unrealized_pnl() const {
-  return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
+Portfolio::Portfolio(Calendar calendar)
+    : calendar_(std::move(calendar)), symbols_(std::make_unique<detail::SymbolTable>()) {}
+
+Portfolio::~Portfolio() = default;
+
+Portfolio::Portfolio(const Portfolio& other)
+    : calendar_(other.calendar_),
+      positions_(other.positions_),
+      symbols_(std::make_unique<detail::SymbolTable>()),
+      days_(other.days_),
+      realized_(other.realized_),
+      unrealized_(other.unrealized_),
+      unrealized_at_open_(other.unrealized_at_open_),
+      last_ts_(other.last_ts_) {
+  index_positions();
 }
 
-Portfolio::Portfolio(Calendar calendar) : calendar_(std::move(calendar)) {}
+Portfolio& Portfolio::operator=(const Portfolio& other) {
+  if (this != &other) {
+    calendar_ = other.calendar_;
+    positions_ = other.positions_;
+    days_ = other.days_;
+    realized_ = other.realized_;
+    unrealized_ = other.unrealized_;
+    unrealized_at_open_ = other.unrealized_at_open_;
+    last_ts_ = other.last_ts_;
+    index_positions();
+  }
+  return *this;
+}
+
+void Portfolio::index_positions() {
+  symbols_->clear();
+  by_id_.clear();
+  by_bus_id_.clear();
+  for (auto& [symbol, p] : positions_) {
+    symbols_->add(symbol);
+    by_id_.push_back(&p);
+  }
+}
+
+Position& Portfolio::position_for(const std::string& symbol) {
+  const std::uint32_t id = symbols_->add(symbol);
+  if (id == by_id_.size()) by_id_.push_back(&positions_[symbol]);
+  return *by_id_[id];
+}
+
+Position& Portfolio::position_for(const Event& event) {
+  if (ids_ == nullptr) return position_for(event.symbol);
+  const std::uint32_t id = ids_->symbol_id(event);
+  if (id >= by_bus_id_.size()) by_bus_id_.resize(id + 1, nullptr);
+  if (by_bus_id_[id] == nullptr) by_bus_id_[id] = &position_for(event.symbol);
+  return *by_bus_id_[id];
+}
+
+void Portfolio::use_symbol_ids(EventBus& bus) {
+  ids_ = &bus;
+  by_bus_id_.clear();
+}
 
 void Portfolio::attach(EventBus& bus, const std::string& name) {
+  use_symbol_ids(bus);
   for (EventType t : {EventType::kFill, EventType::kBar, EventType::kTick})
     bus.subscribe(t, name, [this](const Event& e) { on_event(e); });
 }
 
 void Portfolio::on_event(const Event& event) {
   if (const auto* fill = event.get_if<Fill>()) {
-    on_fill(event.ts_ns, event.symbol, *fill);
+    book(event.ts_ns, position_for(event), *fill);
   } else if (const auto* bar = event.get_if<Bar>()) {
-    on_mark(event.ts_ns, event.symbol, bar->close);
+    mark(event.ts_ns, position_for(event), bar->close);
   } else if (const auto* tick = event.get_if<Tick>()) {
-    on_mark(event.ts_ns, event.symbol, tick->price);
+    mark(event.ts_ns, position_for(event), tick->price);
   } else {
     advance_to(event.ts_ns);
   }
@@ -40,11 +97,12 @@ void Portfolio::restore(State state) {
   unrealized_ = state.unrealized;
   unrealized_at_open_ = state.unrealized_at_open;
   last_ts_ = state.last_ts;
+  index_positions();
 }
 
 const Position* Portfolio::position(const std::string& symbol) const {
-  auto it = positions_.find(symbol);
-  return it == positions_.end() ? nullptr : &it->second;
+  const std::uint32_t id = symbols_->find(symbol);
+  return id == detail::SymbolTable::kNone ? nullptr : by_id_[id];
 }
 
 void Portfolio::advance_to(TimestampNs ts) {
@@ -56,7 +114,8 @@ void Portfolio::advance_to(TimestampNs ts) {
 }
 
 // Applies `change` to `p` and keeps the unrealized totals in step.
-void Portfolio::revalue(Position& p, const std::function<void(Position&)>& change) {
+template <class Change>
+void Portfolio::revalue(Position& p, const Change& change) {
   const Decimal before = p.unrealized_pnl();
   change(p);
   unrealized_ += p.unrealized_pnl() - before;
@@ -66,17 +125,25 @@ void Portfolio::revalue(Position& p, const std::function<void(Position&)>& chang
 }
 
 void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
+  mark(ts, position_for(symbol), price);
+}
+
+void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill) {
+  book(ts, position_for(symbol), fill);
+}
+
+void Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   advance_to(ts);
-  revalue(positions_[symbol], [price](Position& p) {
+  revalue(position, [price](Position& p) {
     p.last_price = price;
     p.marked = true;
   });
 }
 
-void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill) {
+void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {
   advance_to(ts);
   Decimal realized;
-  revalue(positions_[symbol], [&](Position& p) {
+  revalue(position, [&](Position& p) {
     // No market price yet: value at the latest fill. That is not a mark, so
     // `marked` stays false and the next fill or market event replaces it.
     if (!p.marked) p.last_price = fill.price;

@@ -8,6 +8,7 @@ namespace blotter {
 
 RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
     : bus_(bus), config_(std::move(config)), book_(std::move(calendar)) {
+  book_.use_symbol_ids(bus_);
   if (!config_.capital.is_positive()) throw ConfigError("--capital must be positive");
   if (!config_.quantity.is_positive()) throw ConfigError("--quantity must be positive");
   const Decimal one = Decimal::from_int(1);
@@ -18,14 +19,14 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
     throw ConfigError("--max-daily-loss must be a fraction in (0, 1]");
   if (config_.max_position && !config_.max_position->is_positive())
     throw ConfigError("--max-position must be positive");
+  // A fraction in (0, 1] of the capital: never out of range.
+  loss_limit_ = config_.capital * config_.max_daily_loss;
 
   bus_.subscribe(EventType::kSignal, "RiskManager", [this](const Event& e) { on_signal(e); });
   bus_.subscribe(EventType::kFill, "RiskManager", [this](const Event& e) { on_fill(e); });
   bus_.subscribe(EventType::kBar, "RiskManager", [this](const Event& e) { on_market(e); });
   bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) { on_market(e); });
 }
-
-Decimal RiskManager::daily_loss_limit() const { return config_.capital * config_.max_daily_loss; }
 
 Decimal RiskManager::daily_loss_used() const {
   const Decimal pnl = book_.day_pnl();
@@ -37,8 +38,7 @@ bool RiskManager::entries_halted() const {
 }
 
 void RiskManager::check_loss_limit() {
-  if (!entries_halted() && book_.day_pnl() <= -daily_loss_limit())
-    halted_day_ = book_.days().back().day;
+  if (!entries_halted() && book_.day_pnl() <= -loss_limit_) halted_day_ = book_.days().back().day;
 }
 
 void RiskManager::on_market(const Event& e) {
@@ -48,22 +48,42 @@ void RiskManager::on_market(const Event& e) {
 
 void RiskManager::on_fill(const Event& e) {
   const Fill& fill = e.as<Fill>();
-  Decimal& pending = pending_[e.symbol];
+  Decimal& pending = pending_for(e);
   pending -= fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
   book_.on_event(e);
   check_loss_limit();
 }
 
+RiskManager::State RiskManager::state() const {
+  State state{book_.state(), {}, halted_day_};
+  for (std::uint32_t id = 0; id < pending_.size(); ++id)
+    if (pending_[id].present) state.pending.emplace(bus_.symbol(id), pending_[id].quantity);
+  return state;
+}
+
 void RiskManager::restore(State state) {
   book_.restore(std::move(state.book));
-  pending_ = std::move(state.pending);
+  pending_.clear();
+  for (const auto& [symbol, quantity] : state.pending) {
+    const std::uint32_t id = bus_.symbol_id(symbol);
+    if (id >= pending_.size()) pending_.resize(id + 1);
+    pending_[id] = Pending{quantity, true};
+  }
   halted_day_ = state.halted_day;
 }
 
-Decimal RiskManager::exposure(const std::string& symbol) const {
+Decimal& RiskManager::pending_for(const Event& event) {
+  const std::uint32_t id = bus_.symbol_id(event);
+  if (id >= pending_.size()) pending_.resize(id + 1);
+  pending_[id].present = true;
+  return pending_[id].quantity;
+}
+
+Decimal RiskManager::exposure(const Event& event) {
   Decimal total;
-  if (const Position* p = book_.position(symbol)) total += p->quantity;
-  if (auto it = pending_.find(symbol); it != pending_.end()) total += it->second;
+  if (const Position* p = book_.position(event.symbol)) total += p->quantity;
+  const std::uint32_t id = bus_.symbol_id(event);
+  if (id < pending_.size()) total += pending_[id].quantity;  // 0 if not present
   return total;
 }
 
@@ -76,12 +96,12 @@ void RiskManager::on_signal(const Event& e) {
   const Signal& signal = e.as<Signal>();
   book_.advance_to(e.ts_ns);  // a new trading day lifts yesterday's halt
   check_loss_limit();
-  const Decimal held = exposure(e.symbol);
+  const Decimal held = exposure(e);
 
   if (signal.direction == Direction::kExit) {
     if (!held.is_positive()) return;  // flat: nothing to exit
     bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kSell, held, signal.price, e.seq}));
-    pending_[e.symbol] -= held;
+    pending_for(e) -= held;
     return;
   }
 
@@ -113,7 +133,7 @@ void RiskManager::on_signal(const Event& e) {
                     config_.max_position ? config_.max_position->to_string() : "one order's size"));
   }
   bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq}));
-  pending_[e.symbol] += quantity;
+  pending_for(e) += quantity;
 }
 
 }  // namespace blotter

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <cstring>
+
 #include "blotter/error.h"
 
 namespace blotter {
@@ -15,15 +20,30 @@ SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config) : bus_(bus)
                  [this](const Event& e) { on_price(e, e.as<Tick>().price); });
 }
 
+SignalGenerator::Series& SignalGenerator::series_of(std::uint32_t symbol_id) {
+  if (symbol_id >= series_.size()) series_.resize(symbol_id + 1);
+  Series& series = series_[symbol_id];
+  if (series.closes.empty()) series.closes.resize(static_cast<std::size_t>(config_.window) + 1);
+  return series;
+}
+
 void SignalGenerator::on_price(const Event& market_event, Decimal close) {
-  History& h = history_[market_event.symbol];
-  h.window.push_back(close);
+  Series& h = series_of(bus_.symbol_id(market_event));
+  const auto window = static_cast<std::size_t>(config_.window);
+  const std::size_t capacity = h.closes.size();
+  assert(h.oldest < capacity && h.count < capacity);
+  // Indices wrap by a comparison, not a division.
+  std::size_t newest = h.oldest + h.count;
+  if (newest >= capacity) newest -= capacity;
+  h.closes[newest] = close;
+  ++h.count;
   h.sum += close;
-  if (static_cast<int>(h.window.size()) > config_.window) {
-    h.sum -= h.window.front();
-    h.window.pop_front();
+  if (h.count > window) {
+    h.sum -= h.closes[h.oldest];
+    if (++h.oldest == capacity) h.oldest = 0;
+    --h.count;
   }
-  const bool ready = static_cast<int>(h.window.size()) == config_.window && h.has_previous;
+  const bool ready = h.count == window && h.has_previous;
   const Decimal previous = h.previous;
   h.previous = close;
   h.has_previous = true;
@@ -31,17 +51,63 @@ void SignalGenerator::on_price(const Event& market_event, Decimal close) {
 
   const Decimal scaled_close = close * config_.window;
   const Decimal scaled_previous = previous * config_.window;
-  std::optional<Direction> direction;
-  if (scaled_close > h.sum && scaled_previous <= h.sum) direction = Direction::kLong;
-  if (scaled_close < h.sum && scaled_previous >= h.sum) direction = Direction::kExit;
-  if (!direction) return;
+  if (scaled_close > h.sum && scaled_previous <= h.sum) {
+    publish_signal(market_event, Direction::kLong, close, h.sum);
+  } else if (scaled_close < h.sum && scaled_previous >= h.sum) {
+    publish_signal(market_event, Direction::kExit, close, h.sum);
+  }
+}
 
-  const Decimal ma = h.sum / Decimal::from_int(config_.window);
-  const std::string reason = fmt::format("close {} crossed {} MA{} {}", close.to_string(),
-                                         *direction == Direction::kLong ? "above" : "below",
-                                         config_.window, ma.to_string());
-  bus_.publish(
-      make_event(market_event.ts_ns, market_event.symbol, Signal{*direction, close, reason}));
+void SignalGenerator::publish_signal(const Event& market_event, Direction direction, Decimal close,
+                                     Decimal sum) {
+  const Decimal ma = sum / Decimal::from_int(config_.window);
+  // "close {} crossed {} MA{} {}", written in place: one allocation, the reason's own.
+  char text[128];
+  char* out = text;
+  const auto append = [&out](const char* literal) {
+    const std::size_t n = std::strlen(literal);
+    std::memcpy(out, literal, n);
+    out += n;
+  };
+  append("close ");
+  out = close.format_to(out);
+  append(direction == Direction::kLong ? " crossed above MA" : " crossed below MA");
+  out = std::to_chars(out, text + sizeof text, config_.window).ptr;
+  append(" ");
+  out = ma.format_to(out);
+  assert(out <= text + sizeof text);
+  bus_.publish(make_event(market_event.ts_ns, market_event.symbol,
+                          Signal{direction, close, std::string(text, out)}));
+}
+
+SignalGenerator::State SignalGenerator::state() const {
+  State state;
+  for (std::uint32_t id = 0; id < series_.size(); ++id) {
+    const Series& s = series_[id];
+    if (s.closes.empty()) continue;
+    History& h = state[bus_.symbol(id)];
+    for (std::size_t k = 0; k < s.count; ++k)
+      h.window.push_back(s.closes[(s.oldest + k) % s.closes.size()]);
+    h.sum = s.sum;
+    h.previous = s.previous;
+    h.has_previous = s.has_previous;
+  }
+  return state;
+}
+
+void SignalGenerator::restore(const State& state) {
+  series_.clear();
+  for (const auto& [symbol, h] : state) {
+    Series& s = series_of(bus_.symbol_id(symbol));
+    // A window longer than config_.window (from a snapshot of another run)
+    // stays that long, as it would have in a deque: room for one more.
+    s.closes.resize(std::max(s.closes.size(), h.window.size() + 1));
+    std::copy(h.window.begin(), h.window.end(), s.closes.begin());
+    s.count = h.window.size();
+    s.sum = h.sum;
+    s.previous = h.previous;
+    s.has_previous = h.has_previous;
+  }
 }
 
 }  // namespace blotter

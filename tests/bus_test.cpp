@@ -172,6 +172,46 @@ TEST_SUITE("bus") {
                                                         EventType::kFill});
   }
 
+  TEST_CASE("events queued while a handler publishes many keep their order and contents") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> reasons;
+    bus.subscribe(EventType::kBar, "fan_out", [&](const Event& e) {
+      // Enough to grow the queue several times while the BAR is dispatched.
+      for (int i = 0; i < 200; ++i)
+        bus.publish(
+            make_event(e.ts_ns, e.symbol,
+                       Signal{Direction::kLong, D("1"), std::string(40, 'a') + std::to_string(i)}));
+    });
+    bus.subscribe(EventType::kSignal, "collect",
+                  [&](const Event& e) { reasons.push_back(e.as<Signal>().reason); });
+    bus.publish(bar(100, "A", "7"));
+    bus.publish(bar(200, "A", "8"));
+    REQUIRE(reasons.size() == 400);
+    for (int i = 0; i < 400; ++i)
+      CHECK(reasons[i] == std::string(40, 'a') + std::to_string(i % 200));
+    CHECK(store.events().back().seq == 402);
+  }
+
+  TEST_CASE("symbol ids are dense, in first-asked order, and the same for events and names") {
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::uint32_t> seen;
+    // Two handlers of the same event get the same id.
+    bus.subscribe(EventType::kBar, "a", [&](const Event& e) { seen.push_back(bus.symbol_id(e)); });
+    bus.subscribe(EventType::kBar, "b", [&](const Event& e) { seen.push_back(bus.symbol_id(e)); });
+    bus.publish(bar(1, "MSFT", "7"));
+    bus.publish(bar(2, "GOOG", "7"));
+    bus.publish(bar(3, "MSFT", "7"));
+    CHECK(seen == std::vector<std::uint32_t>{0, 0, 1, 1, 0, 0});
+    CHECK(bus.symbol_id("GOOG") == 1);
+    CHECK(bus.symbol_id(bar(4, "AAPL", "1")) == 2);  // not being dispatched: looked up
+    CHECK(bus.symbol(0) == "MSFT");
+    CHECK(bus.symbol(2) == "AAPL");
+    for (int i = 0; i < 100; ++i) CHECK(bus.symbol_id("S" + std::to_string(i)) == 3 + i);
+    CHECK(bus.symbol_id("MSFT") == 0);
+  }
+
   TEST_CASE("a throwing handler does not stop the others") {
     MemoryStore store;
     EventBus bus(store);

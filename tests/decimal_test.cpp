@@ -294,4 +294,34 @@ TEST_SUITE("decimal") {
     CHECK(d("5.00000001") * std::int64_t{20} > d("100"));
     CHECK_FALSE(d("5") * std::int64_t{20} > d("100"));
   }
+
+  TEST_CASE("format_to writes to_string's text, up to kMaxTextSize chars, without a NUL") {
+    for (const Decimal v : {Decimal(), kTiny, -kTiny, d("100.34"), d("-0.5"), d("7"), d("1e10"),
+                            d("0.1"), d("123.45678901"), kMax, -kMax}) {
+      char text[Decimal::kMaxTextSize + 1];
+      text[Decimal::kMaxTextSize] = 'X';
+      char* end = v.format_to(text);
+      CHECK(std::string(text, end) == v.to_string());
+      CHECK(end - text <= static_cast<std::ptrdiff_t>(Decimal::kMaxTextSize));
+      CHECK(text[Decimal::kMaxTextSize] == 'X');
+    }
+    char text[Decimal::kMaxTextSize];
+    CHECK(std::string(text, (-kMax).format_to(text)).size() == Decimal::kMaxTextSize);
+  }
+
+  TEST_CASE("plain decimals parse exactly on both sides of the common shape") {
+    // Up to 10 whole and 8 fractional digits take a shorter path than the rest.
+    CHECK(Decimal::parse("9999999999.99999999")->raw() == 999'999'999'999'999'999);
+    CHECK(Decimal::parse("12345678901.5")->raw() == 1'234'567'890'150'000'000);
+    CHECK(Decimal::parse("-0.00000001")->raw() == -1);
+    CHECK(Decimal::parse("+.5")->raw() == 50'000'000);
+    CHECK(Decimal::parse("5.")->raw() == 500'000'000);
+    CHECK(Decimal::parse("0000000000012.5")->raw() == 1'250'000'000);
+    CHECK(Decimal::parse("1.500000000")->raw() == 150'000'000);
+    CHECK_FALSE(Decimal::parse("1.000000001"));
+    CHECK_FALSE(Decimal::parse("-"));
+    CHECK_FALSE(Decimal::parse("."));
+    CHECK_FALSE(Decimal::parse("1.2.3"));
+    CHECK_FALSE(Decimal::parse("1 "));
+  }
 }

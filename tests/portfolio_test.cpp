@@ -247,4 +247,26 @@ TEST_SUITE("portfolio") {
     CHECK(book.position("GOOG")->quantity == D("1"));
     CHECK(book.realized_pnl() == D("0"));
   }
+
+  TEST_CASE("positions of many symbols are found by name, also in a copy and after restore") {
+    Portfolio book;
+    for (int s = 0; s < 50; ++s)
+      book.on_fill(kNoon + s, "S" + std::to_string(s), buy(std::to_string(s + 1).c_str(), "10"));
+    Portfolio copy = book;
+    copy.on_fill(kNoon + 60, "S7", buy("100", "10"));
+    Portfolio restored;
+    restored.restore(book.state());
+    for (int s = 0; s < 50; ++s) {
+      const std::string symbol = "S" + std::to_string(s);
+      REQUIRE(book.position(symbol) != nullptr);
+      CHECK(book.position(symbol)->quantity == Decimal::from_int(s + 1));
+      CHECK(restored.position(symbol)->quantity == Decimal::from_int(s + 1));
+      CHECK(copy.position(symbol) != book.position(symbol));
+    }
+    // The copy's fill went to the copy only.
+    CHECK(copy.position("S7")->quantity == D("108"));
+    CHECK(book.position("S7")->quantity == D("8"));
+    CHECK(book.position("S50") == nullptr);
+    CHECK(restored.position("S50") == nullptr);
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +159,25 @@ TEST_SUITE("risk_manager") {
       const Seq again = rig.go_exit("2024-03-01T17:00:00Z", "103");
       CHECK(rig.store.last_seq() == again);
     }
+  }
+
+  TEST_CASE("state() lists pending quantities of every symbol that had an order, zero included") {
+    Rig rig(quantity("3"), /*fills=*/false);
+    rig.go_long("2024-03-01T15:00:00Z", "100", "AAA");
+    rig.go_long("2024-03-01T15:00:00Z", "50", "BBB");
+    rig.go_exit("2024-03-01T16:00:00Z", "104", "AAA");
+    rig.go_exit("2024-03-01T16:00:00Z", "104", "CCC");  // flat: no order, no entry
+    const RiskManager::State state = rig.risk->state();
+    CHECK(state.pending == std::map<std::string, Decimal>{{"AAA", D("0")}, {"BBB", D("3")}});
+
+    Rig restored(quantity("3"), /*fills=*/false);
+    restored.risk->restore(state);
+    CHECK(restored.risk->state().pending == state.pending);
+    // The restored pending entry counts: BBB is already at its one order's size.
+    const Seq s = restored.go_long("2024-03-01T17:00:00Z", "50", "BBB");
+    CHECK(restored.rejection_for(s) != nullptr);
+    const Seq a = restored.go_long("2024-03-01T17:00:00Z", "100", "AAA");
+    CHECK(restored.order_for(a) != nullptr);
   }
 
   TEST_CASE("fixed-fractional sizing buys floor(equity * risk / price) units") {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -175,6 +176,65 @@ TEST_SUITE("signal_generator") {
     CHECK(rig.signals[1].symbol == "B");
     CHECK(rig.signals[1].as<Signal>().direction == Direction::kExit);
     CHECK(rig.signals[1].seq == b[0] + 1);
+  }
+
+  TEST_CASE("many interleaved symbols keep their own moving averages") {
+    // More symbols than the generator first makes room for, bars interleaved:
+    // each symbol still signals exactly as it does alone.
+    Rig together(3);
+    std::vector<std::string> alone;
+    for (int s = 0; s < 40; ++s) {
+      Rig single(3);
+      single.bars("S" + std::to_string(s), {"10", "10", "9", "12", "8"});
+      alone.push_back(single.directions());
+    }
+    for (const char* close : {"10", "10", "9", "12", "8"})
+      for (int s = 0; s < 40; ++s) together.bars("S" + std::to_string(s), {close});
+    for (int s = 0; s < 40; ++s) {
+      std::string directions;
+      for (const Event& e : together.signals)
+        if (e.symbol == "S" + std::to_string(s))
+          directions += e.as<Signal>().direction == Direction::kLong ? "L" : "X";
+      CHECK(directions == alone[s]);
+      CHECK(!directions.empty());
+    }
+  }
+
+  TEST_CASE("state() and restore() carry each symbol's window, oldest close first") {
+    Rig original(3);
+    original.bars("A", {"1", "2", "3", "4", "5"});
+    original.bars("B", {"7"});
+    const SignalGenerator::State state = original.generator.state();
+    REQUIRE(state.size() == 2);
+    CHECK(state.at("A").window == std::deque<Decimal>{D("3"), D("4"), D("5")});
+    CHECK(state.at("A").sum == D("12"));
+    CHECK(state.at("A").previous == D("5"));
+    CHECK(state.at("B").window == std::deque<Decimal>{D("7")});
+
+    Rig restored(3);
+    restored.generator.restore(state);
+    CHECK(restored.generator.state().at("A").window == state.at("A").window);
+    // Both go on alike: a fall below the average is an exit in each.
+    CHECK(original.directions() == "LLL");
+    original.bars("A", {"1"});
+    restored.bars("A", {"1"});
+    CHECK(original.directions() == "LLLX");
+    CHECK(restored.directions() == "X");
+  }
+
+  TEST_CASE("a restored window longer than the configured one keeps its length") {
+    // As a deque would: one close in, one out, never ready for a signal.
+    SignalGenerator::State state;
+    state["A"].window = {D("1"), D("2"), D("3"), D("4")};
+    state["A"].sum = D("10");
+    state["A"].previous = D("4");
+    state["A"].has_previous = true;
+    Rig rig(2);
+    rig.generator.restore(state);
+    rig.bars("A", {"100", "1", "100"});
+    CHECK(rig.generator.state().at("A").window ==
+          std::deque<Decimal>{D("4"), D("100"), D("1"), D("100")});
+    CHECK(rig.signals.empty());
   }
 
   TEST_CASE("a signal carries the market event's time and symbol and the close") {

@@ -2,15 +2,19 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "blotter/event.h"
 #include "blotter/store.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 // Dispatch order, which makes a run deterministic:
 //  * publish() appends the event to the store at once (so the journal's seq
@@ -32,6 +36,7 @@ class EventBus {
 
   // `store` must outlive the bus.
   explicit EventBus(EventStore& store);
+  ~EventBus();
 
   // Registers `handler` for events of `type`; `name` identifies it in HANDLER_ERROR.
   void subscribe(EventType type, std::string name, Handler handler);
@@ -46,6 +51,15 @@ class EventBus {
   // time. This is how state is rebuilt by the very code that made it.
   void replay(const Event& recorded);
 
+  // Symbols as dense ids: 0, 1, 2, ... in the order the bus was first asked
+  // about them, for handlers that keep per-symbol state in vectors. An id
+  // never changes for the bus's lifetime. For the event being dispatched the
+  // symbol is looked up once, however many handlers ask.
+  std::uint32_t symbol_id(const Event& event);
+  std::uint32_t symbol_id(std::string_view symbol);
+  // The symbol of `id`, which symbol_id() returned.
+  const std::string& symbol(std::uint32_t id) const;
+
   EventStore& store() { return store_; }
   // Events published so far through this bus, by type.
   std::uint64_t published(EventType type) const { return counts_[static_cast<std::size_t>(type)]; }
@@ -55,15 +69,24 @@ class EventBus {
     std::string name;
     Handler handler;
   };
-  void drain();
+  void drain(const Event& first);
   void dispatch(const Event& event);
 
   EventStore& store_;
   std::array<std::vector<Subscriber>, kEventTypeCount> handlers_;
   std::array<std::uint64_t, kEventTypeCount> counts_{};
-  std::deque<Event> queue_;
+  // Events published while a dispatch is under way, in publish order: the
+  // ones before queue_head_ are dispatched (moved from). Cleared, not freed,
+  // once drained, so a steady run queues without allocating.
+  std::vector<Event> queue_;
+  std::size_t queue_head_ = 0;
   bool draining_ = false;
   bool replaying_ = false;
+  std::unique_ptr<detail::SymbolTable> symbols_;
+  // The event being dispatched (nullptr between dispatches) and its symbol's
+  // id, kNone until a handler asks for it.
+  const Event* dispatching_ = nullptr;
+  std::uint32_t dispatching_id_ = 0;
 };
 
 }  // namespace blotter

@@ -25,7 +25,11 @@ class Calendar {
   const std::string& zone() const { return zone_name_; }
 
   // The trading day containing event time `ts`.
-  std::int32_t day_of(TimestampNs ts) const;
+  std::int32_t day_of(TimestampNs ts) const {
+    // Events come in time order: most fall in the day looked up last.
+    if (ts >= cached_begin_ && ts < cached_end_) return cached_day_;
+    return look_up_day(ts);
+  }
   // [first ns, first ns of the next day) of trading day `day`, in UTC ns.
   std::pair<TimestampNs, TimestampNs> bounds(std::int32_t day) const;
   // "YYYY-MM-DD" of trading day `day`.
@@ -34,6 +38,8 @@ class Calendar {
   static std::int32_t parse_day(const std::string& text);
 
  private:
+  std::int32_t look_up_day(TimestampNs ts) const;  // and caches its bounds
+
   std::string zone_name_;
   const date::time_zone* zone_ = nullptr;  // nullptr: UTC
   mutable std::int32_t cached_day_ = 0;

@@ -35,12 +35,18 @@ class Decimal {
   constexpr std::int64_t raw() const { return units_; }
   // The shortest exact text: "100.34", "-0.5", "7" (no exponent, no trailing zeros).
   std::string to_string() const;
+  // The longest text to_string() returns: "-92233720368.54775807".
+  static constexpr std::size_t kMaxTextSize = 21;
+  // Writes to_string()'s text to `out`, which has room for kMaxTextSize
+  // chars, and returns the end of what it wrote (no terminating NUL).
+  char* format_to(char* out) const;
 
   constexpr bool is_zero() const { return units_ == 0; }
   constexpr bool is_negative() const { return units_ < 0; }
   constexpr bool is_positive() const { return units_ > 0; }
 
-  Decimal operator-() const;
+  // Inline below: the trading path runs on these.
+  Decimal operator-() const { return Decimal(-units_); }
   Decimal operator+(Decimal o) const;
   Decimal operator-(Decimal o) const;
   Decimal operator*(Decimal o) const;
@@ -54,13 +60,52 @@ class Decimal {
 
   // Rounds toward negative infinity to a whole number.
   Decimal floor() const;
-  Decimal abs() const;
+  Decimal abs() const { return units_ < 0 ? -*this : *this; }
 
   constexpr auto operator<=>(const Decimal&) const = default;
 
  private:
   constexpr explicit Decimal(std::int64_t units) : units_(units) {}
+  // The product when units_ * o.units_ does not fit in 64 bits.
+  Decimal multiply_wide(Decimal o) const;
+  // Throws blotter::Error: the result of `op` is outside the range.
+  [[noreturn, gnu::cold]] static void overflow(const char* op);
+
   std::int64_t units_ = 0;
 };
+
+// The range is symmetric (INT64_MIN is outside it), so negation never overflows.
+inline Decimal Decimal::operator+(Decimal o) const {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(units_, o.units_, &sum) || sum == INT64_MIN) overflow("addition");
+  return Decimal(sum);
+}
+
+inline Decimal Decimal::operator-(Decimal o) const {
+  std::int64_t difference = 0;
+  if (__builtin_sub_overflow(units_, o.units_, &difference) || difference == INT64_MIN)
+    overflow("subtraction");
+  return Decimal(difference);
+}
+
+inline Decimal Decimal::operator*(Decimal o) const {
+  std::int64_t product = 0;
+  // Most products (a price times a quantity) fit in 64 bits before scaling;
+  // dividing by the constant scale then compiles to a multiplication.
+  if (__builtin_mul_overflow(units_, o.units_, &product)) return multiply_wide(o);
+  std::int64_t q = product / kScale;
+  std::int64_t r = product % kScale;
+  if (r < 0) r = -r;
+  // Half to even: q's parity is its lowest bit, for negative q too.
+  if (2 * r > kScale || (2 * r == kScale && (q & 1) != 0)) q += product < 0 ? -1 : 1;
+  return Decimal(q);
+}
+
+inline Decimal Decimal::operator*(std::int64_t n) const {
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(units_, n, &product) || product == INT64_MIN)
+    overflow("multiplication");
+  return Decimal(product);
+}
 
 }  // namespace blotter

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,9 @@
 #include "blotter/event.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 struct Position {
   Decimal quantity;      // signed: positive long, negative short
@@ -21,8 +25,10 @@ struct Position {
 
   // cost / quantity rounded to 8 places; 0 when flat.
   Decimal avg_price() const;
-  // last_price * quantity - cost; 0 when flat.
-  Decimal unrealized_pnl() const;
+  // last_price * quantity - cost; 0 when flat. Inline: every mark computes it twice.
+  Decimal unrealized_pnl() const {
+    return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
+  }
 };
 
 // The PnL of one trading day: realized_pnl is what was realized during the
@@ -45,9 +51,18 @@ struct DayPnl {
 class Portfolio {
  public:
   explicit Portfolio(Calendar calendar = Calendar());
+  ~Portfolio();
+  Portfolio(const Portfolio& other);
+  Portfolio& operator=(const Portfolio& other);
 
-  // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`.
+  // Subscribes on_event() to FILL, BAR and TICK on `bus` under `name`, and
+  // finds positions by `bus`'s symbol ids (use_symbol_ids).
   void attach(EventBus& bus, const std::string& name = "Portfolio");
+  // Makes on_event() find positions by `bus`'s symbol ids
+  // (EventBus::symbol_id), which `bus` looks up once per dispatched event
+  // for all its handlers. `bus` must outlive the book; a copy of the book
+  // does not keep the link.
+  void use_symbol_ids(EventBus& bus);
   // Books a FILL or marks a BAR/TICK; other events only advance the day.
   void on_event(const Event& event);
 
@@ -57,7 +72,8 @@ class Portfolio {
   void advance_to(TimestampNs ts);
 
   const std::map<std::string, Position>& positions() const { return positions_; }
-  // nullptr if the symbol never traded or was never marked.
+  // nullptr if the symbol never traded or was never marked. Valid until the
+  // next event or restore().
   const Position* position(const std::string& symbol) const;
   Decimal realized_pnl() const { return realized_; }
   Decimal unrealized_pnl() const { return unrealized_; }
@@ -80,10 +96,24 @@ class Portfolio {
   void restore(State state);
 
  private:
-  void revalue(Position& p, const std::function<void(Position&)>& change);
+  template <class Change>
+  void revalue(Position& p, const Change& change);
+  // The position of `symbol`, created flat if there is none.
+  Position& position_for(const std::string& symbol);
+  // The same for `event`'s symbol, by the bus's id when linked to one.
+  Position& position_for(const Event& event);
+  void index_positions();
+  void mark(TimestampNs ts, Position& position, Decimal price);
+  void book(TimestampNs ts, Position& position, const Fill& fill);
 
   Calendar calendar_;
   std::map<std::string, Position> positions_;
+  // positions_ by interned symbol: map nodes never move, so the pointers
+  // stay valid as positions are added.
+  std::unique_ptr<detail::SymbolTable> symbols_;
+  std::vector<Position*> by_id_;
+  EventBus* ids_ = nullptr;           // use_symbol_ids()
+  std::vector<Position*> by_bus_id_;  // nullptr: not looked up yet
   std::vector<DayPnl> days_;
   Decimal realized_;
   Decimal unrealized_;

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "blotter/bus.h"
 #include "blotter/portfolio.h"
@@ -46,7 +47,7 @@ class RiskManager {
   bool entries_halted() const;
   // How much of today's loss limit is used: max(0, -day PnL).
   Decimal daily_loss_used() const;
-  Decimal daily_loss_limit() const;
+  Decimal daily_loss_limit() const { return loss_limit_; }
 
   // For snapshots: restore(state()) leaves the manager unchanged.
   struct State {
@@ -54,18 +55,27 @@ class RiskManager {
     std::map<std::string, Decimal> pending;  // ordered, not yet filled (signed)
     std::optional<std::int32_t> halted_day;
   };
-  State state() const { return State{book_.state(), pending_, halted_day_}; }
+  State state() const;
   void restore(State state);
 
  private:
   void reject(const Event& signal_event, Direction direction, std::string reason);
   void check_loss_limit();
-  Decimal exposure(const std::string& symbol) const;
+  Decimal exposure(const Event& event);
+  // The pending quantity of `event`'s symbol, 0 if it has none yet.
+  Decimal& pending_for(const Event& event);
 
   EventBus& bus_;
   RiskConfig config_;
+  Decimal loss_limit_;  // capital * max_daily_loss
   Portfolio book_;
-  std::map<std::string, Decimal> pending_;  // ordered, not yet filled (signed)
+  // Ordered, not yet filled (signed), by the bus's symbol id: a symbol has
+  // an entry once it had an order or a fill, as in State::pending.
+  struct Pending {
+    Decimal quantity;
+    bool present = false;
+  };
+  std::vector<Pending> pending_;
   std::optional<std::int32_t> halted_day_;
 };
 

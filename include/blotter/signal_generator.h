@@ -1,9 +1,11 @@
 // The moving-average crossover strategy.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "blotter/bus.h"
 
@@ -35,13 +37,27 @@ class SignalGenerator {
   };
   // For snapshots: restore(state()) leaves the generator unchanged.
   using State = std::map<std::string, History>;
-  const State& state() const { return history_; }
-  void restore(State state) { history_ = std::move(state); }
+  State state() const;
+  void restore(const State& state);
 
  private:
+  // A History kept flat: the window is a ring of closes in `closes`, whose
+  // capacity exceeds the longest the window gets (so a push never overwrites).
+  // Empty `closes`: the symbol has no history.
+  struct Series {
+    std::vector<Decimal> closes;
+    std::size_t oldest = 0;  // index of the oldest close in the window
+    std::size_t count = 0;   // closes in the window
+    Decimal sum;
+    Decimal previous;
+    bool has_previous = false;
+  };
+  Series& series_of(std::uint32_t symbol_id);
+  void publish_signal(const Event& market_event, Direction direction, Decimal close, Decimal sum);
+
   EventBus& bus_;
   SignalConfig config_;
-  std::map<std::string, History> history_;
+  std::vector<Series> series_;  // by the bus's symbol id
 };
 
 }  // namespace blotter
