@@ -57,6 +57,23 @@ row "\`blotter run\`, $rows bars, $events events journaled (events/s)" "$(rate "
 row "\`blotter run\` (events/s)" "$(rate "$run_rate" 1)" "seed Python persisting: $(rate "$seed_db_rate" 1)" "$(ratio "$run_rate" "$seed_db_rate")×"
 row "\`blotter run\` peak RSS" "$(mib "$run_rss") MiB" "" ""
 
+# 2b. --durability full: every ORDER committed (fsync) before it is executed.
+# Slower by design, so on a smaller input; its journal must hold exactly the
+# default's trading events.
+full_rows=$((rows / 50))
+head -n $((full_rows + 1)) "$data/bars.csv" >"$data/small.csv"
+$blotter run --bars "$data/small.csv" --journal "$data/small_normal.db" >/dev/null
+read -r full_s full_rss < <(measure $blotter run --bars "$data/small.csv" --journal "$data/small_full.db" --durability full)
+full_n=$(events_of "$data/small_full.db")
+full_orders=$(sqlite3 "$data/small_full.db" "SELECT count(*) FROM orders")
+trading="SELECT seq, ts_ns, type, symbol, payload FROM events WHERE type IN ('BAR','TICK','SIGNAL','ORDER','FILL','RISK_REJECTED') ORDER BY seq"
+if [[ $(sqlite3 "$data/small_full.db" "$trading" | sha256sum) == $(sqlite3 "$data/small_normal.db" "$trading" | sha256sum) ]]; then
+  same="identical to the default's"
+else
+  same="DIFFERENT from the default's"
+fi
+row "\`blotter run --durability full\`, $full_rows bars, $full_orders ORDERs each committed first (events/s)" "$(rate "$full_n" "$full_s")" "trading events $same" ""
+
 # 3. Reading back, at this size and at about $big_events events.
 read_back() {
   local db=$1 label=$2 n
