@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 #include "blotter/error.h"
@@ -54,6 +55,33 @@ Decimal Decimal::from_int(std::int64_t value) {
 }
 
 std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
+  // The common shape first, as to_string writes it: [-]digits[.digits], at
+  // most 10 whole and 8 fractional digits, so the units fit without a check.
+  {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const bool negative = p != end && *p == '-';
+    if (negative) ++p;
+    const char* const whole_start = p;
+    std::int64_t units = 0;
+    while (p != end && *p >= '0' && *p <= '9' && p - whole_start < 10)
+      units = units * 10 + (*p++ - '0');
+    const bool has_whole = p != whole_start;
+    int places = 0;
+    if (p != end && *p == '.') {
+      ++p;
+      while (p != end && *p >= '0' && *p <= '9' && places < kPlaces) {
+        units = units * 10 + (*p++ - '0');
+        ++places;
+      }
+    }
+    if (p == end && (has_whole || places > 0)) {
+      static constexpr std::int64_t kPow10[] = {100'000'000, 10'000'000, 1'000'000, 100'000, 10'000,
+                                                1'000,       100,        10,        1};
+      units *= kPow10[places];
+      return Decimal(negative ? -units : units);
+    }
+  }
   std::size_t i = 0;
   const std::size_t n = text.size();
   if (n == 0) return fail(why, "empty"), std::nullopt;
@@ -131,19 +159,27 @@ std::string Decimal::to_string() const {
   const bool negative = units_ < 0;
   const std::uint64_t magnitude =
       negative ? static_cast<std::uint64_t>(-(units_ + 1)) + 1 : static_cast<std::uint64_t>(units_);
-  const std::uint64_t whole = magnitude / kScale;
+  std::uint64_t whole = magnitude / kScale;
   std::uint64_t frac = magnitude % kScale;
-  std::string out = negative ? "-" : "";
-  out += std::to_string(whole);
+  // Written backwards from the end of a buffer that fits the longest text,
+  // "-92233720368.54775807": journaling and replay format every decimal.
+  char buffer[32];
+  char* p = std::end(buffer);
   if (frac != 0) {
     int places = kPlaces;
     while (frac % 10 == 0) {
       frac /= 10;
       --places;
     }
-    out += fmt::format(".{:0{}}", frac, places);
+    for (; places > 0; --places, frac /= 10) *--p = static_cast<char>('0' + frac % 10);
+    *--p = '.';
   }
-  return out;
+  do {
+    *--p = static_cast<char>('0' + whole % 10);
+    whole /= 10;
+  } while (whole != 0);
+  if (negative) *--p = '-';
+  return std::string(p, std::end(buffer));
 }
 
 Decimal Decimal::operator-() const { return Decimal(-units_); }
