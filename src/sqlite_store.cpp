@@ -305,34 +305,46 @@ struct SqliteJournal::Impl {
     committed_head = head;
   }
 
-  JournalRow read_raw_row(SQLite::Statement& q) const {
-    JournalRow row;
+  // Fills `row` from the current row of `q`, reusing its strings' storage:
+  // a scan reads into one row, so that rows do not cost an allocation each.
+  void read_raw_row(SQLite::Statement& q, JournalRow& row) const {
     row.seq = q.getColumn(0).getInt64();
     row.ts_ns = q.getColumn(1).getInt64();
-    row.type = q.getColumn(2).getString();
-    if (!q.getColumn(3).isNull()) row.symbol = q.getColumn(3).getString();
-    row.payload = q.getColumn(4).getString();
+    row.type.assign(text_of(q.getColumn(2)));
+    if (q.getColumn(3).isNull()) {
+      row.symbol.reset();
+    } else {
+      if (!row.symbol) row.symbol.emplace();
+      row.symbol->assign(text_of(q.getColumn(3)));
+    }
+    row.payload.assign(text_of(q.getColumn(4)));
     row.recorded_ns = q.getColumn(5).getInt64();
     row.hash = hash_of(q.getColumn(6));
-    return row;
   }
 
   Event read_row(SQLite::Statement& q) const {
     Event e;
     e.seq = q.getColumn(0).getInt64();
     e.ts_ns = q.getColumn(1).getInt64();
-    const std::string type_name = q.getColumn(2).getString();
+    const std::string_view type_name = text_of(q.getColumn(2));
     const auto type = parse_event_type(type_name);
     if (!type)
       throw Error(fmt::format("{}: seq {}: unknown event type '{}'", path, e.seq, type_name));
-    e.symbol = q.getColumn(3).getString();
+    e.symbol = text_of(q.getColumn(3));
     try {
-      e.payload = decode_payload(*type, q.getColumn(4).getString());
+      // Decoded from SQLite's own buffer, valid until the next step.
+      e.payload = decode_payload(*type, text_of(q.getColumn(4)));
     } catch (const Error& err) {
       throw Error(fmt::format("{}: seq {}: {}", path, e.seq, err.what()));
     }
     e.recorded_ns = q.getColumn(5).getInt64();
     return e;
+  }
+
+  // A column's text without a copy; "" for NULL, as getString() gives.
+  static std::string_view text_of(const SQLite::Column& column) {
+    const char* text = column.getText();
+    return std::string_view(text, static_cast<std::size_t>(column.getBytes()));
   }
 };
 
@@ -655,8 +667,10 @@ void SqliteJournal::scan_rows(const ScanRange& range,
     SQLite::Statement q(d.db,
                         range_sql("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range));
     bind_range(q, range);
+    JournalRow row;
     while (q.executeStep()) {
-      if (!visit(d.read_raw_row(q))) break;
+      d.read_raw_row(q, row);
+      if (!visit(row)) break;
     }
   } catch (const Error&) {
     throw;
