@@ -48,40 +48,10 @@ bool fail(std::string* why, const char* message) {
   return false;
 }
 
-}  // namespace
-
-Decimal Decimal::from_int(std::int64_t value) {
-  return Decimal(checked(static_cast<i128>(value) * kScale, "from_int"));
-}
-
-std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
-  // The common shape first, as to_string writes it: [-]digits[.digits], at
-  // most 10 whole and 8 fractional digits, so the units fit without a check.
-  {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    const bool negative = p != end && *p == '-';
-    if (negative) ++p;
-    const char* const whole_start = p;
-    std::int64_t units = 0;
-    while (p != end && *p >= '0' && *p <= '9' && p - whole_start < 10)
-      units = units * 10 + (*p++ - '0');
-    const bool has_whole = p != whole_start;
-    int places = 0;
-    if (p != end && *p == '.') {
-      ++p;
-      while (p != end && *p >= '0' && *p <= '9' && places < kPlaces) {
-        units = units * 10 + (*p++ - '0');
-        ++places;
-      }
-    }
-    if (p == end && (has_whole || places > 0)) {
-      static constexpr std::int64_t kPow10[] = {100'000'000, 10'000'000, 1'000'000, 100'000, 10'000,
-                                                1'000,       100,        10,        1};
-      units *= kPow10[places];
-      return Decimal(negative ? -units : units);
-    }
-  }
+// Every form parse() accepts: kept out of its short path, whose frame it
+// would otherwise share.
+[[gnu::noinline]] std::optional<Decimal> parse_any(std::string_view text, std::string* why) {
+  constexpr int kPlaces = Decimal::kPlaces;
   std::size_t i = 0;
   const std::size_t n = text.size();
   if (n == 0) return fail(why, "empty"), std::nullopt;
@@ -128,7 +98,7 @@ std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
     if (exp_negative) exponent = -exponent;
   }
   if (i != n) return fail(why, "not a number"), std::nullopt;
-  if (digits.empty()) return Decimal(0);
+  if (digits.empty()) return Decimal::from_raw(0);
 
   long shift = exponent - frac_digits + kPlaces;
   if (shift < 0) {
@@ -146,7 +116,40 @@ std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
   for (char c : digits) units = units * 10 + (c - '0');
   for (long k = 0; k < shift; ++k) units *= 10;
   if (units > kMax) return fail(why, "out of range (at most ±92233720368.54775807)"), std::nullopt;
-  return Decimal(static_cast<std::int64_t>(negative ? -units : units));
+  return Decimal::from_raw(static_cast<std::int64_t>(negative ? -units : units));
+}
+
+}  // namespace
+
+Decimal Decimal::from_int(std::int64_t value) {
+  return Decimal(checked(static_cast<i128>(value) * kScale, "from_int"));
+}
+
+std::optional<Decimal> Decimal::parse(std::string_view text, std::string* why) {
+  // The common shape first, as to_string writes it: [-]digits[.digits], at
+  // most 10 whole and 8 fractional digits, so the units fit without a check.
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const bool negative = p != end && *p == '-';
+  if (negative) ++p;
+  const char* const whole_start = p;
+  std::int64_t units = 0;
+  while (p != end && *p >= '0' && *p <= '9' && p - whole_start < 10)
+    units = units * 10 + (*p++ - '0');
+  const bool has_whole = p != whole_start;
+  int places = 0;
+  if (p != end && *p == '.') {
+    ++p;
+    while (p != end && *p >= '0' && *p <= '9' && places < kPlaces) {
+      units = units * 10 + (*p++ - '0');
+      ++places;
+    }
+  }
+  if (p != end || (!has_whole && places == 0)) return parse_any(text, why);
+  static constexpr std::int64_t kPow10[] = {100'000'000, 10'000'000, 1'000'000, 100'000, 10'000,
+                                            1'000,       100,        10,        1};
+  units *= kPow10[places];
+  return Decimal(negative ? -units : units);
 }
 
 Decimal Decimal::from_string(std::string_view text) {

@@ -273,13 +273,15 @@ class CanonicalReader {
   explicit CanonicalReader(std::string_view json)
       : p_(json.data()), end_(json.data() + json.size()) {}
 
-  bool text(std::string_view name, std::string& value) {
+  template <std::size_t N>
+  bool text(const char (&name)[N], std::string& value) {
     std::string_view v;
     if (!key(name) || !string(v)) return false;
     value.assign(v);
     return true;
   }
-  bool decimal(std::string_view name, Decimal& value) {
+  template <std::size_t N>
+  bool decimal(const char (&name)[N], Decimal& value) {
     std::string_view v;
     if (!key(name) || !string(v)) return false;
     const auto d = Decimal::parse(v);
@@ -287,7 +289,8 @@ class CanonicalReader {
     value = *d;
     return true;
   }
-  bool seq(std::string_view name, Seq& value) {
+  template <std::size_t N>
+  bool seq(const char (&name)[N], Seq& value) {
     if (!key(name)) return false;
     // Up to 19 digits fit in 64 bits unsigned; a leading zero is not JSON.
     const char* start = p_;
@@ -300,14 +303,16 @@ class CanonicalReader {
     value = static_cast<Seq>(n);
     return true;
   }
-  bool side(std::string_view name, Side& value) {
+  template <std::size_t N>
+  bool side(const char (&name)[N], Side& value) {
     std::string_view v;
     if (!key(name) || !string(v)) return false;
     if (v == "buy") return value = Side::kBuy, true;
     if (v == "sell") return value = Side::kSell, true;
     return false;
   }
-  bool direction(std::string_view name, Direction& value) {
+  template <std::size_t N>
+  bool direction(const char (&name)[N], Direction& value) {
     std::string_view v;
     if (!key(name) || !string(v)) return false;
     if (v == "long") return value = Direction::kLong, true;
@@ -318,13 +323,16 @@ class CanonicalReader {
   bool finish() { return end_ - p_ == 1 && *p_ == '}'; }
 
  private:
-  bool key(std::string_view name) {
-    // separator, '"', name, '"', ':'
-    if (static_cast<std::size_t>(end_ - p_) < name.size() + 4) return false;
-    if (*p_ != separator_ || p_[1] != '"' || std::string_view(p_ + 2, name.size()) != name ||
-        p_[name.size() + 2] != '"' || p_[name.size() + 3] != ':')
-      return false;
-    p_ += name.size() + 4;
+  // The separator, then '"', `name`, '"' and ':'. The name's length is a
+  // constant, so that the comparison unrolls (memcmp is a call for most lengths).
+  template <std::size_t N>
+  bool key(const char (&name)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < n + 4) return false;
+    if (p_[0] != separator_ || p_[1] != '"' || p_[n + 2] != '"' || p_[n + 3] != ':') return false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (p_[i + 2] != name[i]) return false;
+    p_ += n + 4;
     separator_ = ',';
     return true;
   }
