@@ -17,6 +17,8 @@
 namespace blotter {
 namespace {
 
+using namespace std::string_view_literals;
+
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
@@ -62,7 +64,7 @@ class Writer {
     separator_ = ',';
     out_ += '"';
     out_ += name;  // the type's own field names: nothing to escape
-    out_ += "\":";
+    out_ += "\":"sv;
   }
   void append_integer(std::int64_t value) {
     char digits[24];

@@ -16,6 +16,8 @@
 namespace blotter {
 namespace {
 
+using namespace std::string_view_literals;
+
 using Json = nlohmann::ordered_json;
 
 class SteadyClock final : public ReplayClock {
@@ -74,21 +76,21 @@ Event with_reference(Event e, Seq ref) {
 class RowJsonWriter {
  public:
   void append(std::string& out, const JournalRow& row) {
-    out += R"({"seq":)";
+    out += R"({"seq":)"sv;
     append_integer(out, row.seq);
-    out += R"(,"time":")";
+    out += R"(,"time":")"sv;
     append_time(out, row.ts_ns);
-    out += R"(","ts_ns":)";
+    out += R"(","ts_ns":)"sv;
     append_integer(out, row.ts_ns);
-    out += R"(,"type":)";
+    out += R"(,"type":)"sv;
     detail::append_json_string(out, row.type);
-    out += R"(,"symbol":)";
+    out += R"(,"symbol":)"sv;
     if (row.symbol)
       detail::append_json_string(out, *row.symbol);
     else
-      out += "null";
+      out += "null"sv;
     // The payload is already a JSON object: embedded as its text, not parsed again.
-    out += R"(,"payload":)";
+    out += R"(,"payload":)"sv;
     out += row.payload;
     out += '}';
   }
