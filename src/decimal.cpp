@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
@@ -162,27 +164,23 @@ std::string Decimal::to_string() const {
   const bool negative = units_ < 0;
   const std::uint64_t magnitude =
       negative ? static_cast<std::uint64_t>(-(units_ + 1)) + 1 : static_cast<std::uint64_t>(units_);
-  std::uint64_t whole = magnitude / kScale;
-  std::uint64_t frac = magnitude % kScale;
-  // Written backwards from the end of a buffer that fits the longest text,
-  // "-92233720368.54775807": journaling and replay format every decimal.
+  const std::uint64_t frac = magnitude % kScale;
+  // Into a buffer that fits the longest text, "-92233720368.54775807", with
+  // std::to_chars: journaling and replay format every decimal.
   char buffer[32];
-  char* p = std::end(buffer);
+  char* p = buffer;
+  if (negative) *p++ = '-';
+  p = std::to_chars(p, std::end(buffer), magnitude / kScale).ptr;
   if (frac != 0) {
-    int places = kPlaces;
-    while (frac % 10 == 0) {
-      frac /= 10;
-      --places;
-    }
-    for (; places > 0; --places, frac /= 10) *--p = static_cast<char>('0' + frac % 10);
-    *--p = '.';
+    // frac + kScale: a '1' and the eight places with their leading zeros.
+    char places[kPlaces + 1];
+    std::to_chars(std::begin(places), std::end(places), frac + kScale);
+    int n = kPlaces;
+    while (places[n] == '0') --n;
+    *p++ = '.';
+    p = std::copy(places + 1, places + 1 + n, p);
   }
-  do {
-    *--p = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  if (negative) *--p = '-';
-  return std::string(p, std::end(buffer));
+  return std::string(buffer, p);
 }
 
 Decimal Decimal::operator-() const { return Decimal(-units_); }
