@@ -335,7 +335,7 @@ TEST_SUITE("decimal") {
       x ^= x << 13;
       x ^= x >> 7;
       x ^= x << 17;
-      const int shift = static_cast<int>(x % 64) + 1;  // a non-negative int64_t
+      const int shift = static_cast<int>(x % 63) + 1;  // 1..63: a non-negative int64_t
       raws.push_back(static_cast<std::int64_t>(x >> shift) * (i % 2 ? 1 : -1));
     }
     for (const std::int64_t raw : raws) {
