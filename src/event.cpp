@@ -4,15 +4,20 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <initializer_list>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "payload_json.h"
 
 namespace blotter {
 namespace {
+
+using namespace std::string_view_literals;
 
 using Json = nlohmann::ordered_json;
 
@@ -20,77 +25,126 @@ constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
     "TICK",          "BAR",           "SIGNAL",      "ORDER",        "FILL",
     "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED", "ANNOTATION"};
 
-std::string dec(Decimal d) { return d.to_string(); }
+// Writes a payload object in the canonical form: keys in the order given, no
+// whitespace, decimals as strings of their exact text. The text is the same,
+// byte for byte, as nlohmann's dump() of the same ordered object, which wrote
+// every journal before this writer: the hash chain covers it.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void text(std::string_view name, std::string_view value) {
+    key(name);
+    detail::append_json_string(out_, value);
+  }
+  void decimal(std::string_view name, Decimal value) {
+    key(name);
+    out_ += '"';
+    out_ += value.to_string();  // digits, '.' and '-': nothing to escape
+    out_ += '"';
+  }
+  void integer(std::string_view name, std::int64_t value) {
+    key(name);
+    append_integer(value);
+  }
+  void integers(std::string_view name, const std::vector<Seq>& values) {
+    key(name);
+    out_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i) out_ += ',';
+      append_integer(values[i]);
+    }
+    out_ += ']';
+  }
+  void finish() { out_ += '}'; }
+
+ private:
+  void key(std::string_view name) {
+    out_ += separator_;
+    separator_ = ',';
+    out_ += '"';
+    out_ += name;  // the type's own field names: nothing to escape
+    out_ += "\":"sv;
+  }
+  void append_integer(std::int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+    out_.append(digits, end);
+  }
+
+  std::string& out_;
+  char separator_ = '{';
+};
 
 struct Encoder {
-  Json& j;
+  Writer& w;
   void operator()(const Tick& t) const {
-    j["price"] = dec(t.price);
-    j["volume"] = dec(t.volume);
+    w.decimal("price", t.price);
+    w.decimal("volume", t.volume);
   }
   void operator()(const Bar& b) const {
-    j["open"] = dec(b.open);
-    j["high"] = dec(b.high);
-    j["low"] = dec(b.low);
-    j["close"] = dec(b.close);
-    j["volume"] = dec(b.volume);
+    w.decimal("open", b.open);
+    w.decimal("high", b.high);
+    w.decimal("low", b.low);
+    w.decimal("close", b.close);
+    w.decimal("volume", b.volume);
   }
   void operator()(const Signal& s) const {
-    j["direction"] = to_string(s.direction);
-    j["price"] = dec(s.price);
-    j["reason"] = s.reason;
+    w.text("direction", to_string(s.direction));
+    w.decimal("price", s.price);
+    w.text("reason", s.reason);
   }
   void operator()(const Order& o) const {
-    j["side"] = to_string(o.side);
-    j["quantity"] = dec(o.quantity);
-    j["price"] = dec(o.price);
-    j["signal_seq"] = o.signal_seq;
+    w.text("side", to_string(o.side));
+    w.decimal("quantity", o.quantity);
+    w.decimal("price", o.price);
+    w.integer("signal_seq", o.signal_seq);
   }
   void operator()(const Fill& f) const {
-    j["side"] = to_string(f.side);
-    j["quantity"] = dec(f.quantity);
-    j["price"] = dec(f.price);
-    j["commission"] = dec(f.commission);
-    j["order_seq"] = f.order_seq;
+    w.text("side", to_string(f.side));
+    w.decimal("quantity", f.quantity);
+    w.decimal("price", f.price);
+    w.decimal("commission", f.commission);
+    w.integer("order_seq", f.order_seq);
   }
   void operator()(const RiskRejected& r) const {
-    j["direction"] = to_string(r.direction);
-    j["reason"] = r.reason;
-    j["signal_seq"] = r.signal_seq;
+    w.text("direction", to_string(r.direction));
+    w.text("reason", r.reason);
+    w.integer("signal_seq", r.signal_seq);
   }
   void operator()(const HandlerError& h) const {
-    j["handler"] = h.handler;
-    j["event_seq"] = h.event_seq;
-    j["error"] = h.error;
+    w.text("handler", h.handler);
+    w.integer("event_seq", h.event_seq);
+    w.text("error", h.error);
   }
   void operator()(const RunStarted& r) const {
-    j["input"] = r.input;
-    j["input_sha256"] = r.input_sha256;
-    j["input_kind"] = r.input_kind;
-    j["symbol"] = r.symbol;
-    j["window"] = r.window;
-    j["quantity"] = r.quantity;
-    j["risk_per_trade"] = r.risk_per_trade;
-    j["capital"] = r.capital;
-    j["max_daily_loss"] = r.max_daily_loss;
-    j["max_position"] = r.max_position;
-    j["fill"] = r.fill;
-    j["slippage_bps"] = r.slippage_bps;
-    j["commission"] = r.commission;
-    j["tz"] = r.tz;
-    j["version"] = r.version;
+    w.text("input", r.input);
+    w.text("input_sha256", r.input_sha256);
+    w.text("input_kind", r.input_kind);
+    w.text("symbol", r.symbol);
+    w.integer("window", r.window);
+    w.text("quantity", r.quantity);
+    w.text("risk_per_trade", r.risk_per_trade);
+    w.text("capital", r.capital);
+    w.text("max_daily_loss", r.max_daily_loss);
+    w.text("max_position", r.max_position);
+    w.text("fill", r.fill);
+    w.text("slippage_bps", r.slippage_bps);
+    w.text("commission", r.commission);
+    w.text("tz", r.tz);
+    w.text("version", r.version);
   }
   void operator()(const RunFinished& r) const {
-    j["run_seq"] = r.run_seq;
-    j["rows"] = r.rows;
-    j["events"] = r.events;
-    j["resumed_at"] = r.resumed_at;
+    w.integer("run_seq", r.run_seq);
+    w.integer("rows", r.rows);
+    w.integer("events", r.events);
+    w.integers("resumed_at", r.resumed_at);
   }
   void operator()(const Annotation& a) const {
-    j["refers_to_seq"] = a.refers_to_seq;
-    j["day"] = a.day;
-    j["tag"] = a.tag;
-    j["text"] = a.text;
+    w.integer("refers_to_seq", a.refers_to_seq);
+    w.text("day", a.day);
+    w.text("tag", a.tag);
+    w.text("text", a.text);
   }
 };
 
@@ -206,6 +260,99 @@ Annotation read_annotation(Reader& r) {
   return a;
 }
 
+// A plain JSON string's content: printable ASCII without '"' or '\\', which
+// JSON and nlohmann's dump() both take as it is.
+bool is_plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+// Reads the canonical form encode_payload writes, field by field in the
+// type's order. Any deviation (whitespace, another order, an escape, a value
+// the type does not allow) makes a read return false; decode_payload then
+// leaves the text to the strict decoder, which accepts what is valid in
+// another form and words the error for what is not. So what this reader
+// accepts must be exactly what the strict decoder reads the same way.
+class CanonicalReader {
+ public:
+  explicit CanonicalReader(std::string_view json)
+      : p_(json.data()), end_(json.data() + json.size()) {}
+
+  template <std::size_t N>
+  bool text(const char (&name)[N], std::string& value) {
+    std::string_view v;
+    if (!key(name) || !string(v)) return false;
+    value.assign(v);
+    return true;
+  }
+  template <std::size_t N>
+  bool decimal(const char (&name)[N], Decimal& value) {
+    std::string_view v;
+    if (!key(name) || !string(v)) return false;
+    const auto d = Decimal::parse(v);
+    if (!d) return false;
+    value = *d;
+    return true;
+  }
+  template <std::size_t N>
+  bool seq(const char (&name)[N], Seq& value) {
+    if (!key(name)) return false;
+    // Up to 19 digits fit in 64 bits unsigned; a leading zero is not JSON.
+    const char* start = p_;
+    std::uint64_t n = 0;
+    while (p_ != end_ && *p_ >= '0' && *p_ <= '9' && p_ - start < 19)
+      n = n * 10 + static_cast<std::uint64_t>(*p_++ - '0');
+    if (p_ == start || (*start == '0' && p_ - start > 1)) return false;
+    if (p_ != end_ && *p_ >= '0' && *p_ <= '9') return false;
+    if (n > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    value = static_cast<Seq>(n);
+    return true;
+  }
+  template <std::size_t N>
+  bool side(const char (&name)[N], Side& value) {
+    std::string_view v;
+    if (!key(name) || !string(v)) return false;
+    if (v == "buy") return value = Side::kBuy, true;
+    if (v == "sell") return value = Side::kSell, true;
+    return false;
+  }
+  template <std::size_t N>
+  bool direction(const char (&name)[N], Direction& value) {
+    std::string_view v;
+    if (!key(name) || !string(v)) return false;
+    if (v == "long") return value = Direction::kLong, true;
+    if (v == "exit") return value = Direction::kExit, true;
+    return false;
+  }
+  // The closing brace, and nothing after it.
+  bool finish() { return end_ - p_ == 1 && *p_ == '}'; }
+
+ private:
+  // The separator, then '"', `name`, '"' and ':'. The name's length is a
+  // constant, so that the comparison unrolls (memcmp is a call for most lengths).
+  template <std::size_t N>
+  bool key(const char (&name)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < n + 4) return false;
+    if (p_[0] != separator_ || p_[1] != '"' || p_[n + 2] != '"' || p_[n + 3] != ':') return false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (p_[i + 2] != name[i]) return false;
+    p_ += n + 4;
+    separator_ = ',';
+    return true;
+  }
+  bool string(std::string_view& value) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const char* start = ++p_;
+    while (p_ != end_ && is_plain(static_cast<unsigned char>(*p_))) ++p_;
+    if (p_ == end_ || *p_ != '"') return false;
+    value = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+  char separator_ = '{';
+};
+
 }  // namespace
 
 std::string_view to_string(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
@@ -219,13 +366,95 @@ std::optional<EventType> parse_event_type(std::string_view name) {
 }
 
 std::string encode_payload(const Event& event) {
-  Json j = Json::object();
-  std::visit(Encoder{j}, event.payload);
-  // Invalid UTF-8 (a handler's error text, say) is replaced, never a throw.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  out.reserve(128);
+  Writer w(out);
+  std::visit(Encoder{w}, event.payload);
+  w.finish();
+  return out;
 }
 
-Payload decode_payload(EventType type, std::string_view text) {
+Payload decode_payload(EventType type, std::string_view json) {
+  if (auto payload = detail::decode_canonical_payload(type, json)) return std::move(*payload);
+  return detail::decode_payload_strict(type, json);
+}
+
+namespace detail {
+
+void append_json_string(std::string& out, std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(),
+                                 [](char c) { return is_plain(static_cast<unsigned char>(c)); });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  // Escapes and UTF-8 (and its repair) are rare here: left to nlohmann, whose
+  // output the journals hold.
+  out += Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<Payload> decode_canonical_payload(EventType type, std::string_view json) {
+  CanonicalReader r(json);
+  switch (type) {
+    case EventType::kTick: {
+      Tick t;
+      if (r.decimal("price", t.price) && r.decimal("volume", t.volume) && r.finish()) return t;
+      break;
+    }
+    case EventType::kBar: {
+      Bar b;
+      if (r.decimal("open", b.open) && r.decimal("high", b.high) && r.decimal("low", b.low) &&
+          r.decimal("close", b.close) && r.decimal("volume", b.volume) && r.finish())
+        return b;
+      break;
+    }
+    case EventType::kSignal: {
+      Signal s;
+      if (r.direction("direction", s.direction) && r.decimal("price", s.price) &&
+          r.text("reason", s.reason) && r.finish())
+        return s;
+      break;
+    }
+    case EventType::kOrder: {
+      Order o;
+      if (r.side("side", o.side) && r.decimal("quantity", o.quantity) &&
+          r.decimal("price", o.price) && r.seq("signal_seq", o.signal_seq) && r.finish())
+        return o;
+      break;
+    }
+    case EventType::kFill: {
+      Fill f;
+      if (r.side("side", f.side) && r.decimal("quantity", f.quantity) &&
+          r.decimal("price", f.price) && r.decimal("commission", f.commission) &&
+          r.seq("order_seq", f.order_seq) && r.finish())
+        return f;
+      break;
+    }
+    case EventType::kRiskRejected: {
+      RiskRejected rr;
+      if (r.direction("direction", rr.direction) && r.text("reason", rr.reason) &&
+          r.seq("signal_seq", rr.signal_seq) && r.finish())
+        return rr;
+      break;
+    }
+    case EventType::kHandlerError: {
+      HandlerError h;
+      if (r.text("handler", h.handler) && r.seq("event_seq", h.event_seq) &&
+          r.text("error", h.error) && r.finish())
+        return h;
+      break;
+    }
+    case EventType::kRunStarted:
+    case EventType::kRunFinished:
+    case EventType::kAnnotation:
+      break;  // once per run or by hand: the strict decoder is fast enough
+  }
+  return std::nullopt;
+}
+
+Payload decode_payload_strict(EventType type, std::string_view text) {
   Json j;
   try {
     j = Json::parse(text);
@@ -285,4 +514,5 @@ Payload decode_payload(EventType type, std::string_view text) {
   return payload;
 }
 
+}  // namespace detail
 }  // namespace blotter

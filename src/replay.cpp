@@ -2,16 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "blotter/error.h"
 #include "books_json.h"
+#include "payload_json.h"
 
 namespace blotter {
 namespace {
+
+using namespace std::string_view_literals;
 
 using Json = nlohmann::ordered_json;
 
@@ -66,6 +71,76 @@ Event with_reference(Event e, Seq ref) {
   return e;
 }
 
+// Writes rows as JSON lines. The time text is format_timestamp's; its date
+// part is formatted once per day, since consecutive rows mostly share a day.
+class RowJsonWriter {
+ public:
+  void append(std::string& out, const JournalRow& row) {
+    out += R"({"seq":)"sv;
+    append_integer(out, row.seq);
+    out += R"(,"time":")"sv;
+    append_time(out, row.ts_ns);
+    out += R"(","ts_ns":)"sv;
+    append_integer(out, row.ts_ns);
+    out += R"(,"type":)"sv;
+    detail::append_json_string(out, row.type);
+    out += R"(,"symbol":)"sv;
+    if (row.symbol)
+      detail::append_json_string(out, *row.symbol);
+    else
+      out += "null"sv;
+    // The payload is already a JSON object: embedded as its text, not parsed again.
+    out += R"(,"payload":)"sv;
+    out += row.payload;
+    out += '}';
+  }
+
+ private:
+  static void append_integer(std::string& out, std::int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+    out.append(digits, end);
+  }
+  static void append_two(std::string& out, std::int64_t value) {
+    out += static_cast<char>('0' + value / 10);
+    out += static_cast<char>('0' + value % 10);
+  }
+
+  void append_time(std::string& out, TimestampNs ts) {
+    constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+    constexpr std::int64_t kNsPerDay = 86'400 * kNsPerSecond;
+    std::int64_t day = ts / kNsPerDay;
+    std::int64_t ns_of_day = ts % kNsPerDay;
+    if (ns_of_day < 0) {
+      --day;
+      ns_of_day += kNsPerDay;
+    }
+    if (day != day_ || date_.empty()) {
+      // "2024-03-01T": format_timestamp's text up to its 'T', whatever the year's width.
+      const std::string full = format_timestamp(ts);
+      date_ = full.substr(0, full.find('T') + 1);
+      day_ = day;
+    }
+    out += date_;
+    const std::int64_t seconds = ns_of_day / kNsPerSecond;
+    append_two(out, seconds / 3600);
+    out += ':';
+    append_two(out, seconds / 60 % 60);
+    out += ':';
+    append_two(out, seconds % 60);
+    if (const std::int64_t ns = ns_of_day % kNsPerSecond; ns != 0) {
+      char digits[10] = {'.'};
+      std::int64_t rest = ns;
+      for (int i = 9; i >= 1; --i, rest /= 10) digits[i] = static_cast<char>('0' + rest % 10);
+      out.append(digits, sizeof digits);
+    }
+    out += 'Z';
+  }
+
+  std::int64_t day_ = 0;
+  std::string date_;
+};
+
 }  // namespace
 
 ReplayClock& real_clock() {
@@ -108,12 +183,9 @@ Calendar journal_calendar(const EventStore& store) {
 }
 
 std::string row_json(const JournalRow& row) {
-  // The payload is already a JSON object: embed its text rather than parse it again.
-  const std::string symbol =
-      row.symbol ? Json(*row.symbol).dump(-1, ' ', false, Json::error_handler_t::replace) : "null";
-  const std::string type = Json(row.type).dump(-1, ' ', false, Json::error_handler_t::replace);
-  return fmt::format(R"({{"seq":{},"time":"{}","ts_ns":{},"type":{},"symbol":{},"payload":{}}})",
-                     row.seq, format_timestamp(row.ts_ns), row.ts_ns, type, symbol, row.payload);
+  std::string out;
+  RowJsonWriter().append(out, row);
+  return out;
 }
 
 std::string event_json(const Event& e) { return row_json(row_of(e)); }
@@ -125,36 +197,54 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
   bool first = true;
   TimestampNs first_ts = 0;
   std::chrono::nanoseconds started{};
+  // Lines collect in `text` and reach `out` in large writes; whatever was
+  // collected is written before a wait and before an error propagates.
+  std::string text;
+  constexpr std::size_t kFlushAt = 64 * 1024;
+  const auto write = [&] {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    text.clear();
+  };
+  RowJsonWriter jsonl;
   if (format == ReplayFormat::kTable)
-    out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time", "type", "symbol",
-                       "payload");
-  // Rows as stored: printing needs no decoding.
-  store.scan_rows(range, [&](const JournalRow& e) {
-    if (speed > 0) {
-      if (first) {
-        first_ts = e.ts_ns;
-        started = clock.now();
-      } else {
-        // Due time: the recorded gap from the first event, divided by speed.
-        const auto due = started + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                       static_cast<double>(e.ts_ns - first_ts) / speed));
-        const auto now = clock.now();
-        if (due > now) {
-          out.flush();
-          clock.sleep_for(due - now);
+    fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time",
+                   "type", "symbol", "payload");
+  try {
+    // Rows as stored: printing needs no decoding.
+    store.scan_rows(range, [&](const JournalRow& e) {
+      if (speed > 0) {
+        if (first) {
+          first_ts = e.ts_ns;
+          started = clock.now();
+        } else {
+          // Due time: the recorded gap from the first event, divided by speed.
+          const auto due = started + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                         static_cast<double>(e.ts_ns - first_ts) / speed));
+          const auto now = clock.now();
+          if (due > now) {
+            write();
+            out.flush();
+            clock.sleep_for(due - now);
+          }
         }
       }
-    }
-    first = false;
-    if (format == ReplayFormat::kJsonl) {
-      out << row_json(e) << '\n';
-    } else {
-      out << fmt::format("{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq, format_timestamp(e.ts_ns),
-                         e.type, e.symbol.value_or(""), e.payload);
-    }
-    ++n;
-    return true;
-  });
+      first = false;
+      if (format == ReplayFormat::kJsonl) {
+        jsonl.append(text, e);
+        text += '\n';
+      } else {
+        fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq,
+                       format_timestamp(e.ts_ns), e.type, e.symbol.value_or(""), e.payload);
+      }
+      if (text.size() >= kFlushAt) write();
+      ++n;
+      return true;
+    });
+  } catch (...) {
+    write();
+    throw;
+  }
+  write();
   return n;
 }
 

@@ -339,34 +339,92 @@ struct SqliteJournal::Impl {
     }
   }
 
-  JournalRow read_raw_row(SQLite::Statement& q) const {
-    JournalRow row;
-    row.seq = q.getColumn(0).getInt64();
-    row.ts_ns = q.getColumn(1).getInt64();
-    row.type = q.getColumn(2).getString();
-    if (!q.getColumn(3).isNull()) row.symbol = q.getColumn(3).getString();
-    row.payload = q.getColumn(4).getString();
-    row.recorded_ns = q.getColumn(5).getInt64();
-    row.hash = hash_of(q.getColumn(6));
-    return row;
+  // A scan's statement, prepared and stepped with SQLite's own API: reading a
+  // column through SQLiteCpp's Column copies a shared_ptr, which perf showed
+  // on every column of every row. Errors throw SQLite::Exception, as
+  // SQLiteCpp would.
+  struct FinalizeStatement {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  using ScanStatement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
+
+  ScanStatement prepare_scan(const char* columns, const ScanRange& range) const {
+    sqlite3* handle = db.getHandle();
+    sqlite3_stmt* raw = nullptr;
+    const std::string sql = range_sql(columns, range);
+    if (const int rc = sqlite3_prepare_v2(handle, sql.c_str(), -1, &raw, nullptr); rc != SQLITE_OK)
+      throw SQLite::Exception(handle, rc);
+    ScanStatement s(raw);
+    int rc = sqlite3_bind_int64(raw, 1, range.from_seq);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(raw, 2, range.to_seq);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(raw, 3, range.from_ts);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(raw, 4, range.to_ts);
+    if (rc == SQLITE_OK && !range.symbol.empty())
+      rc = sqlite3_bind_text(raw, 5, range.symbol.data(), static_cast<int>(range.symbol.size()),
+                             SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) throw SQLite::Exception(handle, rc);
+    return s;
   }
 
-  Event read_row(SQLite::Statement& q) const {
+  // Steps `s`: true on a row, false past the last.
+  bool next_row(sqlite3_stmt* s) const {
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw SQLite::Exception(db.getHandle(), rc);
+  }
+
+  // Fills `row` from the current row of `s` (the columns scan_rows selects),
+  // reusing its strings' storage: a scan reads into one row, so that rows do
+  // not cost an allocation each.
+  static void read_raw_row(sqlite3_stmt* s, JournalRow& row) {
+    row.seq = sqlite3_column_int64(s, 0);
+    row.ts_ns = sqlite3_column_int64(s, 1);
+    row.type.assign(text_of(s, 2));
+    if (sqlite3_column_type(s, 3) == SQLITE_NULL) {
+      row.symbol.reset();
+    } else {
+      if (!row.symbol) row.symbol.emplace();
+      row.symbol->assign(text_of(s, 3));
+    }
+    row.payload.assign(text_of(s, 4));
+    row.recorded_ns = sqlite3_column_int64(s, 5);
+    // As hash_of(): a 32-byte blob, or none.
+    row.hash.reset();
+    if (sqlite3_column_type(s, 6) == SQLITE_BLOB) {
+      const void* blob = sqlite3_column_blob(s, 6);
+      if (sqlite3_column_bytes(s, 6) == static_cast<int>(kGenesisHash.size())) {
+        row.hash.emplace();
+        std::memcpy(row.hash->data(), blob, row.hash->size());
+      }
+    }
+  }
+
+  // The current row of `s` (the columns scan selects) as an event.
+  Event read_row(sqlite3_stmt* s) const {
     Event e;
-    e.seq = q.getColumn(0).getInt64();
-    e.ts_ns = q.getColumn(1).getInt64();
-    const std::string type_name = q.getColumn(2).getString();
+    e.seq = sqlite3_column_int64(s, 0);
+    e.ts_ns = sqlite3_column_int64(s, 1);
+    const std::string_view type_name = text_of(s, 2);
     const auto type = parse_event_type(type_name);
     if (!type)
       throw Error(fmt::format("{}: seq {}: unknown event type '{}'", path, e.seq, type_name));
-    e.symbol = q.getColumn(3).getString();
+    e.symbol = text_of(s, 3);
     try {
-      e.payload = decode_payload(*type, q.getColumn(4).getString());
+      // Decoded from SQLite's own buffer, valid until the next step.
+      e.payload = decode_payload(*type, text_of(s, 4));
     } catch (const Error& err) {
       throw Error(fmt::format("{}: seq {}: {}", path, e.seq, err.what()));
     }
-    e.recorded_ns = q.getColumn(5).getInt64();
+    e.recorded_ns = sqlite3_column_int64(s, 5);
     return e;
+  }
+
+  // Column `i` as text, without a copy; "" for NULL, as Column::getString() gives.
+  static std::string_view text_of(sqlite3_stmt* s, int i) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    if (!text) return {};
+    return std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
   }
 };
 
@@ -611,9 +669,9 @@ void SqliteJournal::scan(const ScanRange& range,
   d.quiesce();
   try {
     // A cursor over the rows: memory stays constant whatever the journal's size.
-    SQLite::Statement q = d.select("seq, ts_ns, type, symbol, payload, recorded_ns", range);
-    while (q.executeStep()) {
-      if (!visit(d.read_row(q))) break;
+    const auto q = d.prepare_scan("seq, ts_ns, type, symbol, payload, recorded_ns", range);
+    while (d.next_row(q.get())) {
+      if (!visit(d.read_row(q.get()))) break;
     }
   } catch (const Error&) {
     throw;
@@ -751,11 +809,11 @@ void SqliteJournal::scan_rows(const ScanRange& range,
   Impl& d = *impl_;
   d.quiesce();
   try {
-    SQLite::Statement q(d.db,
-                        range_sql("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range));
-    bind_range(q, range);
-    while (q.executeStep()) {
-      if (!visit(d.read_raw_row(q))) break;
+    const auto q = d.prepare_scan("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range);
+    JournalRow row;
+    while (d.next_row(q.get())) {
+      d.read_raw_row(q.get(), row);
+      if (!visit(row)) break;
     }
   } catch (const Error&) {
     throw;

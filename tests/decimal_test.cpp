@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "blotter/error.h"
 
@@ -323,5 +324,56 @@ TEST_SUITE("decimal") {
     CHECK_FALSE(Decimal::parse("."));
     CHECK_FALSE(Decimal::parse("1.2.3"));
     CHECK_FALSE(Decimal::parse("1 "));
+  }
+
+  TEST_CASE("plain text parses to the same units by the short path as by the general one") {
+    // The short path takes [-]digits[.digits] up to 10 whole and 8 fractional
+    // digits; the rest goes the general way. Both sides of that border:
+    CHECK(d("1.").raw() == 100'000'000);
+    CHECK(d(".5").raw() == 50'000'000);
+    CHECK(d("-.5").raw() == -50'000'000);
+    CHECK(d("-0").raw() == 0);
+    CHECK(d("00").raw() == 0);
+    CHECK(d("1.12345678").raw() == 112'345'678);
+    CHECK(d("1.123456780").raw() == 112'345'678);
+    CHECK(d("9999999999.99999999").raw() == 999'999'999'999'999'999);
+    CHECK(d("-9999999999.99999999").raw() == -999'999'999'999'999'999);
+    CHECK(d("10000000000").raw() == 1'000'000'000'000'000'000);
+    CHECK(d("0000000012.5").raw() == 1'250'000'000);
+    CHECK(d("+12.5").raw() == 1'250'000'000);
+    for (const char* refused : {"", "-", ".", "-.", "1.2.3", "1-", "--1", "1.123456789", "1 "}) {
+      CAPTURE(refused);
+      CHECK_FALSE(Decimal::parse(refused).has_value());
+    }
+  }
+
+  TEST_CASE("to_string writes the shortest exact text for any number of units") {
+    // The text by a different route: whole part, then the eight places with
+    // their trailing zeros removed.
+    const auto reference = [](std::int64_t raw) {
+      const bool negative = raw < 0;
+      const auto magnitude =
+          negative ? static_cast<std::uint64_t>(-(raw + 1)) + 1 : static_cast<std::uint64_t>(raw);
+      std::string text = (negative ? "-" : "") + std::to_string(magnitude / 100'000'000);
+      std::string places = std::to_string(magnitude % 100'000'000 + 100'000'000).substr(1);
+      while (!places.empty() && places.back() == '0') places.pop_back();
+      return places.empty() ? text : text + "." + places;
+    };
+    std::vector<std::int64_t> raws = {
+        0, 1, -1, 10, 100'000'000, -100'000'000, 150'000'000, 1'010'000'000, INT64_MAX, -INT64_MAX};
+    std::uint64_t x = 88172645463325252u;  // xorshift64: many values of every length
+    for (int i = 0; i < 10'000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      const int shift = static_cast<int>(x % 63) + 1;  // 1..63: a non-negative int64_t
+      raws.push_back(static_cast<std::int64_t>(x >> shift) * (i % 2 ? 1 : -1));
+    }
+    for (const std::int64_t raw : raws) {
+      CAPTURE(raw);
+      const std::string text = Decimal::from_raw(raw).to_string();
+      CHECK(text == reference(raw));
+      CHECK(d(text.c_str()).raw() == raw);
+    }
   }
 }

@@ -4,10 +4,15 @@
 
 #include <cstdint>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "blotter/error.h"
+#include "payload_json.h"
 
 using namespace blotter;
 
@@ -37,6 +42,143 @@ std::string decode_error(EventType type, std::string_view json) {
 
 bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
+}
+
+using OrderedJson = nlohmann::ordered_json;
+
+// The payload text as blotter wrote it with nlohmann::ordered_json before it
+// had a writer of its own: journals on disk hold this text, and their hash
+// chains cover it, so the writer must give the same bytes.
+std::string nlohmann_payload(const Event& e) {
+  OrderedJson j = OrderedJson::object();
+  const auto dec = [](Decimal v) { return v.to_string(); };
+  std::visit(
+      [&](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, Tick>) {
+          j["price"] = dec(p.price);
+          j["volume"] = dec(p.volume);
+        } else if constexpr (std::is_same_v<T, Bar>) {
+          j["open"] = dec(p.open);
+          j["high"] = dec(p.high);
+          j["low"] = dec(p.low);
+          j["close"] = dec(p.close);
+          j["volume"] = dec(p.volume);
+        } else if constexpr (std::is_same_v<T, Signal>) {
+          j["direction"] = to_string(p.direction);
+          j["price"] = dec(p.price);
+          j["reason"] = p.reason;
+        } else if constexpr (std::is_same_v<T, Order>) {
+          j["side"] = to_string(p.side);
+          j["quantity"] = dec(p.quantity);
+          j["price"] = dec(p.price);
+          j["signal_seq"] = p.signal_seq;
+        } else if constexpr (std::is_same_v<T, Fill>) {
+          j["side"] = to_string(p.side);
+          j["quantity"] = dec(p.quantity);
+          j["price"] = dec(p.price);
+          j["commission"] = dec(p.commission);
+          j["order_seq"] = p.order_seq;
+        } else if constexpr (std::is_same_v<T, RiskRejected>) {
+          j["direction"] = to_string(p.direction);
+          j["reason"] = p.reason;
+          j["signal_seq"] = p.signal_seq;
+        } else if constexpr (std::is_same_v<T, HandlerError>) {
+          j["handler"] = p.handler;
+          j["event_seq"] = p.event_seq;
+          j["error"] = p.error;
+        } else if constexpr (std::is_same_v<T, RunStarted>) {
+          j["input"] = p.input;
+          j["input_sha256"] = p.input_sha256;
+          j["input_kind"] = p.input_kind;
+          j["symbol"] = p.symbol;
+          j["window"] = p.window;
+          j["quantity"] = p.quantity;
+          j["risk_per_trade"] = p.risk_per_trade;
+          j["capital"] = p.capital;
+          j["max_daily_loss"] = p.max_daily_loss;
+          j["max_position"] = p.max_position;
+          j["fill"] = p.fill;
+          j["slippage_bps"] = p.slippage_bps;
+          j["commission"] = p.commission;
+          j["tz"] = p.tz;
+          j["version"] = p.version;
+        } else if constexpr (std::is_same_v<T, RunFinished>) {
+          j["run_seq"] = p.run_seq;
+          j["rows"] = p.rows;
+          j["events"] = p.events;
+          j["resumed_at"] = p.resumed_at;
+        } else {
+          static_assert(std::is_same_v<T, Annotation>);
+          j["refers_to_seq"] = p.refers_to_seq;
+          j["day"] = p.day;
+          j["tag"] = p.tag;
+          j["text"] = p.text;
+        }
+      },
+      e.payload);
+  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+}
+
+// Texts that test a JSON string writer: quotes, backslashes, every kind of
+// control character, DEL, UTF-8 of 2, 3 and 4 bytes, and invalid UTF-8.
+const std::vector<std::string> kAwkwardTexts = {
+    "",
+    "plain ASCII, punctuation ~!@#$%^&*()_+{}[]|:;'<>?,./`",
+    "a \"quoted\" word",
+    "back\\slash and /slash",
+    "tab\there, new\nline, cr\r, bs\b, ff\f",
+    std::string("nul \0 byte", 10),
+    "\x01\x02\x1f unit separator",
+    "del \x7f",
+    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88",
+    "bad \xff byte",
+    "truncated \xe2\x82",
+    "overlong \xc0\xaf",
+    "lone continuation \x80 byte",
+};
+
+// One event of every type, with values at the edges of their ranges.
+std::vector<Event> every_type() {
+  const Decimal max = Decimal::from_raw(INT64_MAX);
+  const Decimal tiny = Decimal::from_raw(1);
+  RunStarted m;
+  m.input = "data/GOOG \"daily\".csv";
+  m.input_sha256 = std::string(64, 'a');
+  m.symbol = "GOOG";
+  m.window = 20;
+  m.quantity = "10";
+  m.capital = "100000.5";
+  m.fill = "next-open";
+  m.tz = "America/New_York";
+  m.version = "0.1.0";
+  return {
+      make_event(0, "X", Tick{d("100.34"), tiny}),
+      make_event(0, "X", Tick{max, -max}),
+      make_event(0, "X", Bar{d("100"), d("104.06"), d("95.96"), d("-0.5"), d("22351900")}),
+      make_event(0, "X", Signal{Direction::kLong, d("1"), ""}),
+      make_event(0, "X", Signal{Direction::kExit, d("99.99999999"), "close < 20-day mean"}),
+      make_event(0, "X", Order{Side::kBuy, d("1"), d("1"), 0}),
+      make_event(0, "X", Order{Side::kSell, d("12.5"), d("0.00000001"), INT64_MAX}),
+      make_event(0, "X", Fill{Side::kBuy, d("10"), d("100.35"), d("0.00000123"), 9'000'000'000}),
+      make_event(0, "X", RiskRejected{Direction::kLong, "daily loss limit", 7}),
+      make_event(0, "", HandlerError{"risk_manager", 3, "boom"}),
+      make_event(0, "", m),
+      make_event(0, "", RunFinished{1, 2, 3, {}}),
+      make_event(0, "", RunFinished{1, INT64_MAX, 0, {5, 900}}),
+      make_event(0, "", Annotation{3, "", "", "a note"}),
+      make_event(0, "", Annotation{0, "2024-03-01", "halt", "exchange closed"}),
+  };
+}
+
+// The strict decoder's error for `json`; empty if it did not throw.
+std::string strict_error(EventType type, std::string_view json) {
+  try {
+    detail::decode_payload_strict(type, json);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
 }
 
 }  // namespace
@@ -374,6 +516,190 @@ TEST_SUITE("event") {
     std::string bad_fill = good;
     bad_fill.replace(bad_fill.find("\"signal\""), 8, "\"close\"");
     CHECK(contains(decode_error(EventType::kRunStarted, bad_fill), "field 'fill'"));
+  }
+
+  TEST_CASE("every payload is written byte for byte as nlohmann::json wrote it") {
+    for (const Event& e : every_type()) {
+      CAPTURE(to_string(e.type()));
+      CHECK(encode_payload(e) == nlohmann_payload(e));
+    }
+    for (const std::string& text : kAwkwardTexts) {
+      CAPTURE(text);
+      for (const Event& e : {make_event(0, "", Signal{Direction::kLong, d("1"), text}),
+                             make_event(0, "", RiskRejected{Direction::kExit, text, 1}),
+                             make_event(0, "", HandlerError{text, 2, text}),
+                             make_event(0, "", Annotation{1, "", text, text + "x"})})
+        CHECK(encode_payload(e) == nlohmann_payload(e));
+    }
+  }
+
+  TEST_CASE("strings are escaped exactly as nlohmann::json escapes them") {
+    // Control characters as \uXXXX in lower case; DEL is not one to JSON and stays as it is.
+    CHECK(encode_payload(make_event(0, "", HandlerError{"h", 1, "a\"b\\c\n\x01\x1f\x7f"})) ==
+          std::string(R"({"handler":"h","event_seq":1,"error":"a\"b\\c\n\u0001\u001f)") +
+              "\x7f\"}");
+    std::string written;
+    detail::append_json_string(written, "a\"b\\c\n\x01\x7f");
+    CHECK(written == "\"a\\\"b\\\\c\\n\\u0001\x7f\"");
+    for (const std::string& text : kAwkwardTexts) {
+      CAPTURE(text);
+      std::string out = "prefix:";
+      detail::append_json_string(out, text);
+      CHECK(out == "prefix:" + OrderedJson(text).dump(-1, ' ', false,
+                                                      OrderedJson::error_handler_t::replace));
+    }
+  }
+
+  TEST_CASE("awkward text round trips through the payload of every type that holds text") {
+    for (const std::string& text : kAwkwardTexts) {
+      CAPTURE(text);
+      const std::string valid_utf8 =
+          std::get<HandlerError>(
+              decode_payload(EventType::kHandlerError,
+                             encode_payload(make_event(0, "", HandlerError{"h", 1, text}))))
+              .error;
+      CHECK(round_trip(Signal{Direction::kLong, d("1"), text}).reason == valid_utf8);
+      CHECK(round_trip(RiskRejected{Direction::kExit, text, 1}).reason == valid_utf8);
+      CHECK(round_trip(HandlerError{text, 2, text}).handler == valid_utf8);
+    }
+    CHECK(round_trip(Signal{Direction::kLong, d("1"), "tab\there \"q\" caf\xc3\xa9"}).reason ==
+          "tab\there \"q\" caf\xc3\xa9");
+  }
+
+  TEST_CASE("the canonical form decodes on the fast path to what the strict decoder reads") {
+    int fast = 0;
+    for (const Event& e : every_type()) {
+      const std::string json = encode_payload(e);
+      CAPTURE(json);
+      const auto canonical = detail::decode_canonical_payload(e.type(), json);
+      const Payload strict = detail::decode_payload_strict(e.type(), json);
+      const bool once_per_run = e.type() == EventType::kRunStarted ||
+                                e.type() == EventType::kRunFinished ||
+                                e.type() == EventType::kAnnotation;
+      CHECK(canonical.has_value() == !once_per_run);
+      if (!canonical) continue;
+      ++fast;
+      Event a, b;
+      a.payload = *canonical;
+      b.payload = strict;
+      CHECK(a.type() == e.type());
+      CHECK(encode_payload(a) == encode_payload(b));
+      CHECK(encode_payload(a) == json);
+    }
+    CHECK(fast == 10);
+  }
+
+  TEST_CASE("valid JSON in another form is left to the strict decoder and reads the same") {
+    struct Case {
+      EventType type;
+      std::string canonical, other;
+    };
+    const std::vector<Case> cases = {
+        {EventType::kTick, R"({"price":"1.5","volume":"0"})",
+         R"({ "price": "1.5", "volume": "0" })"},
+        {EventType::kTick, R"({"price":"1.5","volume":"0"})", R"({"volume":"0","price":"1.5"})"},
+        {EventType::kTick, R"({"price":"1.5","volume":"0"})",
+         "{\"price\":\"1.5\",\"volume\":\"0\"}\n"},
+        {EventType::kBar, R"({"open":"1","high":"2","low":"0.5","close":"1.5","volume":"10"})",
+         R"({"open":"1","high":"2","low":"0.5","close":"1.5","volume":"1\u0030"})"},
+        {EventType::kSignal, R"({"direction":"long","price":"2","reason":"A/B"})",
+         R"({"direction":"long","price":"2","reason":"\u0041\/B"})"},
+        {EventType::kOrder, R"({"side":"buy","quantity":"3","price":"4.25","signal_seq":5})",
+         R"({"side":"buy","quantity":"3","price":"4.25","signal_seq":5 })"},
+        {EventType::kFill,
+         R"({"side":"sell","quantity":"3","price":"4.25","commission":"0.01","order_seq":6})",
+         R"({"order_seq":6,"commission":"0.01","price":"4.25","quantity":"3","side":"sell"})"},
+        {EventType::kRiskRejected, R"({"direction":"exit","reason":"x","signal_seq":8})",
+         "{\"direction\":\"exit\",\"reason\":\"x\",\t\"signal_seq\":8}"},
+        {EventType::kHandlerError, R"({"handler":"h","event_seq":0,"error":"e"})",
+         R"({"handler":"h","event_seq":-0,"error":"e"})"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.other);
+      REQUIRE(detail::decode_canonical_payload(c.type, c.canonical).has_value());
+      CHECK_FALSE(detail::decode_canonical_payload(c.type, c.other).has_value());
+      Event a, b;
+      a.payload = decode_payload(c.type, c.other);
+      b.payload = decode_payload(c.type, c.canonical);
+      CHECK(encode_payload(a) == c.canonical);
+      CHECK(encode_payload(b) == c.canonical);
+    }
+  }
+
+  TEST_CASE("decimal text in any exact form reads the same on the fast path") {
+    for (const std::string json :
+         {R"({"price":"1.5e2","volume":"0"})", R"({"price":"+1.50000000000","volume":"02"})",
+          R"({"price":"-.5","volume":"1."})"}) {
+      CAPTURE(json);
+      const auto fast = detail::decode_canonical_payload(EventType::kTick, json);
+      REQUIRE(fast.has_value());
+      const Tick strict = std::get<Tick>(detail::decode_payload_strict(EventType::kTick, json));
+      CHECK(std::get<Tick>(*fast).price == strict.price);
+      CHECK(std::get<Tick>(*fast).volume == strict.volume);
+    }
+  }
+
+  TEST_CASE("what the fast path refuses gets the strict decoder's error") {
+    struct Case {
+      EventType type;
+      std::string json;
+    };
+    const std::vector<Case> cases = {
+        {EventType::kTick, R"({"price":"1.123456789","volume":"0"})"},
+        {EventType::kTick, R"({"price":"nan","volume":"0"})"},
+        {EventType::kTick, R"({"price":"","volume":"0"})"},
+        {EventType::kTick, R"({"price":"92233720368.54775808","volume":"0"})"},
+        {EventType::kTick, R"({"price":"1","volume":"0","venue":"X"})"},
+        {EventType::kTick, R"({"price":"1"})"},
+        {EventType::kTick, R"({"price":1,"volume":"0"})"},
+        {EventType::kTick, R"({"price":"1","volume":"0"}})"},
+        {EventType::kTick, R"({"price":"1","volume":"0")"},
+        {EventType::kTick, "{\"price\":\"1\",\"volume\":\"0\x01\"}"},
+        {EventType::kSignal, R"({"direction":"short","price":"2","reason":"r"})"},
+        {EventType::kSignal, "{\"direction\":\"long\",\"price\":\"2\",\"reason\":\"\xff\"}"},
+        {EventType::kOrder, R"({"side":"hold","quantity":"3","price":"4","signal_seq":5})"},
+        {EventType::kOrder, R"({"side":"buy","quantity":"3","price":"4","signal_seq":-5})"},
+        {EventType::kOrder, R"({"side":"buy","quantity":"3","price":"4","signal_seq":05})"},
+        {EventType::kOrder, R"({"side":"buy","quantity":"3","price":"4","signal_seq":5.0})"},
+        {EventType::kOrder, R"({"side":"buy","quantity":"3","price":"4","signal_seq":"5"})"},
+        {EventType::kFill,
+         R"({"side":"buy","quantity":"3","price":"4","commission":"0","order_seq":9223372036854775808})"},
+        {EventType::kFill,
+         R"({"side":"buy","quantity":"3","price":"4","commission":"0","order_seq":1e3})"},
+        {EventType::kRiskRejected, R"({"direction":"long","reason":"r"})"},
+        {EventType::kHandlerError, R"({"handler":"h","event_seq":1,"error":null})"},
+        {EventType::kHandlerError, R"({"handler":"h","event_seq":1e400,"error":"e"})"},
+        {EventType::kBar, R"({"open":"1","high":"2","low":"0.5","close":"1.5"})"},
+        {EventType::kBar, R"({"close":"1.5"})"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.json);
+      CHECK_FALSE(detail::decode_canonical_payload(c.type, c.json).has_value());
+      const std::string strict = strict_error(c.type, c.json);
+      CHECK_FALSE(strict.empty());
+      CHECK(decode_error(c.type, c.json) == strict);
+    }
+  }
+
+  TEST_CASE("the fast path reads sequence numbers up to the largest 64-bit one and no further") {
+    const std::string prefix = R"({"side":"buy","quantity":"3","price":"4","signal_seq":)";
+    const auto order =
+        detail::decode_canonical_payload(EventType::kOrder, prefix + "999999999999999999}");
+    REQUIRE(order.has_value());
+    CHECK(std::get<Order>(*order).signal_seq == 999'999'999'999'999'999);
+    const auto largest =
+        detail::decode_canonical_payload(EventType::kOrder, prefix + "9223372036854775807}");
+    REQUIRE(largest.has_value());
+    CHECK(std::get<Order>(*largest).signal_seq == INT64_MAX);
+    for (const char* beyond : {"9223372036854775808}", "18446744073709551615}",
+                               "18446744073709551616}", "99999999999999999999}"}) {
+      CAPTURE(beyond);
+      CHECK_FALSE(detail::decode_canonical_payload(EventType::kOrder, prefix + beyond).has_value());
+      CHECK_FALSE(decode_error(EventType::kOrder, prefix + beyond).empty());
+    }
+    const auto zero = detail::decode_canonical_payload(EventType::kOrder, prefix + "0}");
+    REQUIRE(zero.has_value());
+    CHECK(std::get<Order>(*zero).signal_seq == 0);
   }
 
   TEST_CASE("sides and directions have their lower-case names") {

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "blotter/sqlite_journal.h"
+#include "blotter/timestamp.h"
 #include "cli_helpers.h"
 
 using namespace blotter::testing;
@@ -27,6 +29,35 @@ class FakeClock final : public blotter::ReplayClock {
 
  private:
   std::chrono::nanoseconds now_{1'000'000}, slept_{0};
+};
+
+// A jsonl line as replay wrote it with nlohmann::json and fmt before it had a
+// writer of its own.
+std::string reference_line(const blotter::JournalRow& row) {
+  using Json = nlohmann::ordered_json;
+  const auto dump = [](const std::string& s) {
+    return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  return fmt::format(R"({{"seq":{},"time":"{}","ts_ns":{},"type":{},"symbol":{},"payload":{}}})",
+                     row.seq, blotter::format_timestamp(row.ts_ns), row.ts_ns, dump(row.type),
+                     row.symbol ? dump(*row.symbol) : "null", row.payload);
+}
+
+// Records how much of the output had been written whenever replay waits.
+class WatchingClock final : public blotter::ReplayClock {
+ public:
+  explicit WatchingClock(const std::ostringstream& out) : out_(out) {}
+  std::chrono::nanoseconds now() override { return now_; }
+  void sleep_for(std::chrono::nanoseconds d) override {
+    now_ += d;
+    const std::string text = out_.str();
+    written_at_waits.push_back(std::count(text.begin(), text.end(), '\n'));
+  }
+  std::vector<std::ptrdiff_t> written_at_waits;
+
+ private:
+  const std::ostringstream& out_;
+  std::chrono::nanoseconds now_{0};
 };
 
 }  // namespace
@@ -129,6 +160,67 @@ TEST_SUITE("replay") {
     FakeClock fast;
     blotter::replay_events(*store, range, 0, blotter::ReplayFormat::kJsonl, out, fast);
     CHECK(fast.slept().count() == 0);
+  }
+
+  TEST_CASE("jsonl lines are written as before, for times on any day and awkward symbols") {
+    using blotter::Event;
+    constexpr std::int64_t kDay = 86'400'000'000'000;
+    const std::vector<std::int64_t> times = {
+        1'709'251'200'000'000'000,
+        1'709'251'200'000'000'001,
+        1'709'251'200'123'456'789,
+        1'709'251'200'000'000'000 + kDay - 1,
+        1'709'251'200'000'000'000 + kDay,
+        1'709'251'200'000'000'000,  // back to an earlier day
+        0,
+        -1,
+        -kDay,
+        -kDay - 1,
+        INT64_MIN,
+        INT64_MAX,
+        kDay * 365 * 200,
+    };
+    blotter::MemoryStore store;
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      const std::string symbol = i % 3 == 0 ? "" : i % 3 == 1 ? "GOOG" : "a \"b\"\n\xff";
+      Event e = blotter::make_event(
+          times[i], symbol,
+          blotter::Bar{blotter::Decimal::from_string("1"), blotter::Decimal::from_string("2.5"),
+                       blotter::Decimal::from_string("0.5"), blotter::Decimal::from_string("1.25"),
+                       blotter::Decimal::from_string("100")});
+      store.append(e);
+    }
+    store.commit();
+    std::ostringstream out;
+    const auto n =
+        blotter::replay_events(store, blotter::ScanRange{}, 0, blotter::ReplayFormat::kJsonl, out);
+    CHECK(n == static_cast<std::int64_t>(times.size()));
+    std::string expected;
+    for (const Event& e : store.events()) {
+      const blotter::JournalRow row = blotter::row_of(e);
+      CHECK(blotter::row_json(row) == reference_line(row));
+      expected += reference_line(row) + "\n";
+    }
+    CHECK(out.str() == expected);
+    blotter::JournalRow no_symbol = blotter::row_of(store.events().front());
+    no_symbol.symbol.reset();
+    CHECK(blotter::row_json(no_symbol) == reference_line(no_symbol));
+    CHECK(blotter::row_json(no_symbol).find(R"("symbol":null)") != std::string::npos);
+  }
+
+  TEST_CASE("replay at speed writes every line due before it waits") {
+    auto store = blotter::SqliteJournal::open(goog_journal(), blotter::SqliteJournal::Mode::kRead);
+    blotter::ScanRange range;
+    range.types = {blotter::EventType::kBar};
+    range.to_seq = 10;  // 9 bars, each a day or more after the one before
+    std::ostringstream out;
+    WatchingClock clock(out);
+    blotter::replay_events(*store, range, 86400.0, blotter::ReplayFormat::kJsonl, out, clock);
+    REQUIRE(clock.written_at_waits.size() == 8);
+    for (std::size_t i = 0; i < clock.written_at_waits.size(); ++i)
+      CHECK(clock.written_at_waits[i] == static_cast<std::ptrdiff_t>(i + 1));
+    const std::string text = out.str();
+    CHECK(std::count(text.begin(), text.end(), '\n') == 9);
   }
 
   TEST_CASE("state rebuilt by replay gives the run's final figures") {

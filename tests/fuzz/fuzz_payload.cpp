@@ -1,7 +1,8 @@
 // Fuzzes decode_payload: the first byte picks the event type, the rest is the
 // JSON text. Anything is decoded or refused with blotter::Error; whatever is
 // decoded encodes to text that decodes to the same payload (decode, encode,
-// decode, encode gives the same text twice).
+// decode, encode gives the same text twice); and whatever the canonical fast
+// path accepts, the strict decoder reads to the same payload.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "blotter/error.h"
 #include "blotter/event.h"
+#include "payload_json.h"
 
 namespace {
 
@@ -28,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const auto type = static_cast<EventType>(data[0] % kEventTypeCount);
   const std::string_view json(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (const auto fast = detail::decode_canonical_payload(type, json)) {
+    Event strict, canonical;
+    strict.payload = detail::decode_payload_strict(type, json);  // throws, and so fails, if not
+    canonical.payload = *fast;
+    FUZZ_CHECK(encode_payload(canonical) == encode_payload(strict));
+  }
   Event event;
   try {
     event.payload = decode_payload(type, json);
