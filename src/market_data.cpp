@@ -146,6 +146,17 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
       fail(name, fmt::format("missing column (expected {})", expected_header(options_.kind)));
   if (!columns_.count("symbol") && options_.symbol.empty())
     fail("symbol", "the file has no symbol column: give the symbol (--symbol)");
+  // Looked up once here, not by name on every row.
+  const auto index = [&](const char* name) {
+    const auto it = columns_.find(name);
+    return it == columns_.end() ? -1 : it->second;
+  };
+  symbol_column_ = index("symbol");
+  timestamp_column_ = index("timestamp");
+  value_columns_ = options_.kind == MarketDataKind::kBars
+                       ? std::array<int, 5>{index("open"), index("high"), index("low"),
+                                            index("close"), index("volume")}
+                       : std::array<int, 5>{index("price"), index("volume"), -1, -1, -1};
 }
 
 CsvMarketData::~CsvMarketData() = default;
@@ -191,6 +202,26 @@ bool CsvMarketData::read_line(std::string& out) {
 std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
                                  std::vector<std::string>& fields) {
   assert(keep > 0);
+  if (line.find('"') == std::string::npos) {
+    // No quotes, the usual case: fields are the text between commas. The
+    // strings are reused from row to row.
+    std::size_t count = 0, start = 0;
+    for (;;) {
+      const std::size_t comma = line.find(',', start);
+      const std::size_t end = comma == std::string::npos ? line.size() : comma;
+      if (count < keep) {
+        if (count < fields.size())
+          fields[count].assign(line, start, end - start);
+        else
+          fields.emplace_back(line, start, end - start);
+      }
+      ++count;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    fields.resize(std::min(count, keep));
+    return count;
+  }
   fields.assign(1, std::string());
   // Fields past `keep` are read into `scratch` and only counted: a line of a
   // million commas costs a counter, not a million strings.
@@ -244,7 +275,7 @@ Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int
 }
 
 TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string>& fields) {
-  const std::string text = trim(fields[columns_.at("timestamp")]);
+  const std::string text = trim(fields[timestamp_column_]);
   std::string why;
   const auto ts = parse_timestamp(text, &why);
   if (!ts)
@@ -276,8 +307,8 @@ std::optional<Event> CsvMarketData::next() {
       fail("", fmt::format("expected {} fields, found {}", column_count_, found));
 
     Event event;
-    if (auto it = columns_.find("symbol"); it != columns_.end()) {
-      event.symbol = trim(fields[it->second]);
+    if (symbol_column_ >= 0) {
+      event.symbol = trim(fields[symbol_column_]);
       if (event.symbol.empty()) fail("symbol", "empty");
       if (event.symbol.size() > kMaxSymbolBytes)
         fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
@@ -292,11 +323,11 @@ std::optional<Event> CsvMarketData::next() {
     event.ts_ns = timestamp_field(fields);
 
     if (options_.kind == MarketDataKind::kBars) {
-      Bar bar{decimal_field(fields, columns_.at("open"), "open"),
-              decimal_field(fields, columns_.at("high"), "high"),
-              decimal_field(fields, columns_.at("low"), "low"),
-              decimal_field(fields, columns_.at("close"), "close"),
-              decimal_field(fields, columns_.at("volume"), "volume")};
+      Bar bar{decimal_field(fields, value_columns_[0], "open"),
+              decimal_field(fields, value_columns_[1], "high"),
+              decimal_field(fields, value_columns_[2], "low"),
+              decimal_field(fields, value_columns_[3], "close"),
+              decimal_field(fields, value_columns_[4], "volume")};
       if (!bar.open.is_positive()) fail("open", "must be positive");
       if (!bar.high.is_positive()) fail("high", "must be positive");
       if (!bar.low.is_positive()) fail("low", "must be positive");
@@ -307,15 +338,16 @@ std::optional<Event> CsvMarketData::next() {
              fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
       event.payload = bar;
     } else {
-      Tick tick{decimal_field(fields, columns_.at("price"), "price"), Decimal()};
-      if (auto it = columns_.find("volume"); it != columns_.end())
-        tick.volume = decimal_field(fields, it->second, "volume");
+      Tick tick{decimal_field(fields, value_columns_[0], "price"), Decimal()};
+      if (value_columns_[1] >= 0) tick.volume = decimal_field(fields, value_columns_[1], "volume");
       if (!tick.price.is_positive()) fail("price", "must be positive");
       if (tick.volume.is_negative()) fail("volume", "must not be negative");
       event.payload = tick;
     }
 
-    auto [it, first] = last_ts_by_symbol_.emplace(event.symbol, event.ts_ns);
+    auto it = last_ts_by_symbol_.find(event.symbol);
+    const bool first = it == last_ts_by_symbol_.end();
+    if (first) it = last_ts_by_symbol_.emplace(event.symbol, event.ts_ns).first;
     if (!first) {
       if (event.ts_ns <= it->second)
         fail("timestamp",

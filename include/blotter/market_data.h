@@ -1,6 +1,7 @@
 // Market data from CSV files, validated row by row, published as BAR/TICK events.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "blotter/bus.h"
@@ -85,9 +87,12 @@ class CsvMarketData {
   std::uint64_t bytes_ = 0, size_ = 0;
   std::size_t column_count_ = 0;
   std::map<std::string, int> columns_;  // name -> index
+  int symbol_column_ = -1, timestamp_column_ = -1;
+  // Bars: open, high, low, close, volume. Ticks: price, volume (-1: none).
+  std::array<int, 5> value_columns_{};
   std::optional<TimestampFormat> ts_format_;
   TimestampNs last_ts_ = INT64_MIN;
-  std::map<std::string, TimestampNs> last_ts_by_symbol_;
+  std::unordered_map<std::string, TimestampNs> last_ts_by_symbol_;
   std::string line_text_;
   std::vector<std::string> fields_;  // the current row's, reused
 };
