@@ -85,6 +85,9 @@ JournalWriter::JournalWriter(SQLite::Database& db, std::string path, std::size_t
       mask_(capacity - 1),
       insert_one_(prepare(db.getHandle(), insert_sql(1))),
       insert_chunk_(prepare(db.getHandle(), insert_sql(kChunk))),
+      insert_span_(prepare(db.getHandle(),
+                           "INSERT INTO time_index(first_seq, last_seq, min_ts, max_ts) "
+                           "VALUES(?,?,?,?)")),
       committed_seq_(committed_seq),
       committed_head_(committed_head),
       thread_([this] { run(); }) {
@@ -201,6 +204,7 @@ void JournalWriter::handle(std::uint64_t from, std::uint64_t to) {
         case QueuedItem::Kind::kCommit: {
           doing = "cannot commit to the journal";
           if (in_transaction_) {
+            write_span();
             db_.exec("COMMIT");
             in_transaction_ = false;
           }
@@ -212,6 +216,7 @@ void JournalWriter::handle(std::uint64_t from, std::uint64_t to) {
         }
         case QueuedItem::Kind::kRollback:
           doing = "cannot roll back";
+          span_ = Span{};
           if (in_transaction_) {
             in_transaction_ = false;
             db_.exec("ROLLBACK");
@@ -233,6 +238,13 @@ std::uint64_t JournalWriter::insert_rows(std::uint64_t from, std::uint64_t to) {
     in_transaction_ = true;
   }
   sqlite3* db = db_.getHandle();
+  for (std::uint64_t k = from; k < end; ++k) {
+    const QueuedItem& row = items_[k & mask_];
+    if (span_.first == 0) span_ = Span{row.seq, row.seq, row.ts_ns, row.ts_ns};
+    span_.last = row.seq;
+    span_.min_ts = std::min(span_.min_ts, row.ts_ns);
+    span_.max_ts = std::max(span_.max_ts, row.ts_ns);
+  }
   std::uint64_t i = from;
   for (; end - i >= kChunk; i += kChunk) {
     for (std::size_t r = 0; r < kChunk; ++r)
@@ -246,6 +258,18 @@ std::uint64_t JournalWriter::insert_rows(std::uint64_t from, std::uint64_t to) {
   return end;
 }
 
+void JournalWriter::write_span() {
+  if (span_.first == 0) return;
+  sqlite3* db = db_.getHandle();
+  sqlite3_stmt* s = insert_span_.get();
+  check(db, sqlite3_bind_int64(s, 1, span_.first));
+  check(db, sqlite3_bind_int64(s, 2, span_.last));
+  check(db, sqlite3_bind_int64(s, 3, span_.min_ts));
+  check(db, sqlite3_bind_int64(s, 4, span_.max_ts));
+  step(db, s);
+  span_ = Span{};
+}
+
 void JournalWriter::fail(const char* doing, const std::exception& e) {
   WriterFailure failure{doing,
                         what_of(db_.getHandle(), e)};  // before the rollback touches the file
@@ -255,6 +279,7 @@ void JournalWriter::fail(const char* doing, const std::exception& e) {
     // The connection rolls back when it closes anyway.
   }
   in_transaction_ = false;
+  span_ = Span{};
   std::lock_guard lock(mutex_);
   failure_ = std::move(failure);
   failed_.store(true);

@@ -22,6 +22,7 @@
 namespace blotter::detail {
 
 // One item of the queue: a row of the events table, or the end of a batch.
+// The writer also adds each committed batch's time_index row.
 struct QueuedItem {
   enum class Kind : std::uint8_t { kRow, kCommit, kRollback };
   Kind kind = Kind::kRow;
@@ -88,6 +89,8 @@ class JournalWriter {
   // returns the index after them.
   std::uint64_t insert_rows(std::uint64_t from, std::uint64_t to);
   void fail(const char* doing, const std::exception& e);
+  // Adds the batch's time_index row, in its transaction.
+  void write_span();
 
   SQLite::Database& db_;
   std::string path_;
@@ -95,6 +98,13 @@ class JournalWriter {
   std::uint64_t mask_;
   // Statements inserting one row and kChunk rows.
   Statement insert_one_, insert_chunk_;
+  // The time_index row of the batch being written: its seqs and event times.
+  struct Span {
+    Seq first = 0, last = 0;  // first 0: no event yet
+    TimestampNs min_ts = 0, max_ts = 0;
+  };
+  Span span_;
+  Statement insert_span_;
 
   std::atomic<std::uint64_t> pushed_{0};   // written by the producer
   std::atomic<std::uint64_t> handled_{0};  // written by the writer

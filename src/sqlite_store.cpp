@@ -121,8 +121,8 @@ void sql_chain_hash(sqlite3_context* ctx, [[maybe_unused]] int argc, sqlite3_val
 
 // The query of a scan over `range`, in seq order; bind_range() binds its parameters.
 std::string range_sql(const char* columns, const ScanRange& range) {
-  // Time bounds use the events_by_time index only when they narrow the scan;
-  // seq order comes from the primary key.
+  // Seq order comes from the primary key; narrowed() turns time bounds into
+  // seq bounds first.
   std::string sql = fmt::format(
       "SELECT {} FROM events WHERE seq BETWEEN ?1 AND ?2 AND ts_ns BETWEEN ?3 AND ?4", columns);
   if (!range.symbol.empty()) sql += " AND symbol = ?5";
@@ -321,8 +321,42 @@ struct SqliteJournal::Impl {
     batch_open = true;
   }
 
+  // The seqs time_index covers: 1..indexed_end (every committed batch).
+  Seq indexed_end() const {
+    SQLite::Statement q(db, "SELECT coalesce(max(last_seq), 0) FROM time_index");
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  }
+
+  // `range` with its time bounds also as seq bounds, from time_index: the
+  // batches whose event times overlap them, and the rows after the last
+  // indexed batch (a writer's open batch). Time bounds alone would read
+  // every row.
+  ScanRange narrowed(const ScanRange& range) const {
+    if (range.from_ts == INT64_MIN && range.to_ts == INT64_MAX) return range;
+    SQLite::Statement q(db,
+                        "SELECT (SELECT min(first_seq) FROM time_index WHERE max_ts >= ?1), "
+                        "(SELECT max(last_seq) FROM time_index WHERE min_ts <= ?2), "
+                        "(SELECT coalesce(max(last_seq), 0) FROM time_index)");
+    q.bind(1, static_cast<std::int64_t>(range.from_ts));
+    q.bind(2, static_cast<std::int64_t>(range.to_ts));
+    q.executeStep();
+    const Seq end = q.getColumn(2).getInt64();
+    Seq from = q.getColumn(0).isNull() ? end + 1 : q.getColumn(0).getInt64();
+    Seq to = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getInt64();
+    SQLite::Statement tail(db, "SELECT EXISTS (SELECT 1 FROM events WHERE seq > ?)");
+    tail.bind(1, static_cast<std::int64_t>(end));
+    tail.executeStep();
+    if (tail.getColumn(0).getInt()) to = INT64_MAX;
+    ScanRange narrow = range;
+    narrow.from_seq = std::max(range.from_seq, from);
+    narrow.to_seq = std::min(range.to_seq, to);
+    return narrow;
+  }
+
   // The rows of `range`, selecting `columns`, in seq order.
-  SQLite::Statement select(const std::string& columns, const ScanRange& range) const {
+  SQLite::Statement select(const std::string& columns, const ScanRange& whole) const {
+    const ScanRange range = narrowed(whole);
     SQLite::Statement q(db, range_sql(columns.c_str(), range));
     bind_range(q, range);
     return q;
@@ -348,7 +382,8 @@ struct SqliteJournal::Impl {
   };
   using ScanStatement = std::unique_ptr<sqlite3_stmt, FinalizeStatement>;
 
-  ScanStatement prepare_scan(const char* columns, const ScanRange& range) const {
+  ScanStatement prepare_scan(const char* columns, const ScanRange& whole) const {
+    const ScanRange range = narrowed(whole);
     sqlite3* handle = db.getHandle();
     sqlite3_stmt* raw = nullptr;
     const std::string sql = range_sql(columns, range);
@@ -651,12 +686,33 @@ Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
   Impl& d = *impl_;
   d.quiesce();
   try {
-    SQLite::Statement q(d.db,
-                        "SELECT coalesce(max(seq), 0) FROM events WHERE ts_ns <= ? AND type <> ?");
-    q.bind(1, static_cast<std::int64_t>(ts));
-    q.bindNoCopy(2, to_string(EventType::kAnnotation).data());
-    q.executeStep();
-    return q.getColumn(0).getInt64();
+    // The last seq at or before `ts` within seqs from..to.
+    SQLite::Statement within(
+        d.db,
+        "SELECT coalesce(max(seq), 0) FROM events WHERE seq BETWEEN ? AND ? AND ts_ns <= ? AND "
+        "type <> ?");
+    const auto last_within = [&](Seq from, Seq to) {
+      within.reset();
+      within.bind(1, static_cast<std::int64_t>(from));
+      within.bind(2, static_cast<std::int64_t>(to));
+      within.bind(3, static_cast<std::int64_t>(ts));
+      within.bindNoCopy(4, to_string(EventType::kAnnotation).data());
+      within.executeStep();
+      return Seq{within.getColumn(0).getInt64()};
+    };
+    // The rows no batch indexes yet, then the batches that start early
+    // enough, latest first: the first that has such an event holds the last.
+    const Seq end = d.indexed_end();
+    if (const Seq found = last_within(end + 1, INT64_MAX)) return found;
+    SQLite::Statement spans(d.db,
+                            "SELECT first_seq, last_seq FROM time_index WHERE min_ts <= ? "
+                            "ORDER BY first_seq DESC");
+    spans.bind(1, static_cast<std::int64_t>(ts));
+    while (spans.executeStep())
+      if (const Seq found =
+              last_within(spans.getColumn(0).getInt64(), spans.getColumn(1).getInt64()))
+        return found;
+    return 0;
   } catch (const SQLite::Exception& e) {
     const std::string what = what_of(d.db.getHandle(), e);
     rethrow(d.path, "cannot read the journal", what);
@@ -721,6 +777,24 @@ std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
   } catch (const SQLite::Exception& e) {
     const std::string what = what_of(d.db.getHandle(), e);
     rethrow(d.path, "cannot read the snapshots", what);
+  }
+}
+
+std::vector<SqliteJournal::TimeSpan> SqliteJournal::time_index() const {
+  Impl& d = *impl_;
+  d.quiesce();
+  try {
+    std::vector<TimeSpan> spans;
+    SQLite::Statement q(d.db,
+                        "SELECT first_seq, last_seq, min_ts, max_ts FROM time_index ORDER BY "
+                        "first_seq");
+    while (q.executeStep())
+      spans.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                       q.getColumn(2).getInt64(), q.getColumn(3).getInt64()});
+    return spans;
+  } catch (const SQLite::Exception& e) {
+    const std::string what = what_of(d.db.getHandle(), e);
+    rethrow(d.path, "cannot read the time index", what);
   }
 }
 

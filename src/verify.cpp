@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <vector>
+
 #include "blotter/error.h"
 #include "blotter/snapshot.h"
 
@@ -15,6 +18,59 @@ std::string without_prefix(const std::string& message, std::string_view type) {
   return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
 }
 
+// Follows time_index along the events: each event must lie in the next
+// span's seqs, and each span's event times must be exactly its events'.
+class SpanCheck {
+ public:
+  explicit SpanCheck(std::vector<SqliteJournal::TimeSpan> spans) : spans_(std::move(spans)) {}
+
+  // The finding for event `seq` at `ts`, if any.
+  std::optional<std::string> visit(Seq seq, TimestampNs ts) {
+    if (at_ < spans_.size() && seq > spans_[at_].last_seq) {
+      if (auto finding = close()) return finding;
+      ++at_;
+    }
+    if (at_ == spans_.size() || seq < spans_[at_].first_seq)
+      return fmt::format("seq {}: not in time_index (no row covers it)", seq);
+    const bool first = seq == spans_[at_].first_seq;
+    min_ = first ? ts : std::min(min_, ts);
+    max_ = first ? ts : std::max(max_, ts);
+    last_ = seq;
+    return std::nullopt;
+  }
+
+  // The finding for the spans after the last event, if any.
+  std::optional<std::string> finish() {
+    if (at_ < spans_.size()) {
+      if (auto finding = close()) return finding;
+      ++at_;
+    }
+    if (at_ < spans_.size())
+      return fmt::format("time_index row {}..{}: no such events", spans_[at_].first_seq,
+                         spans_[at_].last_seq);
+    return std::nullopt;
+  }
+
+  Seq bad_seq() const { return at_ < spans_.size() ? spans_[at_].first_seq : last_ + 1; }
+
+ private:
+  std::optional<std::string> close() const {
+    const SqliteJournal::TimeSpan& s = spans_[at_];
+    if (last_ != s.last_seq)
+      return fmt::format("time_index row {}..{}: the events end at seq {}", s.first_seq, s.last_seq,
+                         last_);
+    if (min_ != s.min_ts || max_ != s.max_ts)
+      return fmt::format("time_index row {}..{}: times {}..{} are not its events' {}..{}",
+                         s.first_seq, s.last_seq, s.min_ts, s.max_ts, min_, max_);
+    return std::nullopt;
+  }
+
+  std::vector<SqliteJournal::TimeSpan> spans_;
+  std::size_t at_ = 0;
+  Seq last_ = 0;
+  TimestampNs min_ = 0, max_ = 0;
+};
+
 }  // namespace
 
 VerifyResult verify_events(const SqliteJournal& journal) {
@@ -25,6 +81,7 @@ VerifyResult verify_events(const SqliteJournal& journal) {
     result.problem = std::move(problem);
     return false;
   };
+  SpanCheck spans(journal.time_index());
   ScanRange all;
   all.from_seq = INT64_MIN;
   journal.scan_rows(all, [&](const JournalRow& row) {
@@ -50,10 +107,13 @@ VerifyResult verify_events(const SqliteJournal& journal) {
       return fail(row.seq, fmt::format("seq {}: payload is not a valid {}: {}", row.seq, row.type,
                                        without_prefix(e.what(), row.type)));
     }
+    if (auto finding = spans.visit(row.seq, row.ts_ns)) return fail(row.seq, std::move(*finding));
     result.head = {row.seq, hash};
     ++result.events;
     return true;
   });
+  if (result.ok)
+    if (auto finding = spans.finish()) fail(spans.bad_seq(), std::move(*finding));
   return result;
 }
 

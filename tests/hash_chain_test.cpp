@@ -300,11 +300,20 @@ TEST_SUITE("hash_chain") {
                         "WHERE e.hash = s.hash")
               .getInt64() == events);
     CHECK(db.execAndGet("SELECT count(*) FROM main.events").getInt64() == events);
-    // Migration 0006 rebuilt the table: its indexes and guards are back, and
-    // the views read the rebuilt table.
-    CHECK(db.execAndGet("SELECT count(*) FROM main.sqlite_schema WHERE name IN ('events_by_time', "
+    // Migration 0006 rebuilt the table: its index and guards are back, the
+    // views read the rebuilt table, and time_index covers every event once.
+    CHECK(db.execAndGet("SELECT count(*) FROM main.sqlite_schema WHERE name IN ('time_index', "
                         "'events_runs', 'events_no_update', 'events_no_delete')")
               .getInt() == 4);
+    CHECK(db.execAndGet("SELECT count(*) FROM main.sqlite_schema WHERE name = 'events_by_time'")
+              .getInt() == 0);
+    CHECK(db.execAndGet("SELECT sum(last_seq - first_seq + 1) FROM main.time_index").getInt64() ==
+          events);
+    CHECK(db.execAndGet("SELECT count(*) FROM main.time_index t WHERE min_ts <> (SELECT "
+                        "min(ts_ns) FROM main.events WHERE seq BETWEEN t.first_seq AND "
+                        "t.last_seq) OR max_ts <> (SELECT max(ts_ns) FROM main.events WHERE seq "
+                        "BETWEEN t.first_seq AND t.last_seq)")
+              .getInt() == 0);
     CHECK(db.execAndGet("SELECT count(*) FROM main.fills").getInt64() ==
           db.execAndGet("SELECT count(*) FROM src.events WHERE type = 'FILL'").getInt64());
     CHECK(db.execAndGet("PRAGMA main.integrity_check").getString() == "ok");

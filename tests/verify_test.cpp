@@ -228,7 +228,16 @@ TEST_SUITE("verify") {
     const auto last = count(db, "SELECT max(seq) FROM events");
     SQLite::Database(db, SQLite::OPEN_READWRITE)
         .exec(fmt::format("DELETE FROM events WHERE seq = {}", last));
-    // The run's last snapshot, taken after that event, gives it away.
+    // The time index covers every committed event, so it gives it away.
+    const CliResult with_index = run_cli("verify " + quote(db));
+    CHECK(with_index.exit_code == 1);
+    CHECK(with_index.out ==
+          fmt::format("time_index row 1..{}: the events end at seq {}\n", last, last - 1));
+    // Mended there too, the run's last snapshot, taken after that event, still does.
+    SQLite::Database(db, SQLite::OPEN_READWRITE)
+        .exec(fmt::format("UPDATE time_index SET last_seq = {0}, max_ts = (SELECT max(ts_ns) FROM "
+                          "events WHERE seq BETWEEN first_seq AND {0}) WHERE last_seq = {1}",
+                          last - 1, last));
     const CliResult with_snapshot = run_cli("verify " + quote(db));
     CHECK(with_snapshot.exit_code == 1);
     CHECK(with_snapshot.out ==
@@ -241,6 +250,26 @@ TEST_SUITE("verify") {
     const CliResult after = run_cli("head " + quote(db));
     CHECK(after.out.rfind(fmt::format("seq {} hash ", last - 1), 0) == 0);
     CHECK(after.out != before.out);
+  }
+
+  TEST_CASE("a time_index row that would hide events from a time range is named") {
+    TempDir dir;
+    const std::string db = tamperable_journal(dir);
+    const auto spans = count(db, "SELECT count(*) FROM time_index");
+    const auto first_span_end = count(db, "SELECT min(last_seq) FROM time_index");
+    SUBCASE("narrowed times") {
+      SQLite::Database(db, SQLite::OPEN_READWRITE)
+          .exec("UPDATE time_index SET max_ts = min_ts WHERE first_seq = 1");
+      const blotter::VerifyResult r = blotter::verify_journal(db);
+      CHECK_FALSE(r.ok);
+      CHECK(r.problem.find(fmt::format("time_index row 1..{}: times ", first_span_end)) == 0);
+    }
+    SUBCASE("a row removed") {
+      REQUIRE(spans >= 1);
+      SQLite::Database(db, SQLite::OPEN_READWRITE)
+          .exec("DELETE FROM time_index WHERE first_seq = 1");
+      check_finding(db, "seq 1: not in time_index (no row covers it)");
+    }
   }
 
   TEST_CASE("an empty journal verifies with the genesis head") {

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "blotter/hash_chain.h"
 #include "blotter/store.h"
@@ -77,6 +78,14 @@ class SqliteJournal final : public EventStore {
   void record_resumption(Seq run_seq, std::int64_t skipped_rows, const std::string& version);
   // The first seqs of each resumption of run `run_seq`, ascending.
   std::vector<Seq> resumptions(Seq run_seq) const;
+
+  // One row of time_index: a committed batch's seqs and event times.
+  struct TimeSpan {
+    Seq first_seq = 0, last_seq = 0;
+    TimestampNs min_ts = 0, max_ts = 0;
+  };
+  // Every row of time_index, by first_seq.
+  std::vector<TimeSpan> time_index() const;
 
   // The seq and stored hash of the last appended event (committed or not),
   // as recorded, not re-verified. Throws blotter::StoreError if it has no hash.

@@ -22,8 +22,10 @@ struct VerifyResult {
 // Reads every event of `journal` in seq order through a cursor (constant
 // memory) and stops at the first that is not sound: a seq that does not
 // follow the previous one by 1 (starting at 1), a stored hash that differs
-// from the recomputed chain, an unknown type, or a payload that does not
-// decode as its type's shape. Removing the last events cannot be detected
+// from the recomputed chain, an unknown type, a payload that does not
+// decode as its type's shape, or an event that time_index does not cover
+// with exactly its batch's seqs and event times (a time_index row that is
+// wrong would hide events from time ranges). Removing the last events cannot be detected
 // from the journal alone: compare the head with one recorded elsewhere
 // (`blotter head`). Throws blotter::StoreError if the journal cannot be read.
 VerifyResult verify_events(const SqliteJournal& journal);
