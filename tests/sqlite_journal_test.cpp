@@ -326,6 +326,23 @@ TEST_SUITE("sqlite_journal") {
     CHECK(in_order);
   }
 
+  TEST_CASE("appending from within a scan of the same journal is refused") {
+    TempDir dir;
+    const std::string path = dir.file("j.db");
+    auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
+    Event a = make_event(1, "A", Tick{D("1"), D("1")});
+    journal->append(a);
+    journal->commit();
+    journal->scan({}, [&](const Event&) {
+      Event b = make_event(2, "B", Tick{D("1"), D("1")});
+      CHECK_THROWS_WITH(journal->append(b), doctest::Contains("while scanning it"));
+      return true;
+    });
+    Event c = make_event(3, "C", Tick{D("1"), D("1")});
+    CHECK(journal->append(c) == 2);  // after the scan, appending goes on
+    journal->commit();
+  }
+
   TEST_CASE("a closed batch is not seen by readers until the writer commits it") {
     TempDir dir;
     const std::string path = dir.file("j.db");
