@@ -40,7 +40,8 @@ class Writer {
   void decimal(std::string_view name, Decimal value) {
     key(name);
     out_ += '"';
-    out_ += value.to_string();  // digits, '.' and '-': nothing to escape
+    char text[Decimal::kMaxTextSize];
+    out_.append(text, value.format_to(text));  // digits, '.' and '-': nothing to escape
     out_ += '"';
   }
   void integer(std::string_view name, std::int64_t value) {
@@ -368,10 +369,15 @@ std::optional<EventType> parse_event_type(std::string_view name) {
 std::string encode_payload(const Event& event) {
   std::string out;
   out.reserve(128);
+  encode_payload(event, out);
+  return out;
+}
+
+void encode_payload(const Event& event, std::string& out) {
+  out.clear();
   Writer w(out);
   std::visit(Encoder{w}, event.payload);
   w.finish();
-  return out;
 }
 
 Payload decode_payload(EventType type, std::string_view json) {

@@ -591,7 +591,7 @@ Seq SqliteJournal::append(Event& event) {
   row.has_symbol = !event.symbol.empty();
   row.symbol.assign(event.symbol);
   try {
-    row.payload = encode_payload(event);
+    encode_payload(event, row.payload);
     row.recorded_ns = d.clock();
     detail::RowView view{row.seq,      row.ts_ns,   to_string(row.type),
                          std::nullopt, row.payload, row.recorded_ns};

@@ -184,6 +184,17 @@ std::string strict_error(EventType type, std::string_view json) {
 }  // namespace
 
 TEST_SUITE("event") {
+  TEST_CASE("encoding into a string replaces what it held with the same text") {
+    std::string out = std::string(300, 'x');
+    for (const Event& e :
+         {make_event(1, "A", Bar{d("100"), d("104.06"), d("95.96"), d("-100.34"), d("7")}),
+          make_event(2, "A", Signal{Direction::kExit, d("0.5"), "close \"below\" MA"}),
+          make_event(3, "", RunFinished{1, 2, 3, {4, 5}})}) {
+      encode_payload(e, out);
+      CHECK(out == encode_payload(e));
+    }
+  }
+
   TEST_CASE("a tick round trips through its JSON payload") {
     const Tick out = round_trip(Tick{d("100.34"), d("0.00000001")});
     CHECK(out.price == d("100.34"));

@@ -155,6 +155,8 @@ Event make_event(TimestampNs ts, std::string symbol, T body) {
 // The payload's JSON object text, keys in a fixed order; decimals are JSON
 // strings holding their exact text ("100.34") so no reader rounds them.
 std::string encode_payload(const Event& event);
+// The same text into `out`, replacing what it held (its storage is reused).
+void encode_payload(const Event& event, std::string& out);
 
 // Rebuilds the payload of type `type` from its JSON text. Throws
 // blotter::Error naming the field if the JSON is invalid or not of the type's
