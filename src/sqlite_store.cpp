@@ -30,6 +30,7 @@ using detail::what_of;
 
 constexpr int kApplicationId = 0x424C4F54;  // 'BLOT'
 constexpr int kBusyTimeoutMs = 5000;
+constexpr int kPageSize = 16384;
 // Rows queued for the writer thread at most; publishing waits beyond this.
 constexpr std::size_t kQueueCapacity = 1 << 14;
 // How long a writer waits for another writer of the same journal to finish.
@@ -538,6 +539,11 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       throw StoreError(fmt::format(
           "{}: empty, not a journal yet (`blotter run --journal {}` starts one)", path, path));
     if (mode == Mode::kWrite) {
+      // A new journal gets 16 KiB pages: appending rows of about 250 bytes
+      // splits and rewrites B-tree pages four times less often than with
+      // 4 KiB, and the WAL is checkpointed less often. (A page size is fixed
+      // once the first table exists.)
+      if (empty) impl->db.exec(fmt::format("PRAGMA page_size = {}", kPageSize));
       // WAL lets readers see committed batches while the one writer appends.
       const std::string journal_mode = impl->db.execAndGet("PRAGMA journal_mode = WAL").getString();
       if (journal_mode != "wal")

@@ -682,12 +682,13 @@ TEST_SUITE("sqlite_journal") {
     CHECK(db.execAndGet("PRAGMA application_id").getInt() == 0x424C4F54);
   }
 
-  TEST_CASE("the journal is in WAL mode") {
+  TEST_CASE("the journal is in WAL mode, a new one with 16 KiB pages") {
     TempDir dir;
     const std::string path = dir.file("j.db");
     write_sample(path);
     SQLite::Database db(path, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+    CHECK(db.execAndGet("PRAGMA page_size").getInt() == 16384);
   }
 
   TEST_CASE("a file that is not a SQLite database is refused and left alone") {
