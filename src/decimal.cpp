@@ -55,7 +55,9 @@ std::optional<std::int64_t> parse_plain(std::string_view text) {
   const std::size_t n = text.size();
   bool negative = false;
   if (i < n && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
-  std::int64_t whole = 0, frac = 0;
+  // Unsigned: a longer digit string may wrap here (defined), and is then
+  // refused by its digit count below.
+  std::uint64_t whole = 0, frac = 0;
   int whole_digits = 0, frac_digits = 0;
   for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits)
     whole = whole * 10 + (text[i] - '0');
@@ -68,7 +70,7 @@ std::optional<std::int64_t> parse_plain(std::string_view text) {
       frac_digits > Decimal::kPlaces)
     return std::nullopt;
   for (int k = frac_digits; k < Decimal::kPlaces; ++k) frac *= 10;
-  const std::int64_t units = whole * Decimal::kScale + frac;
+  const auto units = static_cast<std::int64_t>(whole * Decimal::kScale + frac);
   return negative ? -units : units;
 }
 
