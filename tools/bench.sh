@@ -52,9 +52,12 @@ median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 run_times=() run_rsss=() limit_rates=()
 for i in 1 2 3; do
   rm -f "$data"/j.db* "$data"/limit.db*
+  # Each starts with nothing of the other's still being written to disk.
+  sync
   read -r s rss < <(measure $blotter run --bars "$data/bars.csv" --journal "$data/j.db")
   run_times+=("$s") run_rsss+=("$rss")
   events=$(events_of "$data/j.db")
+  sync
   limit_rates+=("$($out/sqlite_limit "$data/limit.db" "$events" 10000 | sed -E 's/.*rows_per_s=([0-9]+).*/\1/')")
 done
 run_s=$(median "${run_times[@]}")
@@ -69,6 +72,7 @@ row "\`blotter run\`, $rows bars, $events events journaled (events/s, median of 
 row "\`blotter run\` (events/s)" "$(rate "$run_rate" 1)" "seed Python persisting: $(rate "$seed_db_rate" 1)" "$(ratio "$run_rate" "$seed_db_rate")×"
 row "\`blotter run\` peak RSS" "$(mib "$run_rss") MiB" "" ""
 
+sync
 # 2b. --durability full: every ORDER committed (fsync) before it is executed.
 # Slower by design, so on a smaller input; its journal must hold exactly the
 # default's trading events.
@@ -90,6 +94,9 @@ row "\`blotter run --durability full\`, $full_rows bars, $full_orders ORDERs eac
 read_back() {
   local db=$1 label=$2 n
   n=$(events_of "$db")
+  # The writes of the runs before are still being flushed to disk; reading
+  # while they are would measure the flush.
+  sync
   read -r s rss < <(measure $blotter replay "$db" --format jsonl)
   row "replay --format jsonl, $label ($n events)" "$(rate "$n" "$s") events/s" "peak RSS $(mib "$rss") MiB" ""
   # The worst case for snapshots: just before the end-of-run snapshot, the
