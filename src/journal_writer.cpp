@@ -77,10 +77,9 @@ void step(sqlite3* db, sqlite3_stmt* stmt) {
 
 }  // namespace
 
-JournalWriter::JournalWriter(SQLite::Database& db, std::string path, std::size_t capacity,
-                             Seq committed_seq, const ChainHash& committed_head)
+JournalWriter::JournalWriter(SQLite::Database& db, std::size_t capacity, Seq committed_seq,
+                             const ChainHash& committed_head)
     : db_(db),
-      path_(std::move(path)),
       items_(capacity),
       mask_(capacity - 1),
       insert_one_(prepare(db.getHandle(), insert_sql(1))),

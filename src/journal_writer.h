@@ -50,8 +50,9 @@ class JournalWriter {
  public:
   using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
 
-  // `path` names the journal in errors. `capacity`: a power of two.
-  JournalWriter(SQLite::Database& db, std::string path, std::size_t capacity, Seq committed_seq,
+  // `capacity`: a power of two. `committed_seq` and `committed_head`: the
+  // journal's last event as opened.
+  JournalWriter(SQLite::Database& db, std::size_t capacity, Seq committed_seq,
                 const ChainHash& committed_head);
   // Stops the thread after it has handled everything queued.
   ~JournalWriter();
@@ -93,7 +94,6 @@ class JournalWriter {
   void write_span();
 
   SQLite::Database& db_;
-  std::string path_;
   std::vector<QueuedItem> items_;
   std::uint64_t mask_;
   // Statements inserting one row and kChunk rows.

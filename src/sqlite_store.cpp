@@ -567,7 +567,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
     impl->read_head();
     if (mode == Mode::kWrite) {
       impl->writer = std::make_unique<detail::JournalWriter>(
-          impl->db, path, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash));
+          impl->db, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash));
     }
   } catch (const StoreError&) {
     throw;
