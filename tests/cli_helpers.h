@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "blotter/trading_system.h"
+
 extern char** environ;
 
 namespace blotter::testing {
@@ -178,6 +180,23 @@ inline std::string synthetic_bars(const TempDir& dir, const std::string& name, i
     }
   }
   return dir.write(name, csv);
+}
+
+// A run of `input` into `journal` that does a lot per row: a short window,
+// next-open fills (orders pending across rows), a commission, a loss limit
+// that halts days, and New York trading days. The suites set batching and
+// snapshots themselves.
+inline RunConfig busy_run_config(const std::string& input, const std::string& journal) {
+  RunConfig c;
+  c.input_path = input;
+  c.journal_path = journal;
+  c.version = "test";
+  c.trading.signal.window = 5;
+  c.trading.execution.fill = FillModel::kNextOpen;
+  c.trading.execution.commission = Decimal::from_string("0.01");
+  c.trading.risk.max_daily_loss = Decimal::from_string("0.0002");
+  c.trading.tz = "America/New_York";
+  return c;
 }
 
 // The trading events of a journal, as the replay issue's determinism check

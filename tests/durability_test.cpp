@@ -21,15 +21,7 @@ using namespace blotter::testing;
 namespace {
 
 RunConfig busy_config(const std::string& input, const std::string& journal) {
-  RunConfig c;
-  c.input_path = input;
-  c.journal_path = journal;
-  c.version = "test";
-  c.trading.signal.window = 5;
-  c.trading.execution.fill = FillModel::kNextOpen;
-  c.trading.execution.commission = Decimal::from_string("0.01");
-  c.trading.risk.max_daily_loss = Decimal::from_string("0.0002");
-  c.trading.tz = "America/New_York";
+  RunConfig c = busy_run_config(input, journal);
   c.snapshot_every = 300;
   return c;
 }

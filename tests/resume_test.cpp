@@ -28,17 +28,9 @@ struct Interrupted : std::runtime_error {
 };
 
 RunConfig busy_config(const std::string& input, const std::string& journal) {
-  RunConfig c;
-  c.input_path = input;
-  c.journal_path = journal;
+  RunConfig c = busy_run_config(input, journal);
   c.batch_rows = 50;
   c.batch_latency = std::chrono::hours(1);  // batches of exactly 50 rows
-  c.version = "test";
-  c.trading.signal.window = 5;
-  c.trading.execution.fill = FillModel::kNextOpen;
-  c.trading.execution.commission = Decimal::from_string("0.01");
-  c.trading.risk.max_daily_loss = Decimal::from_string("0.0002");
-  c.trading.tz = "America/New_York";
   c.snapshot_every = 700;
   return c;
 }

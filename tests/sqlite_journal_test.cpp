@@ -124,6 +124,12 @@ std::vector<Event> sample_events() {
   };
 }
 
+// Appends a tick of price 1 and volume 1 at `ts`; returns its seq.
+Seq append_tick(EventStore& store, TimestampNs ts, const std::string& symbol) {
+  Event e = make_event(ts, symbol, Tick{D("1"), D("1")});
+  return store.append(e);
+}
+
 std::vector<Event> scan_all(const EventStore& store, ScanRange range = {}) {
   std::vector<Event> out;
   store.scan(range, [&](const Event& e) {
@@ -231,21 +237,18 @@ TEST_SUITE("sqlite_journal") {
     {
       auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
       for (const char* s : {"A", "B"}) {
-        Event e = make_event(1, s, Tick{D("1"), D("1")});
-        journal->append(e);
+        append_tick(*journal, 1, s);
       }
       journal->commit();
       for (const char* s : {"X", "Y"}) {
-        Event e = make_event(2, s, Tick{D("1"), D("1")});
-        journal->append(e);
+        append_tick(*journal, 2, s);
       }
       CHECK(journal->last_seq() == 4);
       CHECK(scan_all(*journal).size() == 4);  // appended events are visible to scan
       journal->rollback();
       CHECK(journal->last_seq() == 2);
       CHECK(scan_all(*journal).size() == 2);
-      Event c = make_event(3, "C", Tick{D("1"), D("1")});
-      CHECK(journal->append(c) == 3);
+      CHECK(append_tick(*journal, 3, "C") == 3);
       journal->commit();
     }
     auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
@@ -259,11 +262,9 @@ TEST_SUITE("sqlite_journal") {
     const std::string path = dir.file("j.db");
     {
       auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
-      Event a = make_event(1, "A", Tick{D("1"), D("1")});
-      journal->append(a);
+      append_tick(*journal, 1, "A");
       journal->commit();
-      Event b = make_event(2, "B", Tick{D("1"), D("1")});
-      journal->append(b);
+      append_tick(*journal, 2, "B");
     }
     auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
     CHECK(journal->last_seq() == 1);
@@ -274,11 +275,9 @@ TEST_SUITE("sqlite_journal") {
     TempDir dir;
     const std::string path = dir.file("j.db");
     auto writer = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
-    Event a = make_event(1, "A", Tick{D("1"), D("1")});
-    writer->append(a);
+    append_tick(*writer, 1, "A");
     writer->commit();
-    Event b = make_event(2, "B", Tick{D("1"), D("1")});
-    writer->append(b);
+    append_tick(*writer, 2, "B");
     auto reader = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
     CHECK(reader->last_seq() == 1);
     const auto seen = scan_all(*reader);
@@ -299,14 +298,12 @@ TEST_SUITE("sqlite_journal") {
         if (i % 1000 == 999) journal->close_batch();
       }
       for (int i = 0; i < kRows; ++i) {
-        Event e = make_event(i, "B", Tick{D("1"), D("1")});
-        journal->append(e);
+        append_tick(*journal, i, "B");
       }
       CHECK(journal->last_seq() == 2 * kRows);
       journal->rollback();
       CHECK(journal->last_seq() == kRows);
-      Event c = make_event(kRows, "C", Tick{D("1"), D("1")});
-      CHECK(journal->append(c) == kRows + 1);
+      CHECK(append_tick(*journal, kRows, "C") == kRows + 1);
       journal->close_batch();
       // Closing the journal waits for the writer to commit what was closed.
     }
@@ -330,27 +327,24 @@ TEST_SUITE("sqlite_journal") {
     TempDir dir;
     const std::string path = dir.file("j.db");
     auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
-    Event a = make_event(1, "A", Tick{D("1"), D("1")});
-    journal->append(a);
+    append_tick(*journal, 1, "A");
     journal->commit();
     journal->scan({}, [&](const Event&) {
       Event b = make_event(2, "B", Tick{D("1"), D("1")});
       CHECK_THROWS_WITH(journal->append(b), doctest::Contains("while scanning it"));
       return true;
     });
-    Event c = make_event(3, "C", Tick{D("1"), D("1")});
-    CHECK(journal->append(c) == 2);  // after the scan, appending goes on
+    CHECK(append_tick(*journal, 3, "C") == 2);  // after the scan, appending goes on
     journal->commit();
   }
 
-  TEST_CASE("a closed batch is not seen by readers until the writer commits it") {
+  TEST_CASE("commit() after close_batch() returns once the writer has committed the batch") {
     TempDir dir;
     const std::string path = dir.file("j.db");
     auto writer = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
-    Event a = make_event(1, "A", Tick{D("1"), D("1")});
-    writer->append(a);
+    append_tick(*writer, 1, "A");
     writer->close_batch();
-    writer->commit();  // waits for the writer
+    writer->commit();  // nothing left to close: waits for the writer
     auto reader = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
     CHECK(reader->last_seq() == 1);
   }
@@ -375,8 +369,7 @@ TEST_SUITE("sqlite_journal") {
     }
     journal->close_batch();
     for (int i = 0; i < 20; ++i) {
-      Event e = make_event(ts + i, "A", Tick{D("1"), D("1")});
-      journal->append(e);
+      append_tick(*journal, ts + i, "A");
     }
     std::vector<Event> all = scan_all(*journal);
     REQUIRE(all.size() == 3020);
@@ -478,8 +471,7 @@ TEST_SUITE("sqlite_journal") {
     {
       auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kWrite);
       for (TimestampNs ts : {TimestampNs{-1}, TimestampNs{0}, TimestampNs{-86'400'000'000'000}}) {
-        Event e = make_event(ts, "A", Tick{D("1"), D("1")});
-        journal->append(e);
+        append_tick(*journal, ts, "A");
       }
       journal->commit();
     }
