@@ -296,6 +296,18 @@ struct SqliteJournal::Impl {
     if (mode != Mode::kWrite) throw StoreError(fmt::format("{}: opened read-only", path));
   }
 
+  // Runs `read` with the connection to this thread (quiesce()); a SQLite
+  // failure becomes StoreError "PATH: doing: why".
+  template <class Read>
+  auto reading(const char* doing, Read&& read) const -> decltype(read()) {
+    quiesce();
+    try {
+      return read();
+    } catch (const SQLite::Exception& e) {
+      rethrow(path, doing, what_of(db.getHandle(), e));
+    }
+  }
+
   // Waits for the writer to have handled everything queued, so that this
   // thread may use the connection: reads then see every appended row.
   void quiesce() const {
@@ -705,8 +717,7 @@ Seq SqliteJournal::last_seq() const {
 
 Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     // The last seq at or before `ts` within seqs from..to.
     SQLite::Statement within(
         d.db,
@@ -733,62 +744,44 @@ Seq SqliteJournal::last_seq_at_or_before(TimestampNs ts) const {
       if (const Seq found =
               last_within(spans.getColumn(0).getInt64(), spans.getColumn(1).getInt64()))
         return found;
-    return 0;
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the journal", what);
-  }
+    return Seq{0};
+  });
 }
 
 void SqliteJournal::scan(const ScanRange& range,
                          const std::function<bool(const Event&)>& visit) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     // A cursor over the rows: memory stays constant whatever the journal's size.
     const auto q = d.prepare_scan("seq, ts_ns, type, symbol, payload, recorded_ns", range);
     const Impl::Scanning scanning(d);
     while (d.next_row(q.get())) {
       if (!visit(d.read_row(q.get()))) break;
     }
-  } catch (const Error&) {
-    throw;
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the journal", what);
-  }
+  });
 }
 
 std::int64_t SqliteJournal::count(const ScanRange& range) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     SQLite::Statement q = d.select("count(*)", range);
     q.executeStep();
     return q.getColumn(0).getInt64();
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the journal", what);
-  }
+  });
 }
 
 Seq SqliteJournal::max_seq(const ScanRange& range) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     SQLite::Statement q = d.select("coalesce(max(seq), 0)", range);
     q.executeStep();
     return q.getColumn(0).getInt64();
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the journal", what);
-  }
+  });
 }
 
 std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the snapshots", [&]() -> std::optional<Snapshot> {
     SQLite::Statement q(d.db,
                         "SELECT seq, run_seq, ts_ns, format, state FROM snapshots WHERE seq <= ? "
                         "ORDER BY seq DESC LIMIT 1");
@@ -796,16 +789,12 @@ std::optional<Snapshot> SqliteJournal::snapshot_at_or_before(Seq seq) const {
     if (!q.executeStep()) return std::nullopt;
     return Snapshot{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64(),
                     q.getColumn(3).getInt(), q.getColumn(4).getString()};
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the snapshots", what);
-  }
+  });
 }
 
 std::vector<SqliteJournal::TimeSpan> SqliteJournal::time_index() const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the time index", [&] {
     std::vector<TimeSpan> spans;
     SQLite::Statement q(d.db,
                         "SELECT first_seq, last_seq, min_ts, max_ts FROM time_index ORDER BY "
@@ -814,24 +803,17 @@ std::vector<SqliteJournal::TimeSpan> SqliteJournal::time_index() const {
       spans.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
                        q.getColumn(2).getInt64(), q.getColumn(3).getInt64()});
     return spans;
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the time index", what);
-  }
+  });
 }
 
 std::vector<Seq> SqliteJournal::snapshot_seqs() const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the snapshots", [&] {
     std::vector<Seq> seqs;
     SQLite::Statement q(d.db, "SELECT seq FROM snapshots ORDER BY seq");
     while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
     return seqs;
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the snapshots", what);
-  }
+  });
 }
 
 void SqliteJournal::put_snapshot(const Snapshot& s) {
@@ -887,24 +869,19 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
 
 std::vector<Seq> SqliteJournal::resumptions(Seq run_seq) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     std::vector<Seq> seqs;
     SQLite::Statement q(d.db, "SELECT seq FROM run_resumptions WHERE run_seq = ? ORDER BY seq");
     q.bind(1, static_cast<std::int64_t>(run_seq));
     while (q.executeStep()) seqs.push_back(q.getColumn(0).getInt64());
     return seqs;
-  } catch (const SQLite::Exception& e) {
-    const std::string what = what_of(d.db.getHandle(), e);
-    rethrow(d.path, "cannot read the journal", what);
-  }
+  });
 }
 
 void SqliteJournal::scan_rows(const ScanRange& range,
                               const std::function<bool(const JournalRow&)>& visit) const {
   Impl& d = *impl_;
-  d.quiesce();
-  try {
+  return d.reading("cannot read the journal", [&] {
     const auto q = d.prepare_scan("seq, ts_ns, type, symbol, payload, recorded_ns, hash", range);
     JournalRow row;
     const Impl::Scanning scanning(d);
@@ -912,11 +889,7 @@ void SqliteJournal::scan_rows(const ScanRange& range,
       d.read_raw_row(q.get(), row);
       if (!visit(row)) break;
     }
-  } catch (const Error&) {
-    throw;
-  } catch (const SQLite::Exception& e) {
-    rethrow(d.path, "cannot read the journal", what_of(d.db.getHandle(), e));
-  }
+  });
 }
 
 ChainHead SqliteJournal::head() const {
