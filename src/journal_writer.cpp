@@ -109,13 +109,7 @@ QueuedItem& JournalWriter::slot() {
     const std::uint64_t target = pushed - items_.size() + 1;
     for (int i = 0; i < kSpins && handled_.load(std::memory_order_acquire) < target; ++i)
       cpu_relax();
-    if (handled_.load() < target) {
-      wake_writer();
-      std::unique_lock lock(mutex_);
-      producer_waiting_.store(true);
-      producer_wake_.wait(lock, [&] { return handled_.load() >= target; });
-      producer_waiting_.store(false);
-    }
+    wait_handled(target);
   }
   return items_[pushed & mask_];
 }
@@ -133,8 +127,9 @@ void JournalWriter::wake_writer() {
   writer_wake_.notify_one();
 }
 
-void JournalWriter::quiesce() {
-  const std::uint64_t target = pushed_.load(std::memory_order_relaxed);
+void JournalWriter::quiesce() { wait_handled(pushed_.load(std::memory_order_relaxed)); }
+
+void JournalWriter::wait_handled(std::uint64_t target) {
   if (handled_.load() >= target) return;
   wake_writer();
   std::unique_lock lock(mutex_);

@@ -84,6 +84,8 @@ class JournalWriter {
  private:
   void run();
   void wake_writer();
+  // Waits, on the producer's side, until the writer has handled `target` items.
+  void wait_handled(std::uint64_t target);
   // Handles items [from, to).
   void handle(std::uint64_t from, std::uint64_t to);
   // Inserts the rows from `from` on, up to `to` or the first other item;

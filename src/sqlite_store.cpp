@@ -360,14 +360,13 @@ struct SqliteJournal::Impl {
   // every row.
   ScanRange narrowed(const ScanRange& range) const {
     if (range.from_ts == INT64_MIN && range.to_ts == INT64_MAX) return range;
+    const Seq end = indexed_end();
     SQLite::Statement q(db,
                         "SELECT (SELECT min(first_seq) FROM time_index WHERE max_ts >= ?1), "
-                        "(SELECT max(last_seq) FROM time_index WHERE min_ts <= ?2), "
-                        "(SELECT coalesce(max(last_seq), 0) FROM time_index)");
+                        "(SELECT max(last_seq) FROM time_index WHERE min_ts <= ?2)");
     q.bind(1, static_cast<std::int64_t>(range.from_ts));
     q.bind(2, static_cast<std::int64_t>(range.to_ts));
     q.executeStep();
-    const Seq end = q.getColumn(2).getInt64();
     Seq from = q.getColumn(0).isNull() ? end + 1 : q.getColumn(0).getInt64();
     Seq to = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getInt64();
     SQLite::Statement tail(db, "SELECT EXISTS (SELECT 1 FROM events WHERE seq > ?)");
