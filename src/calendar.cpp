@@ -53,7 +53,7 @@ std::pair<TimestampNs, TimestampNs> Calendar::bounds(std::int32_t day) const {
 std::int32_t Calendar::look_up_day(TimestampNs ts) const {
   std::int32_t day;
   if (zone_ == nullptr) {
-    day = static_cast<std::int32_t>(floor_div(ts, kNsPerDay));
+    day = static_cast<std::int32_t>(split_utc_day(ts).day);
   } else {
     const sys_seconds secs{seconds{floor_div(ts, 1'000'000'000)}};
     const auto local = zone_->to_local(secs);
@@ -76,7 +76,7 @@ std::int32_t Calendar::parse_day(const std::string& text) {
     throw ConfigError(fmt::format("'{}' is not a date (expected YYYY-MM-DD)", text));
   const auto ts = parse_timestamp(text, &why);
   if (!ts) throw ConfigError(fmt::format("'{}' is not a date: {}", text, why));
-  return static_cast<std::int32_t>(floor_div(*ts, kNsPerDay));
+  return static_cast<std::int32_t>(split_utc_day(*ts).day);
 }
 
 }  // namespace blotter

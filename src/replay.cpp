@@ -108,13 +108,7 @@ class RowJsonWriter {
 
   void append_time(std::string& out, TimestampNs ts) {
     constexpr std::int64_t kNsPerSecond = 1'000'000'000;
-    constexpr std::int64_t kNsPerDay = 86'400 * kNsPerSecond;
-    std::int64_t day = ts / kNsPerDay;
-    std::int64_t ns_of_day = ts % kNsPerDay;
-    if (ns_of_day < 0) {
-      --day;
-      ns_of_day += kNsPerDay;
-    }
+    const auto [day, ns_of_day] = split_utc_day(ts);
     if (day != day_ || date_.empty()) {
       // "2024-03-01T": format_timestamp's text up to its 'T', whatever the year's width.
       const std::string full = format_timestamp(ts);

@@ -134,17 +134,20 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
   return to_ns(secs, frac_ns, why);
 }
 
-std::string format_timestamp(TimestampNs ts) {
-  // Split into days and time of day with integer floor division: chrono's
-  // floor<days> converts the day back to nanoseconds, which overflows near
-  // the earliest representable time.
+UtcDayTime split_utc_day(TimestampNs ts) {
+  // Integer floor division: chrono's floor<days> converts the day back to
+  // nanoseconds, which overflows near the earliest representable time.
   constexpr std::int64_t kNsPerDay = 86'400 * kNsPerSec;
-  std::int64_t day_count = ts / kNsPerDay;
-  std::int64_t ns_of_day = ts % kNsPerDay;
-  if (ns_of_day < 0) {
-    --day_count;
-    ns_of_day += kNsPerDay;
+  UtcDayTime split{ts / kNsPerDay, ts % kNsPerDay};
+  if (split.ns_of_day < 0) {
+    --split.day;
+    split.ns_of_day += kNsPerDay;
   }
+  return split;
+}
+
+std::string format_timestamp(TimestampNs ts) {
+  const auto [day_count, ns_of_day] = split_utc_day(ts);
   const year_month_day ymd{sys_days{days(day_count)}};
   const hh_mm_ss<nanoseconds> tod{nanoseconds{ns_of_day}};
   std::string out =

@@ -198,4 +198,20 @@ TEST_SUITE("timestamp") {
     CHECK_FALSE(blotter::timestamp_format(""));
     CHECK_FALSE(blotter::timestamp_format("garbage"));
   }
+
+  TEST_CASE("split_utc_day rounds the day down, also before 1970") {
+    constexpr std::int64_t kDay = 86'400'000'000'000;
+    const auto check = [](TimestampNs ts, std::int64_t day, std::int64_t ns) {
+      const blotter::UtcDayTime split = blotter::split_utc_day(ts);
+      CHECK(split.day == day);
+      CHECK(split.ns_of_day == ns);
+    };
+    check(0, 0, 0);
+    check(kDay - 1, 0, kDay - 1);
+    check(kDay, 1, 0);
+    check(-1, -1, kDay - 1);
+    check(-kDay, -1, 0);
+    check(-kDay - 1, -2, kDay - 1);
+    check(INT64_MIN, INT64_MIN / kDay - 1, INT64_MIN % kDay + kDay);
+  }
 }

@@ -24,6 +24,14 @@ std::optional<TimestampNs> parse_timestamp(std::string_view text, std::string* w
 enum class TimestampFormat { kDate, kDateTime, kEpochSeconds };
 std::optional<TimestampFormat> timestamp_format(std::string_view text);
 
+// The UTC day `ts` falls on (days since 1970-01-01, rounded down, so times
+// before 1970 fall on negative days) and the nanoseconds into that day.
+struct UtcDayTime {
+  std::int64_t day = 0;
+  std::int64_t ns_of_day = 0;  // 0 .. 86,399,999,999,999
+};
+UtcDayTime split_utc_day(TimestampNs ts);
+
 // ISO-8601 UTC text: "2024-03-01T14:30:00Z", with ".123456789" only when
 // the nanoseconds are not zero.
 std::string format_timestamp(TimestampNs ts);
