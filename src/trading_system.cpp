@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <limits>
+#include <thread>
 
 #include "blotter/error.h"
 #include "blotter/snapshot.h"
@@ -215,45 +218,88 @@ RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapsho
   return state;
 }
 
-RunSummary run_paper_trading(const RunConfig& config) {
-  // The input is read to validate it, for its digest and to run it: a pipe or
-  // a device would give the later readings nothing, after the journal was opened.
-  std::error_code ec;
-  const auto status = std::filesystem::status(config.input_path, ec);
-  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
-      !std::filesystem::is_directory(status))
-    throw InputError(config.input_path, 0, "",
-                     "not a regular file (a pipe or a device): blotter run reads its input more "
-                     "than once");
-  TimestampNs first_ts = 0, last_ts = 0;
-  {
-    // Validate everything before the journal is touched.
-    CsvMarketData check(config.input_path, config.input);
-    bool first = true;
-    while (auto e = check.next()) {
-      if (first) first_ts = e->ts_ns;
-      first = false;
-      last_ts = e->ts_ns;
-    }
+namespace {
+
+// Reads the whole input on a thread of its own, while the run goes on: a run
+// commits nothing until the check has passed, so a bad row anywhere leaves
+// the journal as it was. Also finds the last row's time, for RUN_FINISHED.
+class InputCheck {
+ public:
+  InputCheck(const std::string& path, const CsvOptions& options)
+      : thread_([this, path, options] { check(path, options); }) {}
+  ~InputCheck() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (thread_.joinable()) thread_.join();
   }
-  const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
-  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,
-                                     system_wall_clock(), config.durability);
+  InputCheck(const InputCheck&) = delete;
+  InputCheck& operator=(const InputCheck&) = delete;
+
+  // Whether the whole input was read and is good; false while the check is
+  // still reading. Throws what the check found wrong (blotter::InputError).
+  bool passed() {
+    if (!passed_ && finished_.load(std::memory_order_acquire)) wait();
+    return passed_;
+  }
+  // Whether passed() or wait() found the input good.
+  bool has_passed() const { return passed_; }
+  // Waits for the check to finish and returns the last row's time; throws
+  // what it found wrong.
+  TimestampNs wait() {
+    if (thread_.joinable()) thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    passed_ = true;
+    return last_ts_;
+  }
+
+ private:
+  void check(const std::string& path, const CsvOptions& options) {
+    try {
+      CsvMarketData input(path, options);
+      while (!stop_.load(std::memory_order_relaxed)) {
+        const auto e = input.next();
+        if (!e) break;
+        last_ts_ = e->ts_ns;
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    finished_.store(true, std::memory_order_release);
+  }
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  bool passed_ = false;
+  std::exception_ptr error_;
+  TimestampNs last_ts_ = 0;
+  std::thread thread_;  // last: it starts once the members above exist
+};
+
+// Removes a journal that a failed run created, with SQLite's side files.
+void remove_journal(const std::string& path) {
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(path + suffix, ignored);
+}
+
+// The run proper, in `journal`, once it is open: appends a new run, resumes
+// the latest or finds it finished. Commits nothing before `input_check` has passed.
+RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
+                         InputCheck& input_check, SqliteJournal& journal) {
   RunSummary summary;
-  const LatestRun latest = latest_run(*journal);
+  const LatestRun latest = latest_run(journal);
   const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
 
   if (resume && latest.finished) {
     summary.outcome = RunSummary::Outcome::kAlreadyFinished;
     summary.run_seq = latest.run_seq;
-    const RebuiltState state = rebuild_state(*journal, journal->last_seq());
+    const RebuiltState state = rebuild_state(journal, journal.last_seq());
     fill_summary(summary, *state.system);
     summary.first_seq = latest.run_seq;
-    summary.last_seq = journal->last_seq();
+    summary.last_seq = journal.last_seq();
     return summary;
   }
 
-  TradingSystem system(*journal, config.trading);
+  TradingSystem system(journal, config.trading);
   CsvMarketData source(config.input_path, config.input);
   std::int64_t rows_before = 0;
   Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
@@ -264,12 +310,12 @@ RunSummary run_paper_trading(const RunConfig& config) {
     // only the events of it that a commit mid-row (at an ORDER, kFull) left out.
     summary.outcome = RunSummary::Outcome::kResumed;
     summary.run_seq = latest.run_seq;
-    ScanRange market(latest.run_seq + 1, journal->last_seq());
+    ScanRange market(latest.run_seq + 1, journal.last_seq());
     market.types = {EventType::kBar, EventType::kTick};
-    rows_before = journal->count(market);
-    last_row_seq = rows_before ? journal->max_seq(market) : 0;
+    rows_before = journal.count(market);
+    last_row_seq = rows_before ? journal.max_seq(market) : 0;
     RebuiltState state =
-        rebuild_state(*journal, last_row_seq ? last_row_seq - 1 : journal->last_seq());
+        rebuild_state(journal, last_row_seq ? last_row_seq - 1 : journal.last_seq());
     system.restore(state.system->state());
     for (std::int64_t i = 0; i < rows_before - (last_row_seq ? 1 : 0); ++i) {
       if (!source.next())
@@ -281,19 +327,18 @@ RunSummary run_paper_trading(const RunConfig& config) {
     summary.skipped_rows = rows_before;
   }
 
-  summary.first_seq = journal->last_seq() + 1;
-  Seq last_snapshot = journal->snapshot_at_or_before(journal->last_seq()).value_or(Snapshot{}).seq;
+  summary.first_seq = journal.last_seq() + 1;
+  Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
   const auto snapshot_if_due = [&](Seq run_seq, bool force) {
-    const Seq seq = journal->last_seq();
+    const Seq seq = journal.last_seq();
     if (config.snapshot_every <= 0 || seq == last_snapshot) return;
     if (!force && seq - last_snapshot < config.snapshot_every) return;
     TimestampNs ts = 0;
-    journal->scan(ScanRange(seq, seq), [&](const Event& e) {
+    journal.scan(ScanRange(seq, seq), [&](const Event& e) {
       ts = e.ts_ns;
       return false;
     });
-    journal->put_snapshot(
-        Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
+    journal.put_snapshot(Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
     last_snapshot = seq;
   };
   using Clock = std::chrono::steady_clock;
@@ -302,8 +347,8 @@ RunSummary run_paper_trading(const RunConfig& config) {
   try {
     Seq run_seq = latest.run_seq;
     if (resume) {
-      journal->record_resumption(run_seq, rows_before, config.version);
-      if (last_row_seq) journal->catch_up_from(last_row_seq);
+      journal.record_resumption(run_seq, rows_before, config.version);
+      if (last_row_seq) journal.catch_up_from(last_row_seq);
     } else {
       run_seq = system.bus().publish(make_event(first_ts, "", manifest));
     }
@@ -311,30 +356,71 @@ RunSummary run_paper_trading(const RunConfig& config) {
     summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
       if (++in_batch < config.batch_rows && Clock::now() - batch_opened < config.batch_latency)
         return;
+      // Until the input has passed, the batch stays open: the first commit
+      // is the first batch that closes after it.
+      if (!input_check.passed()) return;
       snapshot_if_due(run_seq, false);
-      journal->close_batch();
+      journal.close_batch();
       in_batch = 0;
       batch_opened = Clock::now();
       if (config.on_progress) config.on_progress(src);
     });
     if (last_row_seq) --summary.rows;  // that row's market event was journaled before
-    const std::int64_t events = journal->last_seq() - run_seq + 2;
+    const std::int64_t events = journal.last_seq() - run_seq + 2;
     system.bus().publish(make_event(
-        last_ts, "",
-        RunFinished{run_seq, rows_before + summary.rows, events, journal->resumptions(run_seq)}));
+        input_check.wait(), "",
+        RunFinished{run_seq, rows_before + summary.rows, events, journal.resumptions(run_seq)}));
     snapshot_if_due(run_seq, true);
-    journal->commit();
+    journal.commit();
   } catch (...) {
-    journal->rollback();
+    journal.rollback();
     throw;
   }
   if (config.on_progress) config.on_progress(source);
 
-  summary.last_seq = journal->last_seq();
+  summary.last_seq = journal.last_seq();
   for (std::size_t t = 0; t < kEventTypeCount; ++t)
     summary.events_by_type[t] = system.bus().published(static_cast<EventType>(t));
   fill_summary(summary, system);
   return summary;
+}
+
+}  // namespace
+
+RunSummary run_paper_trading(const RunConfig& config) {
+  // The input is read to check it, for its digest and to run it: a pipe or
+  // a device would give the later readings nothing, after the journal was opened.
+  std::error_code ec;
+  const auto status = std::filesystem::status(config.input_path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status))
+    throw InputError(config.input_path, 0, "",
+                     "not a regular file (a pipe or a device): blotter run reads its input more "
+                     "than once");
+  // The header and the first row (its time is RUN_STARTED's) are read before
+  // the journal is opened; the rest is checked on another thread during the run.
+  const TimestampNs first_ts = [&] {
+    CsvMarketData head(config.input_path, config.input);
+    return head.next()->ts_ns;  // next() throws if there is no row
+  }();
+  InputCheck input_check(config.input_path, config.input);
+  // Every ORDER is committed at once: the whole input is checked before any.
+  if (config.durability == Durability::kFull) input_check.wait();
+  const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
+  const bool journal_is_new = !std::filesystem::exists(config.journal_path, ec);
+  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,
+                                     system_wall_clock(), config.durability);
+  try {
+    return run_journaled(config, manifest, first_ts, input_check, *journal);
+  } catch (...) {
+    // Nothing of the run was committed before its input passed: a journal
+    // this run created holds nothing but the schema, and goes with it.
+    if (journal_is_new && !input_check.has_passed()) {
+      journal.reset();
+      remove_journal(config.journal_path);
+    }
+    throw;
+  }
 }
 
 }  // namespace blotter

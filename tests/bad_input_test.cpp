@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "blotter/error.h"
+#include "blotter/trading_system.h"
 #include "cli_helpers.h"
 
+using namespace blotter;
 using namespace blotter::testing;
 
 namespace {
@@ -417,5 +420,47 @@ TEST_SUITE("bad_input") {
       CHECK(r.err.empty());
       CHECK(row_events(db) == reference);
     }
+  }
+
+  TEST_CASE("a run commits nothing before its whole input has passed the check") {
+    // The input is checked on another thread while the run goes on, and the
+    // run's batches stay open until it has passed. Batches of one row would
+    // otherwise commit thousands of times before the run reaches the bad row.
+    TempDir dir;
+    std::string rows = "timestamp,open,high,low,close,volume,symbol\n";
+    for (int i = 0; i < 20'000; ++i)
+      rows += fmt::format("{},{},{},{},{},100,S{}\n", 1'704'205'800 + 60 * i, 100 + i % 7,
+                          101 + i % 7, 99 + i % 7, 100 + (i * 3) % 7, i % 3);
+    const std::string good = dir.write("good.csv", rows);
+    const std::string bad = dir.write("bad.csv", rows + "1705405800,100,101,99,x,100,S0\n");
+    const auto config = [&](const std::string& input, const std::string& journal) {
+      RunConfig c = busy_run_config(input, journal);
+      c.batch_rows = 1;
+      c.snapshot_every = 500;
+      return c;
+    };
+
+    const std::string db = dir.file("journal.db");
+    REQUIRE(run_paper_trading(config(good, db)).outcome == RunSummary::Outcome::kNew);
+    // The hold is lifted once the check passes: a good run commits many batches.
+    CHECK(count(db, "SELECT count(*) FROM time_index") > 1);
+    const JournalImage before = image(db);
+
+    int progress = 0;
+    RunConfig refused = config(bad, db);
+    refused.on_progress = [&](const CsvMarketData&) { ++progress; };
+    CHECK_THROWS_WITH_AS(run_paper_trading(refused),
+                         (bad + ":20002: field 'close': 'x' is not a number").c_str(), InputError);
+    CHECK(progress == 0);
+    const JournalImage after = image(db);
+    CHECK(after.events == before.events);
+    CHECK(after.schema == before.schema);
+    CHECK(after.bytes == before.bytes);
+
+    // A journal the refused run created is removed with it.
+    const std::string fresh = dir.file("fresh.db");
+    CHECK_THROWS_AS(run_paper_trading(config(bad, fresh)), InputError);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      CHECK_FALSE(std::filesystem::exists(fresh + suffix));
   }
 }

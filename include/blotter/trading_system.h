@@ -104,8 +104,12 @@ struct RunSummary {
 };
 
 // Paper-trades one CSV file into the journal. The input is validated in full
-// first: bad input throws blotter::InputError before the journal is even
-// opened, so a failed run leaves nothing behind. The input must be a regular
+// before anything of the run is committed: its header and first row before
+// the journal is opened, the rest on another thread while the run goes on,
+// with the run's first batch held open until that check has passed (with
+// Durability::kFull, before the run starts). Bad input throws
+// blotter::InputError and leaves nothing behind: the journal as it was, or
+// none if the run would have created it. The input must be a regular
 // file, as it is read more than once (not a pipe or a device). During the run, each batch
 // of rows is committed with all its consequences; if the process dies, the
 // journal holds every committed batch and never part of one (with
