@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's libcrypto.
+// SHA-256 through Nettle.
 #pragma once
 
 #include <array>
@@ -10,7 +10,7 @@ namespace blotter::detail {
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
-// SHA-256 of `bytes`. Throws blotter::Error if libcrypto fails (out of memory).
+// SHA-256 of `bytes`.
 Sha256Digest sha256(std::string_view bytes);
 
 // Lowercase hex SHA-256 of the file's bytes. Throws blotter::InputError if

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config sqlite3 libsqlite3-dev libsqlitecpp-dev libfmt-dev
-          doctest-dev libcli11-dev nlohmann-json3-dev libhowardhinnant-date-dev libssl-dev tzdata python3
+          doctest-dev libcli11-dev nlohmann-json3-dev libhowardhinnant-date-dev nettle-dev tzdata python3
           "$@")
 missing=()
 for p in "${packages[@]}"; do
