@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "blotter/error.h"
@@ -154,31 +157,30 @@ Decimal Decimal::from_string(std::string_view text) {
 void Decimal::overflow(const char* op) { overflow_error(op); }
 
 char* Decimal::format_to(char* out) const {
+  // "00" "01" ... "99": the fraction is written two digits at a time.
+  static constexpr auto kPairs = [] {
+    std::array<char, 200> pairs{};
+    for (int i = 0; i < 100; ++i) {
+      pairs[2 * i] = static_cast<char>('0' + i / 10);
+      pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return pairs;
+  }();
   const bool negative = units_ < 0;
   const std::uint64_t magnitude =
       negative ? static_cast<std::uint64_t>(-(units_ + 1)) + 1 : static_cast<std::uint64_t>(units_);
-  std::uint64_t whole = magnitude / kScale;
-  std::uint64_t frac = magnitude % kScale;
+  const std::uint64_t whole = magnitude / kScale;  // at most 92233720368: 11 digits
+  const auto frac = static_cast<std::uint32_t>(magnitude % kScale);
   if (negative) *out++ = '-';
-  char digits[20];  // 2^64 has 20 digits
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + whole % 10);
-    whole /= 10;
-  } while (whole != 0);
-  while (n > 0) *out++ = digits[--n];
+  out = std::to_chars(out, out + 11, whole).ptr;
   if (frac != 0) {
     *out++ = '.';
-    int places = kPlaces;
-    while (frac % 10 == 0) {
-      frac /= 10;
-      --places;
+    const std::uint32_t high = frac / 10'000, low = frac % 10'000;
+    for (const std::uint32_t pair : {high / 100, high % 100, low / 100, low % 100}) {
+      std::memcpy(out, &kPairs[2 * pair], 2);
+      out += 2;
     }
-    for (int k = places - 1; k >= 0; --k) {
-      out[k] = static_cast<char>('0' + frac % 10);
-      frac /= 10;
-    }
-    out += places;
+    while (out[-1] == '0') --out;  // frac != 0: stops at a digit after the '.'
   }
   return out;
 }

@@ -32,17 +32,20 @@ constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
   void text(std::string_view name, std::string_view value) {
     key(name);
+    flush();
     detail::append_json_string(out_, value);
   }
   void decimal(std::string_view name, Decimal value) {
     key(name);
-    out_ += '"';
-    char text[Decimal::kMaxTextSize];
-    out_.append(text, value.format_to(text));  // digits, '.' and '-': nothing to escape
-    out_ += '"';
+    room(Decimal::kMaxTextSize + 2);
+    *at_++ = '"';
+    at_ = value.format_to(at_);  // digits, '.' and '-': nothing to escape
+    *at_++ = '"';
   }
   void integer(std::string_view name, std::int64_t value) {
     key(name);
@@ -50,31 +53,53 @@ class Writer {
   }
   void integers(std::string_view name, const std::vector<Seq>& values) {
     key(name);
-    out_ += '[';
+    room(1);
+    *at_++ = '[';
     for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i) out_ += ',';
+      room(1);
+      if (i) *at_++ = ',';
       append_integer(values[i]);
     }
-    out_ += ']';
+    room(1);
+    *at_++ = ']';
   }
-  void finish() { out_ += '}'; }
+  void finish() {
+    room(1);
+    *at_++ = '}';
+    flush();
+  }
 
  private:
+  // Numbers and keys go to a buffer on the stack first, and to `out_` in
+  // one append when it fills or at the end: a BAR is one append, not twenty.
+  static constexpr std::size_t kBufferSize = 256;
+
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(buffer_.data() + kBufferSize - at_) < n) flush();
+  }
+  void flush() {
+    out_.append(buffer_.data(), static_cast<std::size_t>(at_ - buffer_.data()));
+    at_ = buffer_.data();
+  }
   void key(std::string_view name) {
-    out_ += separator_;
+    // The type's own field names: short, nothing to escape.
+    room(name.size() + 4);
+    *at_++ = separator_;
     separator_ = ',';
-    out_ += '"';
-    out_ += name;  // the type's own field names: nothing to escape
-    out_ += "\":"sv;
+    *at_++ = '"';
+    at_ = std::copy(name.begin(), name.end(), at_);
+    *at_++ = '"';
+    *at_++ = ':';
   }
   void append_integer(std::int64_t value) {
-    char digits[24];
-    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
-    out_.append(digits, end);
+    room(20);  // INT64_MIN: 20 chars
+    at_ = std::to_chars(at_, buffer_.data() + kBufferSize, value).ptr;
   }
 
   std::string& out_;
   char separator_ = '{';
+  std::array<char, kBufferSize> buffer_;
+  char* at_ = buffer_.data();
 };
 
 struct Encoder {

@@ -75,11 +75,11 @@ std::string shown(std::string_view text) {
   return out;
 }
 
-std::string trim(std::string_view s) {
+std::string_view trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
 }
 
 std::string lower(std::string s) {
@@ -134,7 +134,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   std::vector<std::string> names;
   column_count_ = split(header, allowed.size() + 1, names);
   for (std::size_t i = 0; i < names.size(); ++i) {
-    const std::string name = lower(trim(names[i]));
+    const std::string name = lower(std::string(trim(names[i])));
     if (!allowed.count(name))
       fail(name.empty() ? fmt::format("#{}", i + 1) : shown(name),
            fmt::format("unknown column (expected {})", expected_header(options_.kind)));
@@ -266,7 +266,7 @@ std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
 
 Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int column,
                                      const char* name) {
-  const std::string text = trim(fields[column]);
+  const std::string_view text = trim(fields[column]);
   std::string why;
   if (text.empty()) fail(name, "empty (expected a number)");
   auto value = Decimal::parse(text, &why);
@@ -275,7 +275,7 @@ Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int
 }
 
 TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string>& fields) {
-  const std::string text = trim(fields[timestamp_column_]);
+  const std::string_view text = trim(fields[timestamp_column_]);
   std::string why;
   const auto ts = parse_timestamp(text, &why);
   if (!ts)
