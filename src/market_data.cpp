@@ -9,6 +9,7 @@
 #include <set>
 
 #include "blotter/error.h"
+#include "symbol_table.h"
 
 namespace blotter {
 namespace {
@@ -109,7 +110,10 @@ std::string expected_header(MarketDataKind kind) {
 }  // namespace
 
 CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
-    : path_(path), options_(std::move(options)), buffer_(kReadChunk) {
+    : path_(path),
+      options_(std::move(options)),
+      buffer_(kReadChunk),
+      symbol_ids_(std::make_unique<detail::SymbolTable>()) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
@@ -131,7 +135,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   allowed.insert("symbol");
   if (options_.kind == MarketDataKind::kTicks) allowed.insert("volume");
   // One name more than there are columns is enough: it is unknown or repeated.
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
   column_count_ = split(header, allowed.size() + 1, names);
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name = lower(std::string(trim(names[i])));
@@ -200,34 +204,29 @@ bool CsvMarketData::read_line(std::string& out) {
 }
 
 std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
-                                 std::vector<std::string>& fields) {
+                                 std::vector<std::string_view>& fields) {
   assert(keep > 0);
+  fields.clear();
   if (line.find('"') == std::string::npos) {
-    // No quotes, the usual case: fields are the text between commas. The
-    // strings are reused from row to row.
+    // No quotes, the usual case: fields are the text between commas, viewed
+    // where it is.
     std::size_t count = 0, start = 0;
     for (;;) {
       const std::size_t comma = line.find(',', start);
       const std::size_t end = comma == std::string::npos ? line.size() : comma;
-      if (count < keep) {
-        if (count < fields.size())
-          fields[count].assign(line, start, end - start);
-        else
-          fields.emplace_back(line, start, end - start);
-      }
+      if (count < keep) fields.emplace_back(line.data() + start, end - start);
       ++count;
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
-    fields.resize(std::min(count, keep));
     return count;
   }
-  fields.assign(1, std::string());
+  quoted_.assign(1, std::string());
   // Fields past `keep` are read into `scratch` and only counted: a line of a
   // million commas costs a counter, not a million strings.
   std::string scratch;
   std::size_t count = 1;
-  std::string* field = &fields.back();
+  std::string* field = &quoted_.back();
   bool quoted = false, was_quoted = false;
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
@@ -244,8 +243,8 @@ std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
       }
     } else if (c == ',') {
       ++count;
-      if (fields.size() < keep) {
-        field = &fields.emplace_back();
+      if (quoted_.size() < keep) {
+        field = &quoted_.emplace_back();
       } else {
         scratch.clear();
         field = &scratch;
@@ -261,10 +260,11 @@ std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
     }
   }
   if (quoted) fail(fmt::format("#{}", count), "unterminated quoted field");
+  fields.assign(quoted_.begin(), quoted_.end());
   return count;
 }
 
-Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int column,
+Decimal CsvMarketData::decimal_field(const std::vector<std::string_view>& fields, int column,
                                      const char* name) {
   const std::string_view text = trim(fields[column]);
   std::string why;
@@ -274,7 +274,7 @@ Decimal CsvMarketData::decimal_field(const std::vector<std::string>& fields, int
   return *value;
 }
 
-TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string>& fields) {
+TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string_view>& fields) {
   const std::string_view text = trim(fields[timestamp_column_]);
   std::string why;
   const auto ts = parse_timestamp(text, &why);
@@ -301,7 +301,7 @@ std::optional<Event> CsvMarketData::next() {
       return std::nullopt;
     }
     if (is_blank(line_text_)) continue;
-    std::vector<std::string>& fields = fields_;
+    std::vector<std::string_view>& fields = fields_;
     const std::size_t found = split(line_text_, column_count_, fields);
     if (found != column_count_)
       fail("", fmt::format("expected {} fields, found {}", column_count_, found));
@@ -345,15 +345,16 @@ std::optional<Event> CsvMarketData::next() {
       event.payload = tick;
     }
 
-    auto it = last_ts_by_symbol_.find(event.symbol);
-    const bool first = it == last_ts_by_symbol_.end();
-    if (first) it = last_ts_by_symbol_.emplace(event.symbol, event.ts_ns).first;
-    if (!first) {
-      if (event.ts_ns <= it->second)
+    const std::uint32_t id = symbol_ids_->add(event.symbol);
+    if (id == last_ts_by_symbol_.size()) {
+      last_ts_by_symbol_.push_back(event.ts_ns);  // the symbol's first row
+    } else {
+      TimestampNs& previous = last_ts_by_symbol_[id];
+      if (event.ts_ns <= previous)
         fail("timestamp",
              fmt::format("{} is not after the previous {} row's {}", format_timestamp(event.ts_ns),
-                         event.symbol, format_timestamp(it->second)));
-      it->second = event.ts_ns;
+                         event.symbol, format_timestamp(previous)));
+      previous = event.ts_ns;
     }
     if (event.ts_ns < last_ts_)
       fail("timestamp",

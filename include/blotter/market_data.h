@@ -9,12 +9,15 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "blotter/bus.h"
 
 namespace blotter {
+namespace detail {
+class SymbolTable;
+}
 
 enum class MarketDataKind {
   kBars,   // timestamp,open,high,low,close,volume[,symbol]
@@ -68,10 +71,13 @@ class CsvMarketData {
 
  private:
   bool read_line(std::string& out);
-  std::size_t split(const std::string& line, std::size_t keep, std::vector<std::string>& fields);
+  // Splits `line` into `fields`, at most `keep` of them, and returns how many
+  // it has. The views point into `line`, or into quoted_ when it has quotes.
+  std::size_t split(const std::string& line, std::size_t keep,
+                    std::vector<std::string_view>& fields);
   [[noreturn]] void fail(const std::string& field, const std::string& message) const;
-  Decimal decimal_field(const std::vector<std::string>& fields, int column, const char* name);
-  TimestampNs timestamp_field(const std::vector<std::string>& fields);
+  Decimal decimal_field(const std::vector<std::string_view>& fields, int column, const char* name);
+  TimestampNs timestamp_field(const std::vector<std::string_view>& fields);
 
   std::string path_;
   CsvOptions options_;
@@ -92,9 +98,12 @@ class CsvMarketData {
   std::array<int, 5> value_columns_{};
   std::optional<TimestampFormat> ts_format_;
   TimestampNs last_ts_ = INT64_MIN;
-  std::unordered_map<std::string, TimestampNs> last_ts_by_symbol_;
+  // The last row's time of each symbol, by the symbol's id in symbol_ids_.
+  std::unique_ptr<detail::SymbolTable> symbol_ids_;
+  std::vector<TimestampNs> last_ts_by_symbol_;
   std::string line_text_;
-  std::vector<std::string> fields_;  // the current row's, reused
+  std::vector<std::string_view> fields_;  // the current row's, reused
+  std::vector<std::string> quoted_;       // the text of a row's fields, when it has quotes
 };
 
 // Publishes market events on the bus: the only component that brings data in.
