@@ -105,6 +105,7 @@ read_back() {
   row "state --at #$((n - 1)) with snapshots, $label" "${s} s" "peak RSS $(mib "$rss") MiB" ""
   cp "$db" "$data/nosnap.db"
   sqlite3 "$data/nosnap.db" "DELETE FROM snapshots"
+  sync  # the copy's writes, as above
   read -r s rss < <(measure $blotter state "$data/nosnap.db" --at "#$((n - 1))")
   row "state --at #$((n - 1)) full replay, $label" "${s} s ($(rate "$n" "$s") events/s)" "peak RSS $(mib "$rss") MiB" ""
   rm -f "$data"/nosnap.db*
