@@ -11,8 +11,11 @@
 namespace blotter::detail {
 
 // Ids are 0, 1, 2, ... in the order symbols were added; an id never changes
-// until clear(). Lookups hash the text once and compare it once (open
-// addressing, linear probing, at most half full). Not thread-safe.
+// until clear(). Open addressing, linear probing, at most half full. A slot
+// holds a symbol's first eight bytes as one word, with its length: for the
+// usual symbol of up to eight bytes that is the whole text, so a lookup
+// hashes one word and compares one slot, without touching the names.
+// Not thread-safe.
 class SymbolTable {
  public:
   static constexpr std::uint32_t kNone = UINT32_MAX;
@@ -20,20 +23,21 @@ class SymbolTable {
   // The id of `symbol`, or kNone if it was never added.
   std::uint32_t find(std::string_view symbol) const {
     if (slots_.empty()) return kNone;
-    return slots_[probe(symbol, hash(symbol))];
+    return slots_[probe(symbol, key_of(symbol))].id;
   }
 
   // The id of `symbol`, adding it with the next id if it is new.
   std::uint32_t add(std::string_view symbol) {
     if (2 * (names_.size() + 1) > slots_.size()) grow();
-    const std::uint64_t h = hash(symbol);
-    std::uint32_t& slot = slots_[probe(symbol, h)];
-    if (slot == kNone) {
-      slot = static_cast<std::uint32_t>(names_.size());
+    const Key key = key_of(symbol);
+    Slot& slot = slots_[probe(symbol, key)];
+    if (slot.id == kNone) {
+      slot = Slot{key.word, static_cast<std::uint32_t>(symbol.size()),
+                  static_cast<std::uint32_t>(names_.size())};
       names_.emplace_back(symbol);
-      hashes_.push_back(h);
+      hashes_.push_back(key.hash);
     }
-    return slot;
+    return slot.id;
   }
 
   const std::string& name(std::uint32_t id) const { return names_[id]; }
@@ -46,52 +50,78 @@ class SymbolTable {
   }
 
  private:
-  static std::uint64_t hash(std::string_view s) {
-    // Symbols are short: eight bytes at a time, then a strong final mix.
-    std::uint64_t h = s.size() * 0x9e3779b97f4a7c15ULL;
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      h = (h ^ word) * 0xbf58476d1ce4e5b9ULL;
-    }
-    std::uint64_t tail = 0;
-    for (std::size_t k = 0; i + k < s.size(); ++k)
-      tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + k])) << (8 * k);
-    h = (h ^ tail) * 0x94d049bb133111ebULL;
-    return h ^ (h >> 31);
+  struct Key {
+    std::uint64_t word;  // the first eight bytes; with the length, the whole of a short text
+    std::uint64_t hash;
+  };
+  struct Slot {
+    std::uint64_t word = 0;
+    std::uint32_t size = 0;
+    std::uint32_t id = kNone;
+  };
+  static constexpr std::size_t kWord = 8;
+
+  static std::uint64_t load(const char* p, std::size_t n) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    return v;
   }
 
-  static bool same_text(const std::string& a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t k = 0; k < b.size(); ++k)
-      if (a[k] != b[k]) return false;
-    return true;
+  static Key key_of(std::string_view s) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    // Up to eight bytes in one word, read without reading past the text:
+    // two overlapping halves from 4 bytes on, three single bytes below.
+    // Given the length, the word determines the text.
+    std::uint64_t word;
+    if (n >= kWord) {
+      word = load(p, 8);
+    } else if (n >= 4) {
+      word = load(p, 4) | load(p + n - 4, 4) << 32;
+    } else if (n > 0) {
+      word = load(p, 1) | load(p + n / 2, 1) << 8 | load(p + n - 1, 1) << 16;
+    } else {
+      word = 0;
+    }
+    std::uint64_t h = (word ^ (n * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    if (n > kWord) {
+      // The rest, eight bytes at a time, the last word overlapping.
+      for (std::size_t i = kWord; i < n; i += kWord) {
+        const std::size_t at = i + kWord <= n ? i : n - kWord;
+        h = (h ^ load(p + at, 8)) * 0x94d049bb133111ebULL;
+      }
+    }
+    h ^= h >> 31;
+    return {word, h};
   }
 
   // The slot holding `symbol`'s id, or the empty slot where it would go.
-  std::size_t probe(std::string_view symbol, std::uint64_t h) const {
+  std::size_t probe(std::string_view symbol, const Key& key) const {
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      const std::uint32_t id = slots_[i];
-      if (id == kNone || (hashes_[id] == h && same_text(names_[id], symbol))) return i;
+    for (std::size_t i = key.hash & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots_[i];
+      if (slot.id == kNone) return i;
+      if (slot.word == key.word && slot.size == symbol.size() &&
+          (symbol.size() <= kWord || names_[slot.id] == symbol))
+        return i;
     }
   }
 
   void grow() {
-    std::vector<std::uint32_t> slots(slots_.empty() ? 16 : 2 * slots_.size(), kNone);
+    std::vector<Slot> slots(slots_.empty() ? 16 : 2 * slots_.size());
     const std::size_t mask = slots.size() - 1;
-    for (std::uint32_t id = 0; id < names_.size(); ++id) {
-      std::size_t i = hashes_[id] & mask;
-      while (slots[i] != kNone) i = (i + 1) & mask;
-      slots[i] = id;
+    for (const Slot& slot : slots_) {
+      if (slot.id == kNone) continue;
+      std::size_t i = hashes_[slot.id] & mask;
+      while (slots[i].id != kNone) i = (i + 1) & mask;
+      slots[i] = slot;
     }
     slots_ = std::move(slots);
   }
 
   std::vector<std::string> names_;     // by id
-  std::vector<std::uint64_t> hashes_;  // by id
-  std::vector<std::uint32_t> slots_;   // ids, kNone when free; size a power of two
+  std::vector<std::uint64_t> hashes_;  // by id, for grow()
+  std::vector<Slot> slots_;            // size a power of two
 };
 
 }  // namespace blotter::detail

@@ -212,6 +212,32 @@ TEST_SUITE("bus") {
     CHECK(bus.symbol_id("MSFT") == 0);
   }
 
+  TEST_CASE("symbol ids tell apart texts that share bytes, lengths or their first eight bytes") {
+    // The symbol table keys texts of up to eight bytes by one word read in
+    // overlapping parts, and longer ones by their first eight bytes and then
+    // the whole text: every text over {A, B} of length 0 to 11 (4095 of
+    // them), plus long texts that differ only after byte 8 or only in length.
+    MemoryStore store;
+    EventBus bus(store);
+    std::vector<std::string> texts;
+    for (std::size_t n = 0; n <= 11; ++n)
+      for (std::uint32_t bits = 0; bits < (1u << n); ++bits) {
+        std::string t;
+        for (std::size_t k = 0; k < n; ++k) t += (bits >> k & 1) ? 'B' : 'A';
+        texts.push_back(t);
+      }
+    for (const char* t : {"ABCDEFGH_1", "ABCDEFGH_2", "ABCDEFGH_1x", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0",
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ1", "ABCDEFGHIJKLMNOPQRSTUVWXYZ01"})
+      texts.emplace_back(t);
+    texts.push_back(std::string("A\0B", 3));
+    texts.push_back(std::string("A\0\0", 3));
+    for (std::size_t i = 0; i < texts.size(); ++i) REQUIRE(bus.symbol_id(texts[i]) == i);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      CHECK(bus.symbol_id(texts[i]) == i);
+      CHECK(bus.symbol(static_cast<std::uint32_t>(i)) == texts[i]);
+    }
+  }
+
   TEST_CASE("a throwing handler does not stop the others") {
     MemoryStore store;
     EventBus bus(store);
