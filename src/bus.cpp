@@ -88,28 +88,29 @@ void EventBus::dispatch(const Event& event) {
     ~Dispatching() { bus.dispatching_ = nullptr; }
   } dispatching(*this, event);
   for (const Subscriber& s : handlers_[static_cast<std::size_t>(event.type())]) {
-    std::string error;
     try {
       s.handler(event);
-      continue;
     } catch (const StoreError&) {
       throw;
     } catch (const std::exception& e) {
-      error = e.what();
+      handler_failed(s, event, e.what());
     } catch (...) {
-      error = "unknown exception";
+      handler_failed(s, event, "unknown exception");
     }
-    if (replaying_) continue;  // the journal already holds this HANDLER_ERROR
-    Event failure =
-        make_event(event.ts_ns, event.symbol, HandlerError{s.name, event.seq, std::move(error)});
-    if (event.type() == EventType::kHandlerError) {
-      // A failing HANDLER_ERROR handler is journaled but not dispatched again,
-      // or one bad handler would loop forever.
-      store_.append(failure);
-      ++counts_[static_cast<std::size_t>(EventType::kHandlerError)];
-    } else {
-      publish(std::move(failure));
-    }
+  }
+}
+
+void EventBus::handler_failed(const Subscriber& s, const Event& event, std::string error) {
+  if (replaying_) return;  // the journal already holds this HANDLER_ERROR
+  Event failure =
+      make_event(event.ts_ns, event.symbol, HandlerError{s.name, event.seq, std::move(error)});
+  if (event.type() == EventType::kHandlerError) {
+    // A failing HANDLER_ERROR handler is journaled but not dispatched again,
+    // or one bad handler would loop forever.
+    store_.append(failure);
+    ++counts_[static_cast<std::size_t>(EventType::kHandlerError)];
+  } else {
+    publish(std::move(failure));
   }
 }
 

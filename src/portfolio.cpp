@@ -134,6 +134,12 @@ void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& f
 
 void Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   advance_to(ts);
+  if (position.quantity.is_zero()) {
+    // Flat: its unrealized PnL is 0 before and after, so no total changes.
+    position.last_price = price;
+    position.marked = true;
+    return;
+  }
   revalue(position, [price](Position& p) {
     p.last_price = price;
     p.marked = true;

@@ -71,6 +71,9 @@ class EventBus {
   };
   void drain(const Event& first);
   void dispatch(const Event& event);
+  // Journals (and dispatches) the HANDLER_ERROR for `s` throwing `error` on
+  // `event`. Out of dispatch()'s loop: the loop is the hot path, this is not.
+  [[gnu::cold]] void handler_failed(const Subscriber& s, const Event& event, std::string error);
 
   EventStore& store_;
   std::array<std::vector<Subscriber>, kEventTypeCount> handlers_;
