@@ -12,10 +12,11 @@ EventBus::EventBus(EventStore& store)
 
 EventBus::~EventBus() = default;
 
-std::uint32_t EventBus::symbol_id(const Event& event) {
-  if (&event != dispatching_) return symbols_->add(event.symbol);
-  if (dispatching_id_ == detail::SymbolTable::kNone) dispatching_id_ = symbols_->add(event.symbol);
-  return dispatching_id_;
+std::uint32_t EventBus::look_up_symbol(const Event& event) {
+  static_assert(kNoId == detail::SymbolTable::kNone);
+  const std::uint32_t id = symbols_->add(event.symbol);
+  if (&event == dispatching_) dispatching_id_ = id;
+  return id;
 }
 
 std::uint32_t EventBus::symbol_id(std::string_view symbol) { return symbols_->add(symbol); }
@@ -83,7 +84,7 @@ void EventBus::dispatch(const Event& event) {
     EventBus& bus;
     Dispatching(EventBus& b, const Event& e) : bus(b) {
       bus.dispatching_ = &e;
-      bus.dispatching_id_ = detail::SymbolTable::kNone;
+      bus.dispatching_id_ = kNoId;
     }
     ~Dispatching() { bus.dispatching_ = nullptr; }
   } dispatching(*this, event);

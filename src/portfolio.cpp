@@ -56,6 +56,16 @@ Position& Portfolio::position_for(const std::string& symbol) {
 }
 
 Position& Portfolio::position_for(const Event& event) {
+  if (ids_ != nullptr) {
+    const std::uint32_t id = ids_->symbol_id(event);
+    if (id < by_bus_id_.size() && by_bus_id_[id] != nullptr) return *by_bus_id_[id];
+  }
+  return link_position(event);
+}
+
+// Out of line, as the rare cases of hot functions below: they would make
+// every call save registers that only they use.
+[[gnu::noinline]] Position& Portfolio::link_position(const Event& event) {
   if (ids_ == nullptr) return position_for(event.symbol);
   const std::uint32_t id = ids_->symbol_id(event);
   if (id >= by_bus_id_.size()) by_bus_id_.resize(id + 1, nullptr);
@@ -108,7 +118,10 @@ const Position* Portfolio::position(const std::string& symbol) const {
 void Portfolio::advance_to(TimestampNs ts) {
   if (ts > last_ts_ || days_.empty()) last_ts_ = ts;
   const std::int32_t day = calendar_.day_of(ts);
-  if (!days_.empty() && day <= days_.back().day) return;
+  if (days_.empty() || day > days_.back().day) open_day(day);
+}
+
+[[gnu::noinline]] void Portfolio::open_day(std::int32_t day) {
   unrealized_at_open_ = unrealized_;
   days_.push_back(DayPnl{day, Decimal(), Decimal(), unrealized_, 0});
 }

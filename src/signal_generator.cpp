@@ -20,7 +20,7 @@ SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config) : bus_(bus)
                  [this](const Event& e) { on_price(e, e.as<Tick>().price); });
 }
 
-SignalGenerator::Series& SignalGenerator::series_of(std::uint32_t symbol_id) {
+SignalGenerator::Series& SignalGenerator::new_series(std::uint32_t symbol_id) {
   if (symbol_id >= series_.size()) series_.resize(symbol_id + 1);
   Series& series = series_[symbol_id];
   if (series.closes.empty()) series.closes.resize(static_cast<std::size_t>(config_.window) + 1);

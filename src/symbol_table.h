@@ -28,16 +28,12 @@ class SymbolTable {
 
   // The id of `symbol`, adding it with the next id if it is new.
   std::uint32_t add(std::string_view symbol) {
-    if (2 * (names_.size() + 1) > slots_.size()) grow();
     const Key key = key_of(symbol);
-    Slot& slot = slots_[probe(symbol, key)];
-    if (slot.id == kNone) {
-      slot = Slot{key.word, static_cast<std::uint32_t>(symbol.size()),
-                  static_cast<std::uint32_t>(names_.size())};
-      names_.emplace_back(symbol);
-      hashes_.push_back(key.hash);
+    if (!slots_.empty()) {
+      const std::uint32_t id = slots_[probe(symbol, key)].id;
+      if (id != kNone) return id;
     }
-    return slot.id;
+    return insert(symbol, key);
   }
 
   const std::string& name(std::uint32_t id) const { return names_[id]; }
@@ -93,6 +89,17 @@ class SymbolTable {
     }
     h ^= h >> 31;
     return {word, h};
+  }
+
+  // Adds `symbol`, which is not in the table. Out of line: add() is the hot
+  // path, and this part would make every call save registers it never uses.
+  [[gnu::noinline]] std::uint32_t insert(std::string_view symbol, const Key& key) {
+    if (2 * (names_.size() + 1) > slots_.size()) grow();
+    const auto id = static_cast<std::uint32_t>(names_.size());
+    slots_[probe(symbol, key)] = Slot{key.word, static_cast<std::uint32_t>(symbol.size()), id};
+    names_.emplace_back(symbol);
+    hashes_.push_back(key.hash);
+    return id;
   }
 
   // The slot holding `symbol`'s id, or the empty slot where it would go.

@@ -55,7 +55,12 @@ class EventBus {
   // about them, for handlers that keep per-symbol state in vectors. An id
   // never changes for the bus's lifetime. For the event being dispatched the
   // symbol is looked up once, however many handlers ask.
-  std::uint32_t symbol_id(const Event& event);
+  std::uint32_t symbol_id(const Event& event) {
+    // Inline for the event being dispatched once its id is known, as every
+    // handler of it asks.
+    if (&event == dispatching_ && dispatching_id_ != kNoId) return dispatching_id_;
+    return look_up_symbol(event);
+  }
   std::uint32_t symbol_id(std::string_view symbol);
   // The symbol of `id`, which symbol_id() returned.
   const std::string& symbol(std::uint32_t id) const;
@@ -69,6 +74,10 @@ class EventBus {
     std::string name;
     Handler handler;
   };
+  static constexpr std::uint32_t kNoId = UINT32_MAX;
+  // symbol_id(event) the first time it is asked during a dispatch, or for
+  // an event not being dispatched.
+  std::uint32_t look_up_symbol(const Event& event);
   void drain(const Event& first);
   void dispatch(const Event& event);
   // Journals (and dispatches) the HANDLER_ERROR for `s` throwing `error` on
@@ -87,9 +96,9 @@ class EventBus {
   bool replaying_ = false;
   std::unique_ptr<detail::SymbolTable> symbols_;
   // The event being dispatched (nullptr between dispatches) and its symbol's
-  // id, kNone until a handler asks for it.
+  // id, kNoId until a handler asks for it.
   const Event* dispatching_ = nullptr;
-  std::uint32_t dispatching_id_ = 0;
+  std::uint32_t dispatching_id_ = kNoId;
 };
 
 }  // namespace blotter

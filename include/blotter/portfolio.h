@@ -102,6 +102,10 @@ class Portfolio {
   Position& position_for(const std::string& symbol);
   // The same for `event`'s symbol, by the bus's id when linked to one.
   Position& position_for(const Event& event);
+  // position_for(event) the first time a bus id is seen, or with no bus.
+  Position& link_position(const Event& event);
+  // Opens trading day `day` (advance_to's rare case).
+  void open_day(std::int32_t day);
   void index_positions();
   void mark(TimestampNs ts, Position& position, Decimal price);
   void book(TimestampNs ts, Position& position, const Fill& fill);

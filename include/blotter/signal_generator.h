@@ -52,7 +52,12 @@ class SignalGenerator {
     Decimal previous;
     bool has_previous = false;
   };
-  Series& series_of(std::uint32_t symbol_id);
+  Series& series_of(std::uint32_t symbol_id) {
+    if (symbol_id < series_.size() && !series_[symbol_id].closes.empty()) return series_[symbol_id];
+    return new_series(symbol_id);
+  }
+  // series_of() for a symbol without a series yet.
+  Series& new_series(std::uint32_t symbol_id);
   void publish_signal(const Event& market_event, Direction direction, Decimal close, Decimal sum);
 
   EventBus& bus_;
