@@ -405,7 +405,7 @@ RunSummary run_paper_trading(const RunConfig& config) {
   }();
   InputCheck input_check(config.input_path, config.input);
   // Every ORDER is committed at once: the whole input is checked before any.
-  if (config.durability == Durability::kFull) input_check.wait();
+  if (config.durability == Durability::kFull || config.check_input_first) input_check.wait();
   const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
   const bool journal_is_new = !std::filesystem::exists(config.journal_path, ec);
   auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,

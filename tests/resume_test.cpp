@@ -30,7 +30,8 @@ struct Interrupted : std::runtime_error {
 RunConfig busy_config(const std::string& input, const std::string& journal) {
   RunConfig c = busy_run_config(input, journal);
   c.batch_rows = 50;
-  c.batch_latency = std::chrono::hours(1);  // batches of exactly 50 rows
+  c.batch_latency = std::chrono::hours(1);  // batches of exactly 50 rows,
+  c.check_input_first = true;               // from the first one on
   c.snapshot_every = 700;
   return c;
 }

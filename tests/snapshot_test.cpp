@@ -21,7 +21,8 @@ RunConfig config_for(const std::string& input, const std::string& journal) {
   c.input_path = input;
   c.journal_path = journal;
   c.batch_rows = 64;
-  c.batch_latency = std::chrono::hours(1);  // batches of exactly 64 rows
+  c.batch_latency = std::chrono::hours(1);  // batches of exactly 64 rows,
+  c.check_input_first = true;               // from the first one on
   c.version = "test";
   return c;
 }

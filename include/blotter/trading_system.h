@@ -77,6 +77,12 @@ struct RunConfig {
   // kFull: synchronous=FULL, and every ORDER is committed before the
   // execution engine acts on it. The journal's events are the same either way.
   Durability durability = Durability::kNormal;
+  // The whole input is checked before anything of the run is committed. By
+  // default the check runs alongside the run, and a batch due before it has
+  // passed stays open until it has, so the first commit can hold more rows
+  // than batch_rows. True: the check comes first (as kFull always does), and
+  // batches close exactly on their count from the first row on.
+  bool check_input_first = false;
   std::string version = "unknown";  // recorded in the manifest
   // Called after each closed batch with the input read so far.
   std::function<void(const CsvMarketData&)> on_progress;
