@@ -32,7 +32,8 @@ Seq EventBus::publish(Event event) {
   const Seq seq = store_.append(event);
   ++counts_[static_cast<std::size_t>(event.type())];
   if (draining_) {
-    queue_.push_back(std::move(event));
+    if (queue_size_ == queue_.size()) queue_.push_back(std::make_unique<Event>());
+    *queue_[queue_size_++] = std::move(event);
   } else {
     // The queue is empty: `event` would be the first out, so it is
     // dispatched where it is, without a trip through the queue.
@@ -54,21 +55,17 @@ void EventBus::replay(const Event& recorded) {
 }
 
 void EventBus::drain(const Event& first) {
-  assert(queue_.empty() && queue_head_ == 0);
+  assert(queue_size_ == 0 && queue_head_ == 0);
   draining_ = true;
   try {
     dispatch(first);
-    while (queue_head_ < queue_.size()) {
-      // Moved out: a handler's publish() may grow queue_ and move its elements.
-      const Event event = std::move(queue_[queue_head_++]);
-      dispatch(event);
-    }
-    queue_.clear();
+    while (queue_head_ < queue_size_) dispatch(*queue_[queue_head_++]);
+    queue_size_ = 0;
     queue_head_ = 0;
   } catch (...) {
     // A store failure: the events still queued were journaled in the batch
     // that the caller now rolls back, so they are dropped with it.
-    queue_.clear();
+    queue_size_ = 0;
     queue_head_ = 0;
     draining_ = false;
     throw;

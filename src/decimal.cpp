@@ -206,6 +206,22 @@ Decimal Decimal::operator/(Decimal o) const {
   return Decimal(checked(div_round_half_even(num, den), "division"));
 }
 
+Decimal Decimal::operator/(std::int64_t n) const {
+  if (n == 0) throw Error("decimal division by zero");
+  // units_ / n is exact in 64 bits but for INT64_MIN / -1, and units_ is
+  // never INT64_MIN; |quotient| <= |units_|, so it is always in range.
+  std::int64_t q = units_ / n;
+  std::int64_t r = units_ % n;
+  // |r| < |n|: 2 * |r| compared with |n| without overflow as |r| <= |n| - 1.
+  const std::uint64_t r_abs =
+      r < 0 ? -static_cast<std::uint64_t>(r) : static_cast<std::uint64_t>(r);
+  const std::uint64_t n_abs =
+      n < 0 ? -static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+  const std::uint64_t rest = n_abs - r_abs;  // 2r > n  <=>  r > n - r
+  if (r_abs > rest || (r_abs == rest && (q & 1) != 0)) q += (units_ < 0) != (n < 0) ? -1 : 1;
+  return Decimal(q);
+}
+
 Decimal Decimal::mul_div(Decimal a, Decimal b, Decimal c) {
   if (c.units_ == 0) throw Error("decimal division by zero");
   // a*b fits in 127 bits: |a|,|b| < 2^63. The result is a*b/c in units.

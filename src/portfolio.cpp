@@ -80,8 +80,12 @@ void Portfolio::use_symbol_ids(EventBus& bus) {
 
 void Portfolio::attach(EventBus& bus, const std::string& name) {
   use_symbol_ids(bus);
-  for (EventType t : {EventType::kFill, EventType::kBar, EventType::kTick})
-    bus.subscribe(t, name, [this](const Event& e) { on_event(e); });
+  // A handler per type: each knows its event's type, so none asks.
+  bus.subscribe(EventType::kFill, name,
+                [this](const Event& e) { book(e.ts_ns, position_for(e), e.as<Fill>()); });
+  bus.subscribe(EventType::kBar, name, [this](const Event& e) { on_market(e, e.as<Bar>().close); });
+  bus.subscribe(EventType::kTick, name,
+                [this](const Event& e) { on_market(e, e.as<Tick>().price); });
 }
 
 void Portfolio::on_event(const Event& event) {
@@ -115,7 +119,9 @@ const Position* Portfolio::position(const std::string& symbol) const {
   return id == detail::SymbolTable::kNone ? nullptr : by_id_[id];
 }
 
-void Portfolio::advance_to(TimestampNs ts) {
+// ts == last_ts_ with a day open changes nothing: that day opened when
+// last_ts_ was first seen. So advance_to() calls this only for other times.
+void Portfolio::advance_in_time(TimestampNs ts) {
   if (ts > last_ts_ || days_.empty()) last_ts_ = ts;
   const std::int32_t day = calendar_.day_of(ts);
   if (days_.empty() || day > days_.back().day) open_day(day);
@@ -147,16 +153,17 @@ void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& f
 
 void Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   advance_to(ts);
-  if (position.quantity.is_zero()) {
-    // Flat: its unrealized PnL is 0 before and after, so no total changes.
-    position.last_price = price;
-    position.marked = true;
-    return;
+  // Flat, its unrealized PnL is 0 before and after, so no total changes.
+  // Open, its cost stays, so its unrealized PnL (value - cost) changes by
+  // exactly the change of its value, each value rounded as before.
+  if (!position.quantity.is_zero()) {
+    unrealized_ += price * position.quantity - position.last_price * position.quantity;
+    DayPnl& today = days_.back();
+    today.unrealized_pnl = unrealized_ - unrealized_at_open_;
+    today.unrealized_at_close = unrealized_;
   }
-  revalue(position, [price](Position& p) {
-    p.last_price = price;
-    p.marked = true;
-  });
+  position.last_price = price;
+  position.marked = true;
 }
 
 void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {

@@ -24,8 +24,14 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
 
   bus_.subscribe(EventType::kSignal, "RiskManager", [this](const Event& e) { on_signal(e); });
   bus_.subscribe(EventType::kFill, "RiskManager", [this](const Event& e) { on_fill(e); });
-  bus_.subscribe(EventType::kBar, "RiskManager", [this](const Event& e) { on_market(e); });
-  bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) { on_market(e); });
+  bus_.subscribe(EventType::kBar, "RiskManager", [this](const Event& e) {
+    book_.on_market(e, e.as<Bar>().close);
+    check_loss_limit();
+  });
+  bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) {
+    book_.on_market(e, e.as<Tick>().price);
+    check_loss_limit();
+  });
 }
 
 Decimal RiskManager::daily_loss_used() const {
@@ -38,7 +44,8 @@ bool RiskManager::entries_halted() const {
 }
 
 void RiskManager::check_loss_limit() {
-  if (!entries_halted() && book_.day_pnl() <= -loss_limit_) halted_day_ = book_.days().back().day;
+  // The PnL first: it is almost always above the limit.
+  if (book_.day_pnl() <= -loss_limit_ && !entries_halted()) halted_day_ = book_.days().back().day;
 }
 
 void RiskManager::on_market(const Event& e) {

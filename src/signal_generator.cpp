@@ -60,7 +60,7 @@ void SignalGenerator::on_price(const Event& market_event, Decimal close) {
 
 void SignalGenerator::publish_signal(const Event& market_event, Direction direction, Decimal close,
                                      Decimal sum) {
-  const Decimal ma = sum / Decimal::from_int(config_.window);
+  const Decimal ma = sum / std::int64_t{config_.window};
   // "close {} crossed {} MA{} {}", written in place: one allocation, the reason's own.
   char text[128];
   char* out = text;

@@ -1,6 +1,7 @@
 #include "blotter/bus.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
@@ -191,6 +192,33 @@ TEST_SUITE("bus") {
     for (int i = 0; i < 400; ++i)
       CHECK(reasons[i] == std::string(40, 'a') + std::to_string(i % 200));
     CHECK(store.events().back().seq == 402);
+  }
+
+  TEST_CASE("a queued event stays intact while its handlers publish many more") {
+    MemoryStore store;
+    EventBus bus(store);
+    bus.subscribe(EventType::kBar, "signal", [&](const Event& e) {
+      bus.publish(make_event(e.ts_ns, e.symbol, Signal{Direction::kLong, D("2"), "queued"}));
+    });
+    std::vector<std::string> seen;
+    bus.subscribe(EventType::kSignal, "fan_out", [&](const Event& e) {
+      // The SIGNAL is dispatched from the queue; this grows the queue many
+      // times over while the handler still holds it.
+      for (int i = 0; i < 300; ++i)
+        bus.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, D("1"), D("2"), e.seq}));
+      seen.push_back(fmt::format("{} {} {} {}", e.seq, e.symbol, e.as<Signal>().reason,
+                                 e.as<Signal>().price.to_string()));
+    });
+    std::vector<Seq> order_causes;
+    bus.subscribe(EventType::kOrder, "collect",
+                  [&](const Event& e) { order_causes.push_back(e.as<Order>().signal_seq); });
+    bus.publish(bar(100, "LONGER.SYMBOL.NAME", "7"));
+    bus.publish(bar(200, "B", "8"));
+    CHECK(seen == std::vector<std::string>{"2 LONGER.SYMBOL.NAME queued 2", "304 B queued 2"});
+    REQUIRE(order_causes.size() == 600);
+    CHECK(order_causes.front() == 2);
+    CHECK(order_causes.back() == 304);
+    CHECK(store.events().back().seq == 604);
   }
 
   TEST_CASE("symbol ids are dense, in first-asked order, and the same for events and names") {

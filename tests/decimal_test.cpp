@@ -224,6 +224,26 @@ TEST_SUITE("decimal") {
     CHECK(kMax / d("1") == kMax);
   }
 
+  TEST_CASE("division by a whole number is division by the same Decimal") {
+    const std::vector<std::int64_t> units = {
+        0,          1,          -1, 2, -2, 3, 5, 7, 25, -25, 35, 149, 150, 151, -150, 1'999'999'999,
+        kMax.raw(), -kMax.raw()};
+    const std::vector<std::int64_t> divisors = {1, -1, 2, -2, 3, 4, 7, 10, 20, -20, 100, 1000, 92};
+    for (std::int64_t u : units)
+      for (std::int64_t n : divisors) {
+        CAPTURE(u);
+        CAPTURE(n);
+        const Decimal x = Decimal::from_raw(u);
+        CHECK(x / n == x / Decimal::from_int(n));
+      }
+    CHECK(d("0.00000005") / std::int64_t{2} == d("0.00000002"));  // half to even: down
+    CHECK(d("0.00000007") / std::int64_t{2} == d("0.00000004"));  // half to even: up
+    CHECK(d("-0.00000007") / std::int64_t{-2} == d("0.00000004"));
+    CHECK(d("-0.00000007") / std::int64_t{2} == d("-0.00000004"));
+    CHECK(d("2001.5") / std::int64_t{20} == d("100.075"));
+    CHECK_THROWS_AS(d("1") / std::int64_t{0}, blotter::Error);
+  }
+
   TEST_CASE("mul_div rounds once, not after the product") {
     const Decimal half = d("0.5");
     // a * b alone rounds 0.000000005 to 0; a * b / c in one step is exact.

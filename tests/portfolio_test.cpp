@@ -182,6 +182,25 @@ TEST_SUITE("portfolio") {
     CHECK(total == D("28"));
   }
 
+  TEST_CASE("the first event opens its day, even at time 0, and events at the same time share it") {
+    Portfolio book;
+    book.on_mark(0, "A", D("10"));
+    REQUIRE(book.days().size() == 1);
+    CHECK(book.days()[0].day == 0);
+    book.on_fill(0, "A", buy("2", "10"));
+    book.on_mark(0, "A", D("11"));
+    REQUIRE(book.days().size() == 1);
+    CHECK(book.days()[0].fills == 1);
+    CHECK(book.day_pnl() == D("2"));
+    book.on_mark(86'400'000'000'000, "A", D("12"));
+    REQUIRE(book.days().size() == 2);
+    CHECK(book.days()[1].pnl() == D("2"));
+    // Back to an earlier time (another symbol's older bar): still the later day.
+    book.on_mark(1, "B", D("5"));
+    CHECK(book.days().size() == 2);
+    CHECK(book.last_ts() == 86'400'000'000'000);
+  }
+
   TEST_CASE("a new day starts at UTC midnight") {
     Portfolio book;
     CHECK(book.day_pnl() == D("0"));

@@ -87,10 +87,13 @@ class EventBus {
   EventStore& store_;
   std::array<std::vector<Subscriber>, kEventTypeCount> handlers_;
   std::array<std::uint64_t, kEventTypeCount> counts_{};
-  // Events published while a dispatch is under way, in publish order: the
-  // ones before queue_head_ are dispatched (moved from). Cleared, not freed,
-  // once drained, so a steady run queues without allocating.
-  std::vector<Event> queue_;
+  // Events published while a dispatch is under way, in publish order, in
+  // the first queue_size_ slots; the ones before queue_head_ are dispatched.
+  // Each slot is an Event of its own on the heap, so an event is dispatched
+  // where it lies while its handlers' publish() grows the queue. Slots are
+  // reused, never freed, so a steady run queues without allocating.
+  std::vector<std::unique_ptr<Event>> queue_;
+  std::size_t queue_size_ = 0;
   std::size_t queue_head_ = 0;
   bool draining_ = false;
   bool replaying_ = false;

@@ -52,6 +52,9 @@ class Decimal {
   Decimal operator*(Decimal o) const;
   Decimal operator/(Decimal o) const;  // throws blotter::Error on division by zero
   Decimal operator*(std::int64_t n) const;
+  // The same as dividing by Decimal::from_int(n) (half to even), without
+  // 128-bit arithmetic: a mean of n prices, say. Throws on n == 0.
+  Decimal operator/(std::int64_t n) const;
   Decimal& operator+=(Decimal o) { return *this = *this + o; }
   Decimal& operator-=(Decimal o) { return *this = *this - o; }
 

@@ -144,12 +144,30 @@ struct Event {
 };
 
 template <class T>
-Event make_event(TimestampNs ts, std::string symbol, T body) {
+Event make_event(TimestampNs ts, std::string&& symbol, T body) {
   Event e;
   e.ts_ns = ts;
   e.symbol = std::move(symbol);
   e.payload = std::move(body);
   return e;
+}
+// The symbol copied straight into the event: a short symbol is one copy of
+// its bytes, where taking it by value would copy it and then move it.
+template <class T>
+Event make_event(TimestampNs ts, std::string_view symbol, T body) {
+  Event e;
+  e.ts_ns = ts;
+  e.symbol = symbol;
+  e.payload = std::move(body);
+  return e;
+}
+template <class T>
+Event make_event(TimestampNs ts, const std::string& symbol, T body) {
+  return make_event(ts, std::string_view(symbol), std::move(body));
+}
+template <class T>
+Event make_event(TimestampNs ts, const char* symbol, T body) {
+  return make_event(ts, std::string_view(symbol), std::move(body));
 }
 
 // The payload's JSON object text, keys in a fixed order; decimals are JSON

@@ -25,7 +25,7 @@ struct Position {
 
   // cost / quantity rounded to 8 places; 0 when flat.
   Decimal avg_price() const;
-  // last_price * quantity - cost; 0 when flat. Inline: every mark computes it twice.
+  // last_price * quantity - cost; 0 when flat. Inline: every fill computes it twice.
   Decimal unrealized_pnl() const {
     return quantity.is_zero() ? Decimal() : last_price * quantity - cost;
   }
@@ -65,11 +65,19 @@ class Portfolio {
   void use_symbol_ids(EventBus& bus);
   // Books a FILL or marks a BAR/TICK; other events only advance the day.
   void on_event(const Event& event);
+  // on_event() for a BAR or TICK whose price (close or price) is `price`,
+  // when the caller knows the event's type, as a handler of that type does.
+  void on_market(const Event& event, Decimal price) {
+    mark(event.ts_ns, position_for(event), price);
+  }
 
   void on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill);
   void on_mark(TimestampNs ts, const std::string& symbol, Decimal price);
   // Opens a new trading day if `ts` falls after the current one.
-  void advance_to(TimestampNs ts);
+  void advance_to(TimestampNs ts) {
+    // Most events share their time with the one before (one bar per symbol).
+    if (ts != last_ts_ || days_.empty()) advance_in_time(ts);
+  }
 
   const std::map<std::string, Position>& positions() const { return positions_; }
   // nullptr if the symbol never traded or was never marked. Valid until the
@@ -104,6 +112,8 @@ class Portfolio {
   Position& position_for(const Event& event);
   // position_for(event) the first time a bus id is seen, or with no bus.
   Position& link_position(const Event& event);
+  // advance_to() for an event time other than the latest.
+  void advance_in_time(TimestampNs ts);
   // Opens trading day `day` (advance_to's rare case).
   void open_day(std::int32_t day);
   void index_positions();
