@@ -132,6 +132,19 @@ struct Event {
   std::string symbol;            // empty when the event has none
   Payload payload;
 
+  Event() = default;
+  // An event of `body`'s type, made in place (make_event() below).
+  template <class T>
+  Event(TimestampNs ts, std::string&& symbol_text, T&& body)
+      : ts_ns(ts),
+        symbol(std::move(symbol_text)),
+        payload(std::in_place_type<std::decay_t<T>>, std::forward<T>(body)) {}
+  template <class T>
+  Event(TimestampNs ts, std::string_view symbol_text, T&& body)
+      : ts_ns(ts),
+        symbol(symbol_text),
+        payload(std::in_place_type<std::decay_t<T>>, std::forward<T>(body)) {}
+
   EventType type() const { return static_cast<EventType>(payload.index()); }
   template <class T>
   const T& as() const {
@@ -145,29 +158,21 @@ struct Event {
 
 template <class T>
 Event make_event(TimestampNs ts, std::string&& symbol, T body) {
-  Event e;
-  e.ts_ns = ts;
-  e.symbol = std::move(symbol);
-  e.payload = std::move(body);
-  return e;
+  return Event(ts, std::move(symbol), std::move(body));
 }
 // The symbol copied straight into the event: a short symbol is one copy of
 // its bytes, where taking it by value would copy it and then move it.
 template <class T>
 Event make_event(TimestampNs ts, std::string_view symbol, T body) {
-  Event e;
-  e.ts_ns = ts;
-  e.symbol = symbol;
-  e.payload = std::move(body);
-  return e;
+  return Event(ts, symbol, std::move(body));
 }
 template <class T>
 Event make_event(TimestampNs ts, const std::string& symbol, T body) {
-  return make_event(ts, std::string_view(symbol), std::move(body));
+  return Event(ts, std::string_view(symbol), std::move(body));
 }
 template <class T>
 Event make_event(TimestampNs ts, const char* symbol, T body) {
-  return make_event(ts, std::string_view(symbol), std::move(body));
+  return Event(ts, std::string_view(symbol), std::move(body));
 }
 
 // The payload's JSON object text, keys in a fixed order; decimals are JSON
