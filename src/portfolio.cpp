@@ -92,9 +92,9 @@ void Portfolio::on_event(const Event& event) {
   if (const auto* fill = event.get_if<Fill>()) {
     book(event.ts_ns, position_for(event), *fill);
   } else if (const auto* bar = event.get_if<Bar>()) {
-    mark(event.ts_ns, position_for(event), bar->close);
+    on_market(event, bar->close);
   } else if (const auto* tick = event.get_if<Tick>()) {
-    mark(event.ts_ns, position_for(event), tick->price);
+    on_market(event, tick->price);
   } else {
     advance_to(event.ts_ns);
   }

@@ -24,14 +24,10 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
 
   bus_.subscribe(EventType::kSignal, "RiskManager", [this](const Event& e) { on_signal(e); });
   bus_.subscribe(EventType::kFill, "RiskManager", [this](const Event& e) { on_fill(e); });
-  bus_.subscribe(EventType::kBar, "RiskManager", [this](const Event& e) {
-    book_.on_market(e, e.as<Bar>().close);
-    check_loss_limit();
-  });
-  bus_.subscribe(EventType::kTick, "RiskManager", [this](const Event& e) {
-    book_.on_market(e, e.as<Tick>().price);
-    check_loss_limit();
-  });
+  bus_.subscribe(EventType::kBar, "RiskManager",
+                 [this](const Event& e) { on_market(e, e.as<Bar>().close); });
+  bus_.subscribe(EventType::kTick, "RiskManager",
+                 [this](const Event& e) { on_market(e, e.as<Tick>().price); });
 }
 
 Decimal RiskManager::daily_loss_used() const {
@@ -48,8 +44,8 @@ void RiskManager::check_loss_limit() {
   if (book_.day_pnl() <= -loss_limit_ && !entries_halted()) halted_day_ = book_.days().back().day;
 }
 
-void RiskManager::on_market(const Event& e) {
-  book_.on_event(e);
+void RiskManager::on_market(const Event& e, Decimal price) {
+  book_.on_market(e, price);
   check_loss_limit();
 }
 

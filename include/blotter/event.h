@@ -160,15 +160,12 @@ template <class T>
 Event make_event(TimestampNs ts, std::string&& symbol, T body) {
   return Event(ts, std::move(symbol), std::move(body));
 }
-// The symbol copied straight into the event: a short symbol is one copy of
-// its bytes, where taking it by value would copy it and then move it.
+// The symbol copied straight into the event (a std::string lvalue comes here
+// too): a short symbol is one copy of its bytes, where taking it by value
+// would copy it and then move it.
 template <class T>
 Event make_event(TimestampNs ts, std::string_view symbol, T body) {
   return Event(ts, symbol, std::move(body));
-}
-template <class T>
-Event make_event(TimestampNs ts, const std::string& symbol, T body) {
-  return Event(ts, std::string_view(symbol), std::move(body));
 }
 template <class T>
 Event make_event(TimestampNs ts, const char* symbol, T body) {

@@ -40,7 +40,8 @@ class RiskManager {
 
   void on_signal(const Event& signal_event);
   void on_fill(const Event& fill_event);
-  void on_market(const Event& market_event);
+  // A BAR or TICK whose price (close or price) is `price`.
+  void on_market(const Event& market_event, Decimal price);
 
   const Portfolio& book() const { return book_; }
   // Whether entries are refused for the rest of the current trading day.
