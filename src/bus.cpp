@@ -32,13 +32,25 @@ Seq EventBus::publish(Event event) {
   const Seq seq = store_.append(event);
   ++counts_[static_cast<std::size_t>(event.type())];
   if (draining_) {
-    if (queue_size_ == queue_.size()) queue_.push_back(std::make_unique<Event>());
-    *queue_[queue_size_++] = std::move(event);
+    free_slot() = std::move(event);
+    queue_[queue_size_++].symbol_id = kNoId;
   } else {
     // The queue is empty: `event` would be the first out, so it is
     // dispatched where it is, without a trip through the queue.
     drain(event);
   }
+  return seq;
+}
+
+void EventBus::add_slot() { queue_.push_back(Slot{std::make_unique<Event>(), kNoId}); }
+
+Seq EventBus::enqueue(std::uint32_t symbol_id) {
+  Slot& slot = queue_[queue_size_];
+  Event& event = *slot.event;
+  const Seq seq = store_.append(event);
+  ++counts_[static_cast<std::size_t>(event.type())];
+  slot.symbol_id = symbol_id;
+  ++queue_size_;
   return seq;
 }
 
@@ -59,7 +71,10 @@ void EventBus::drain(const Event& first) {
   draining_ = true;
   try {
     dispatch(first);
-    while (queue_head_ < queue_size_) dispatch(*queue_[queue_head_++]);
+    while (queue_head_ < queue_size_) {
+      const Slot& slot = queue_[queue_head_++];
+      dispatch(*slot.event, slot.symbol_id);
+    }
     queue_size_ = 0;
     queue_head_ = 0;
   } catch (...) {
@@ -73,18 +88,18 @@ void EventBus::drain(const Event& first) {
   draining_ = false;
 }
 
-void EventBus::dispatch(const Event& event) {
+void EventBus::dispatch(const Event& event, std::uint32_t symbol_id) {
   assert(event.seq != 0);
   // Handlers may call symbol_id(event); the pointer is cleared on every way
   // out, as another event may later sit at the same address.
   struct Dispatching {
     EventBus& bus;
-    Dispatching(EventBus& b, const Event& e) : bus(b) {
+    Dispatching(EventBus& b, const Event& e, std::uint32_t id) : bus(b) {
       bus.dispatching_ = &e;
-      bus.dispatching_id_ = kNoId;
+      bus.dispatching_id_ = id;
     }
     ~Dispatching() { bus.dispatching_ = nullptr; }
-  } dispatching(*this, event);
+  } dispatching(*this, event, symbol_id);
   for (const Subscriber& s : handlers_[static_cast<std::size_t>(event.type())]) {
     try {
       s.handler(event);

@@ -49,9 +49,9 @@ void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const 
                            ? Decimal()
                            : Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
   const Decimal price = order.side == Side::kBuy ? market_price + slip : market_price - slip;
-  bus_.publish(make_event(
+  bus_.publish(
       cause.ts_ns, symbol,
-      Fill{order.side, order.quantity, price, config_.commission * order.quantity, order_seq}));
+      Fill{order.side, order.quantity, price, config_.commission * order.quantity, order_seq});
 }
 
 }  // namespace blotter

@@ -76,8 +76,8 @@ void SignalGenerator::publish_signal(const Event& market_event, Direction direct
   append(" ");
   out = ma.format_to(out);
   assert(out <= text + sizeof text);
-  bus_.publish(make_event(market_event.ts_ns, market_event.symbol,
-                          Signal{direction, close, std::string(text, out)}));
+  bus_.publish(market_event.ts_ns, market_event.symbol,
+               Signal{direction, close, std::string(text, out)});
 }
 
 SignalGenerator::State SignalGenerator::state() const {

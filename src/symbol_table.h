@@ -20,20 +20,22 @@ class SymbolTable {
  public:
   static constexpr std::uint32_t kNone = UINT32_MAX;
 
+  SymbolTable() : slots_(kInitialSlots) {}
+
   // The id of `symbol`, or kNone if it was never added.
   std::uint32_t find(std::string_view symbol) const {
-    if (slots_.empty()) return kNone;
     return slots_[probe(symbol, key_of(symbol))].id;
   }
 
   // The id of `symbol`, adding it with the next id if it is new.
   std::uint32_t add(std::string_view symbol) {
     const Key key = key_of(symbol);
-    if (!slots_.empty()) {
-      const std::uint32_t id = slots_[probe(symbol, key)].id;
-      if (id != kNone) return id;
-    }
-    return insert(symbol, key);
+    // The usual case inline: a short symbol in its first slot.
+    const Slot& slot = slots_[key.hash & (slots_.size() - 1)];
+    if (slot.word == key.word && slot.size == symbol.size() && symbol.size() <= kWord &&
+        slot.id != kNone)
+      return slot.id;
+    return add_probing(symbol, key);
   }
 
   const std::string& name(std::uint32_t id) const { return names_[id]; }
@@ -42,7 +44,7 @@ class SymbolTable {
   void clear() {
     names_.clear();
     hashes_.clear();
-    slots_.clear();
+    slots_.assign(kInitialSlots, Slot{});
   }
 
  private:
@@ -56,6 +58,7 @@ class SymbolTable {
     std::uint32_t id = kNone;
   };
   static constexpr std::size_t kWord = 8;
+  static constexpr std::size_t kInitialSlots = 16;
 
   static std::uint64_t load(const char* p, std::size_t n) {
     std::uint64_t v = 0;
@@ -91,8 +94,15 @@ class SymbolTable {
     return {word, h};
   }
 
-  // Adds `symbol`, which is not in the table. Out of line: add() is the hot
-  // path, and this part would make every call save registers it never uses.
+  // add() past its first slot, or for a long symbol. Out of line, as
+  // insert(): add() is the hot path, and these would make every call save
+  // registers that only they use.
+  [[gnu::noinline]] std::uint32_t add_probing(std::string_view symbol, const Key& key) {
+    const std::uint32_t id = slots_[probe(symbol, key)].id;
+    return id != kNone ? id : insert(symbol, key);
+  }
+
+  // Adds `symbol`, which is not in the table.
   [[gnu::noinline]] std::uint32_t insert(std::string_view symbol, const Key& key) {
     if (2 * (names_.size() + 1) > slots_.size()) grow();
     const auto id = static_cast<std::uint32_t>(names_.size());
@@ -115,7 +125,7 @@ class SymbolTable {
   }
 
   void grow() {
-    std::vector<Slot> slots(slots_.empty() ? 16 : 2 * slots_.size());
+    std::vector<Slot> slots(2 * slots_.size());
     const std::size_t mask = slots.size() - 1;
     for (const Slot& slot : slots_) {
       if (slot.id == kNone) continue;
@@ -128,7 +138,7 @@ class SymbolTable {
 
   std::vector<std::string> names_;     // by id
   std::vector<std::uint64_t> hashes_;  // by id, for grow()
-  std::vector<Slot> slots_;            // size a power of two
+  std::vector<Slot> slots_;            // size a power of two, never empty
 };
 
 }  // namespace blotter::detail

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "blotter/error.h"
@@ -219,6 +220,86 @@ TEST_SUITE("bus") {
     CHECK(order_causes.front() == 2);
     CHECK(order_causes.back() == 304);
     CHECK(store.events().back().seq == 604);
+  }
+
+  TEST_CASE("an event published in place is the event make_event makes") {
+    // Two buses whose handlers publish the same events, one through
+    // make_event and one in place into the queue's reused slots: the slots
+    // go from one type and symbol length to another, and the journals and
+    // the events dispatched must be the same.
+    struct Run {
+      MemoryStore store{[] { return std::int64_t{0}; }};
+      EventBus bus{store};
+      std::vector<std::string> seen;
+    };
+    const auto run = [](Run& r, bool in_place) {
+      r.bus.subscribe(EventType::kBar, "strategy", [&r, in_place](const Event& e) {
+        const Signal signal{Direction::kExit, e.as<Bar>().close, std::string(e.ts_ns, 'r')};
+        const Order order{Side::kSell, D("3"), e.as<Bar>().close, 7};
+        const std::string other = e.ts_ns % 2 ? "X" : "A.MUCH.LONGER.SYMBOL";
+        if (in_place) {
+          if (e.ts_ns % 3) r.bus.publish(e.ts_ns + 1, e.symbol, Signal(signal));
+          r.bus.publish(e.ts_ns, other, Order(order));
+          r.bus.publish(e.ts_ns + 2, e.symbol, Fill{Side::kBuy, D("1"), D("2"), D("0.5"), 9});
+        } else {
+          if (e.ts_ns % 3) r.bus.publish(make_event(e.ts_ns + 1, e.symbol, signal));
+          r.bus.publish(make_event(e.ts_ns, other, order));
+          r.bus.publish(
+              make_event(e.ts_ns + 2, e.symbol, Fill{Side::kBuy, D("1"), D("2"), D("0.5"), 9}));
+        }
+      });
+      for (const EventType type : {EventType::kSignal, EventType::kOrder, EventType::kFill})
+        r.bus.subscribe(type, "collect", [&r](const Event& e) {
+          r.seen.push_back(fmt::format("{} {} {} {} {}", e.seq, e.ts_ns, to_string(e.type()),
+                                       e.symbol, encode_payload(e)));
+        });
+      for (int i = 1; i <= 40; ++i) r.bus.publish(bar(i, i % 4 ? "SYM" : "SYMBOL.LONG", "5"));
+    };
+    Run made, in_place;
+    run(made, false);
+    run(in_place, true);
+    REQUIRE(made.seen.size() > 80);
+    CHECK(in_place.seen == made.seen);
+    REQUIRE(in_place.store.events().size() == made.store.events().size());
+    for (std::size_t i = 0; i < made.store.events().size(); ++i) {
+      const Event& a = made.store.events()[i];
+      const Event& b = in_place.store.events()[i];
+      CHECK(a.seq == b.seq);
+      CHECK(a.ts_ns == b.ts_ns);
+      CHECK(a.symbol == b.symbol);
+      CHECK(a.type() == b.type());
+      CHECK(encode_payload(a) == encode_payload(b));
+    }
+  }
+
+  TEST_CASE(
+      "an event published for the dispatched event's symbol keeps its id; others look it up") {
+    MemoryStore store;
+    EventBus bus(store);
+    bool ask = true;
+    const std::string other = "OTHER";
+    bus.subscribe(EventType::kBar, "strategy", [&](const Event& e) {
+      if (ask) bus.symbol_id(e);  // the BAR's id known before it publishes, or not
+      const std::string same_text = e.symbol;
+      bus.publish(e.ts_ns, e.symbol, Signal{Direction::kLong, D("1"), "the bar's own symbol"});
+      bus.publish(e.ts_ns, other, Signal{Direction::kLong, D("1"), "another symbol"});
+      bus.publish(e.ts_ns, same_text, Signal{Direction::kLong, D("1"), "the same text"});
+    });
+    std::vector<std::string> seen;
+    bus.subscribe(EventType::kSignal, "check", [&](const Event& e) {
+      seen.push_back(fmt::format("{} {}", e.symbol, bus.symbol_id(e)));
+      CHECK(bus.symbol_id(e) == bus.symbol_id(std::string_view(e.symbol)));
+    });
+    bus.publish(bar(1, "MSFT", "5"));
+    ask = false;
+    bus.publish(bar(2, "GOOG", "5"));
+    ask = true;
+    bus.publish(bar(3, "AAPL", "5"));
+    bus.publish(bar(4, "GOOG", "5"));
+    CHECK(seen == std::vector<std::string>{"MSFT 0", "OTHER 1", "MSFT 0",  //
+                                           "GOOG 2", "OTHER 1", "GOOG 2",  //
+                                           "AAPL 3", "OTHER 1", "AAPL 3",  //
+                                           "GOOG 2", "OTHER 1", "GOOG 2"});
   }
 
   TEST_CASE("symbol ids are dense, in first-asked order, and the same for events and names") {

@@ -44,6 +44,12 @@ class EventBus {
   // Journals `event` (setting its seq) and, unless a dispatch is already under
   // way, dispatches it and everything it causes. Returns the assigned seq.
   Seq publish(Event event);
+  // publish(make_event(ts, symbol, body)), for an event published by a
+  // handler: made in place in the queue, reusing a queued event's storage.
+  // An event for the very symbol object of the event being dispatched (say
+  // `market_event.symbol`) keeps its symbol id without looking it up again.
+  template <class T>
+  Seq publish(TimestampNs ts, const std::string& symbol, T&& body);
 
   // Replay: hands an event already in the journal to its handlers, without
   // appending it. While it runs, whatever the handlers publish is discarded,
@@ -75,11 +81,27 @@ class EventBus {
     Handler handler;
   };
   static constexpr std::uint32_t kNoId = UINT32_MAX;
+  // A queued event, on the heap so that it stays where it is while the
+  // queue grows, and its symbol's id if known when it was published.
+  struct Slot {
+    std::unique_ptr<Event> event;
+    std::uint32_t symbol_id = kNoId;
+  };
+  // The free slot at queue_size_, made if there is none.
+  Event& free_slot() {
+    if (queue_size_ == queue_.size()) [[unlikely]]
+      add_slot();
+    return *queue_[queue_size_].event;
+  }
+  void add_slot();
+  // Journals the event just made in free_slot() and queues it.
+  Seq enqueue(std::uint32_t symbol_id);
   // symbol_id(event) the first time it is asked during a dispatch, or for
   // an event not being dispatched.
   std::uint32_t look_up_symbol(const Event& event);
   void drain(const Event& first);
-  void dispatch(const Event& event);
+  // Dispatches `event`, whose symbol's id is `symbol_id` if not kNoId.
+  void dispatch(const Event& event, std::uint32_t symbol_id = kNoId);
   // Journals (and dispatches) the HANDLER_ERROR for `s` throwing `error` on
   // `event`. Out of dispatch()'s loop: the loop is the hot path, this is not.
   [[gnu::cold]] void handler_failed(const Subscriber& s, const Event& event, std::string error);
@@ -92,7 +114,7 @@ class EventBus {
   // Each slot is an Event of its own on the heap, so an event is dispatched
   // where it lies while its handlers' publish() grows the queue. Slots are
   // reused, never freed, so a steady run queues without allocating.
-  std::vector<std::unique_ptr<Event>> queue_;
+  std::vector<Slot> queue_;
   std::size_t queue_size_ = 0;
   std::size_t queue_head_ = 0;
   bool draining_ = false;
@@ -103,5 +125,24 @@ class EventBus {
   const Event* dispatching_ = nullptr;
   std::uint32_t dispatching_id_ = kNoId;
 };
+
+template <class T>
+Seq EventBus::publish(TimestampNs ts, const std::string& symbol, T&& body) {
+  if (replaying_) return 0;
+  if (!draining_) return publish(Event(ts, std::string_view(symbol), std::forward<T>(body)));
+  Event& slot = free_slot();
+  slot.seq = 0;
+  slot.ts_ns = ts;
+  slot.recorded_ns = 0;
+  // The same symbol as the slot's last event, as is usual, is one copy of
+  // its bytes; assign() is a call into the library.
+  if (slot.symbol.size() == symbol.size())
+    std::char_traits<char>::copy(slot.symbol.data(), symbol.data(), symbol.size());
+  else
+    slot.symbol.assign(symbol);
+  slot.payload.template emplace<std::decay_t<T>>(std::forward<T>(body));
+  const bool same_symbol = dispatching_ != nullptr && &symbol == &dispatching_->symbol;
+  return enqueue(same_symbol ? dispatching_id_ : kNoId);
+}
 
 }  // namespace blotter
