@@ -55,14 +55,6 @@ Position& Portfolio::position_for(const std::string& symbol) {
   return *by_id_[id];
 }
 
-Position& Portfolio::position_for(const Event& event) {
-  if (ids_ != nullptr) {
-    const std::uint32_t id = ids_->symbol_id(event);
-    if (id < by_bus_id_.size() && by_bus_id_[id] != nullptr) return *by_bus_id_[id];
-  }
-  return link_position(event);
-}
-
 // Out of line, as the rare cases of hot functions below: they would make
 // every call save registers that only they use.
 [[gnu::noinline]] Position& Portfolio::link_position(const Event& event) {
@@ -151,19 +143,31 @@ void Portfolio::on_fill(TimestampNs ts, const std::string& symbol, const Fill& f
   book(ts, position_for(symbol), fill);
 }
 
-void Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
+bool Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   advance_to(ts);
   // Flat, its unrealized PnL is 0 before and after, so no total changes.
-  // Open, its cost stays, so its unrealized PnL (value - cost) changes by
-  // exactly the change of its value, each value rounded as before.
-  if (!position.quantity.is_zero()) {
-    unrealized_ += price * position.quantity - position.last_price * position.quantity;
-    DayPnl& today = days_.back();
-    today.unrealized_pnl = unrealized_ - unrealized_at_open_;
-    today.unrealized_at_close = unrealized_;
+  if (position.quantity.is_zero()) {
+    position.last_price = price;
+    position.marked = true;
+    return false;
   }
+  // Open, its cost stays, so its unrealized PnL (value - cost) changes by
+  // exactly the change of its value, each value rounded as before. A whole
+  // quantity (the usual) makes both values exact, and multiplying by it as
+  // an integer gives the same values, and the same overflow, without the
+  // rounding.
+  const Decimal q = position.quantity;
+  const std::int64_t whole = q.raw() / Decimal::kScale;
+  if (whole * Decimal::kScale == q.raw())
+    unrealized_ += price * whole - position.last_price * whole;
+  else
+    unrealized_ += price * q - position.last_price * q;
+  DayPnl& today = days_.back();
+  today.unrealized_pnl = unrealized_ - unrealized_at_open_;
+  today.unrealized_at_close = unrealized_;
   position.last_price = price;
   position.marked = true;
+  return true;
 }
 
 void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {

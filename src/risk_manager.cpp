@@ -45,8 +45,10 @@ void RiskManager::check_loss_limit() {
 }
 
 void RiskManager::on_market(const Event& e, Decimal price) {
-  book_.on_market(e, price);
-  check_loss_limit();
+  // The day's PnL changes only with an open position's mark: a flat mark
+  // changes no PnL, and a day it opens starts at 0, above the limit. Every
+  // other change (a fill) is checked where it happens.
+  if (book_.on_market(e, price)) check_loss_limit();
 }
 
 void RiskManager::on_fill(const Event& e) {
@@ -84,15 +86,15 @@ Decimal& RiskManager::pending_for(const Event& event) {
 
 Decimal RiskManager::exposure(const Event& event) {
   Decimal total;
-  if (const Position* p = book_.position(event.symbol)) total += p->quantity;
+  if (const Position* p = book_.position(event)) total += p->quantity;
   const std::uint32_t id = bus_.symbol_id(event);
   if (id < pending_.size()) total += pending_[id].quantity;  // 0 if not present
   return total;
 }
 
 void RiskManager::reject(const Event& signal_event, Direction direction, std::string reason) {
-  bus_.publish(make_event(signal_event.ts_ns, signal_event.symbol,
-                          RiskRejected{direction, std::move(reason), signal_event.seq}));
+  bus_.publish(signal_event.ts_ns, signal_event.symbol,
+               RiskRejected{direction, std::move(reason), signal_event.seq});
 }
 
 void RiskManager::on_signal(const Event& e) {
@@ -103,7 +105,7 @@ void RiskManager::on_signal(const Event& e) {
 
   if (signal.direction == Direction::kExit) {
     if (!held.is_positive()) return;  // flat: nothing to exit
-    bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kSell, held, signal.price, e.seq}));
+    bus_.publish(e.ts_ns, e.symbol, Order{Side::kSell, held, signal.price, e.seq});
     pending_for(e) -= held;
     return;
   }
@@ -135,7 +137,7 @@ void RiskManager::on_signal(const Event& e) {
                     held.to_string(), e.symbol, quantity.to_string(),
                     config_.max_position ? config_.max_position->to_string() : "one order's size"));
   }
-  bus_.publish(make_event(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq}));
+  bus_.publish(e.ts_ns, e.symbol, Order{Side::kBuy, quantity, signal.price, e.seq});
   pending_for(e) += quantity;
 }
 

@@ -2,8 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
+#include <string_view>
 
+#include "blotter/error.h"
 #include "blotter/store.h"
 #include "test_support.h"
 
@@ -121,6 +124,49 @@ TEST_SUITE("portfolio") {
     CHECK(book.unrealized_pnl() == D("-20"));
     CHECK(book.position("MSFT")->quantity == D("0"));
     CHECK(book.position("MSFT")->unrealized_pnl() == D("0"));
+  }
+
+  TEST_CASE("marks keep the unrealized total equal to the positions' own, whole or fractional") {
+    // A whole quantity is marked by integer multiplication, any other with
+    // rounding: after every mark the total must be the sum of each
+    // position's last_price * quantity - cost, rounded as that computes it.
+    Portfolio book;
+    book.on_fill(kNoon, "W", buy("7", "10.12345678"));           // whole, long
+    book.on_fill(kNoon, "S", sell("3", "20.5"));                 // whole, short
+    book.on_fill(kNoon, "F", buy("0.33333333", "30.00000001"));  // fractional, long
+    book.on_fill(kNoon, "G", sell("2.5", "40.87654321"));        // fractional, short
+    std::uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 2000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      const char* symbol = std::array{"W", "S", "F", "G", "FLAT"}[x % 5];
+      const Decimal price =
+          Decimal::from_raw(static_cast<std::int64_t>(x >> 20) % 10'000'000'000 + 1);
+      const bool open =
+          book.on_market(make_event(kNoon + 1 + i, symbol, Tick{price, D("1")}), price);
+      CHECK(open == (std::string_view(symbol) != "FLAT"));
+      Decimal total;
+      for (const auto& [name, p] : book.positions()) total += p.unrealized_pnl();
+      REQUIRE(book.unrealized_pnl() == total);
+    }
+    CHECK(book.day_pnl() == book.realized_pnl() + book.unrealized_pnl());
+  }
+
+  TEST_CASE("a mark whose value leaves the range throws and changes nothing") {
+    Portfolio book;
+    book.on_fill(kNoon, "BIG", buy("1000000000", "50"));  // worth 5e10 of a 9.2e10 range
+    book.on_fill(kNoon, "FRAC", buy("0.5", "10"));
+    book.on_mark(kNoon + 1, "BIG", D("60"));
+    const Decimal before = book.unrealized_pnl();
+    CHECK(before == D("10000000000"));
+    CHECK_THROWS_AS(book.on_mark(kNoon + 2, "BIG", D("100")), Error);  // 1e11
+    CHECK(book.unrealized_pnl() == before);
+    CHECK(book.position("BIG")->last_price == D("60"));
+    CHECK(book.day_pnl() == before);
+    book.on_mark(kNoon + 3, "FRAC", D("12.00000001"));  // 0.5 * 12.00000001 rounds to even
+    CHECK(book.position("FRAC")->unrealized_pnl() == D("1"));
+    CHECK(book.unrealized_pnl() == before + D("1"));
   }
 
   TEST_CASE("before any market price a position is valued at its fill, which is not a mark") {

@@ -67,8 +67,10 @@ class Portfolio {
   void on_event(const Event& event);
   // on_event() for a BAR or TICK whose price (close or price) is `price`,
   // when the caller knows the event's type, as a handler of that type does.
-  void on_market(const Event& event, Decimal price) {
-    mark(event.ts_ns, position_for(event), price);
+  // Returns whether the symbol has an open position, whose PnL the mark may
+  // have changed; when it has none, no PnL changed.
+  bool on_market(const Event& event, Decimal price) {
+    return mark(event.ts_ns, position_for(event), price);
   }
 
   void on_fill(TimestampNs ts, const std::string& symbol, const Fill& fill);
@@ -83,6 +85,11 @@ class Portfolio {
   // nullptr if the symbol never traded or was never marked. Valid until the
   // next event or restore().
   const Position* position(const std::string& symbol) const;
+  // position(event.symbol), by the bus's symbol id when use_symbol_ids().
+  const Position* position(const Event& event) const {
+    if (const Position* p = linked_position(event)) return p;
+    return position(event.symbol);
+  }
   Decimal realized_pnl() const { return realized_; }
   Decimal unrealized_pnl() const { return unrealized_; }
   // Every trading day that had an event, oldest first; back() is the current day.
@@ -109,7 +116,19 @@ class Portfolio {
   // The position of `symbol`, created flat if there is none.
   Position& position_for(const std::string& symbol);
   // The same for `event`'s symbol, by the bus's id when linked to one.
-  Position& position_for(const Event& event);
+  // Inline: every market event of both books comes here.
+  Position& position_for(const Event& event) {
+    if (Position* p = linked_position(event)) [[likely]]
+      return *p;
+    return link_position(event);
+  }
+  // The position of `event`'s symbol by the bus's id, nullptr if there is
+  // none yet or no bus.
+  Position* linked_position(const Event& event) const {
+    if (ids_ == nullptr) return nullptr;
+    const std::uint32_t id = ids_->symbol_id(event);
+    return id < by_bus_id_.size() ? by_bus_id_[id] : nullptr;
+  }
   // position_for(event) the first time a bus id is seen, or with no bus.
   Position& link_position(const Event& event);
   // advance_to() for an event time other than the latest.
@@ -117,7 +136,8 @@ class Portfolio {
   // Opens trading day `day` (advance_to's rare case).
   void open_day(std::int32_t day);
   void index_positions();
-  void mark(TimestampNs ts, Position& position, Decimal price);
+  // Returns whether `position` is open (on_market()).
+  bool mark(TimestampNs ts, Position& position, Decimal price);
   void book(TimestampNs ts, Position& position, const Fill& fill);
 
   Calendar calendar_;
