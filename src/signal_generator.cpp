@@ -51,11 +51,13 @@ void SignalGenerator::on_price(const Event& market_event, Decimal close) {
 
   const Decimal scaled_close = close * config_.window;
   const Decimal scaled_previous = previous * config_.window;
-  if (scaled_close > h.sum && scaled_previous <= h.sum) {
-    publish_signal(market_event, Direction::kLong, close, h.sum);
-  } else if (scaled_close < h.sum && scaled_previous >= h.sum) {
-    publish_signal(market_event, Direction::kExit, close, h.sum);
-  }
+  // Both crossings computed without branching on the comparisons: whether
+  // the close is above its average is a coin toss from bar to bar, and
+  // only the crossing itself, rarer, is a branch.
+  const bool up = (scaled_close > h.sum) & (scaled_previous <= h.sum);
+  const bool down = (scaled_close < h.sum) & (scaled_previous >= h.sum);
+  if (up | down) [[unlikely]]
+    publish_signal(market_event, up ? Direction::kLong : Direction::kExit, close, h.sum);
 }
 
 void SignalGenerator::publish_signal(const Event& market_event, Direction direction, Decimal close,

@@ -314,6 +314,20 @@ TEST_SUITE("decimal") {
     // The style of comparison the signal generator relies on: 20 * close > sum.
     CHECK(d("5.00000001") * std::int64_t{20} > d("100"));
     CHECK_FALSE(d("5") * std::int64_t{20} > d("100"));
+    // Each operator agrees with the three-way comparison, over every pair.
+    const Decimal values[] = {-kMax, d("-1"), -kTiny, Decimal(), kTiny, d("0.5"), d("1"), kMax};
+    for (const Decimal a : values)
+      for (const Decimal b : values) {
+        CAPTURE(a.raw());
+        CAPTURE(b.raw());
+        const auto order = a <=> b;
+        CHECK((a < b) == (order < 0));
+        CHECK((a > b) == (order > 0));
+        CHECK((a <= b) == (order <= 0));
+        CHECK((a >= b) == (order >= 0));
+        CHECK((a == b) == (order == 0));
+        CHECK((a < b) == (a.raw() < b.raw()));
+      }
   }
 
   TEST_CASE("format_to writes to_string's text, up to kMaxTextSize chars, without a NUL") {

@@ -66,6 +66,12 @@ class Decimal {
   Decimal abs() const { return units_ < 0 ? -*this : *this; }
 
   constexpr auto operator<=>(const Decimal&) const = default;
+  // The same order, each a single comparison of the units: the three-way
+  // result of <=> compiles to branches where these compile to flags.
+  friend constexpr bool operator<(Decimal a, Decimal b) { return a.units_ < b.units_; }
+  friend constexpr bool operator>(Decimal a, Decimal b) { return a.units_ > b.units_; }
+  friend constexpr bool operator<=(Decimal a, Decimal b) { return a.units_ <= b.units_; }
+  friend constexpr bool operator>=(Decimal a, Decimal b) { return a.units_ >= b.units_; }
 
  private:
   constexpr explicit Decimal(std::int64_t units) : units_(units) {}
