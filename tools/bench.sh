@@ -37,23 +37,24 @@ row() { rows_md+=("| $1 | $2 | $3 | $4 |"); }
 echo "generating $rows bars over 10 symbols" >&2
 $out/blotter_gen_bars "$rows" 10 >"$data/bars.csv"
 
-# 1. The pipeline in memory: bus, strategy, risk, execution, portfolio, no store.
-# 21 repetitions of a quarter of a second each, and their median: the
-# machine's speed drifts from one quarter second to the next, by a third at
-# times, and the median of more short runs is steadier than of a few long ones.
-$out/blotter_bench --benchmark_filter=PipelineInMemory --benchmark_format=json \
-  --benchmark_min_time=0.25 --benchmark_repetitions=21 >"$data/bench.json" 2>/dev/null
-read -r mem_rate mem_low mem_high < <(python3 -c "
+# 1. The pipeline in memory: bus, strategy, risk, execution, portfolio, no
+# store, against the seed's Python in memory. The machine's speed drifts,
+# by a third at times, and in phases that can last a few seconds. So both
+# are sampled at three points of the script, spread over its minutes: 7
+# quarter-second runs of the pipeline and one of the seed each time. The
+# figures are the median of the 21 runs and of the seed's 3.
+pipeline_rates=() seed_mem_rates=()
+sample_in_memory() {
+  $out/blotter_bench --benchmark_filter=PipelineInMemory --benchmark_format=json \
+    --benchmark_min_time=0.25 --benchmark_repetitions=7 >"$data/bench.json" 2>/dev/null
+  pipeline_rates+=($(python3 -c "
 import json
-runs = [b['events_per_s'] for b in json.load(open('$data/bench.json'))['benchmarks']
-        if b.get('run_type') == 'iteration']
-runs.sort()
-print(round(runs[len(runs) // 2]), round(runs[0]), round(runs[-1]))")
-echo "pipeline in memory, events/s over 21 repetitions: $mem_low to $mem_high, median $mem_rate" >&2
-read -r seed_mem_s seed_mem_events < <(python3 $shared/seed/seed_pipeline.py "$rows" |
-  sed -E 's/.*events=([0-9]+) seconds=([0-9.]+).*/\2 \1/')
-seed_mem_rate=$(python3 -c "print($seed_mem_events/$seed_mem_s)")
-row "pipeline in memory (events/s, median of 21 runs; they ranged $(rate "$mem_low" 1)–$(rate "$mem_high" 1))" "$(rate "$mem_rate" 1)" "seed Python in memory: $(rate "$seed_mem_rate" 1)" "$(ratio "$mem_rate" "$seed_mem_rate")×"
+for b in json.load(open('$data/bench.json'))['benchmarks']:
+    if b.get('run_type') == 'iteration': print(round(b['events_per_s']))"))
+  seed_mem_rates+=("$(python3 $shared/seed/seed_pipeline.py "$rows" |
+    sed -E 's/.*events=([0-9]+) seconds=([0-9.]+).*/\1 \2/' | awk '{printf "%.0f", $1 / $2}')")
+}
+sample_in_memory
 
 # 2. blotter run end to end, journaled, against SQLite's ceiling and the seed
 # persisting. Both sides are noisy on a shared machine: each is run three
@@ -81,6 +82,8 @@ seed_db_rate=$(python3 -c "print($seed_db_events/$seed_db_s)")
 row "\`blotter run\`, $rows bars, $events events journaled (events/s, median of 3)" "$(rate "$run_rate" 1)" "SQLite ceiling, same rows (median of 3): $(rate "$limit_rate" 1)" "$(ratio "$run_rate" "$limit_rate")×"
 row "\`blotter run\` (events/s)" "$(rate "$run_rate" 1)" "seed Python persisting: $(rate "$seed_db_rate" 1)" "$(ratio "$run_rate" "$seed_db_rate")×"
 row "\`blotter run\` peak RSS" "$(mib "$run_rss") MiB" "" ""
+
+sample_in_memory
 
 sync
 # 2b. --durability full: every ORDER committed (fsync) before it is executed.
@@ -132,6 +135,13 @@ big_n=$(events_of "$data/big.db")
 row "\`blotter run\`, $big_n events (events/s)" "$(rate "$big_n" "$big_s")" "peak RSS $(mib "$big_rss") MiB" ""
 rm -f "$data/big.csv"
 read_back "$data/big.db" "big journal"
+
+sample_in_memory
+read -r mem_rate mem_low mem_high < <(printf '%s\n' "${pipeline_rates[@]}" | sort -g |
+  awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[1], v[NR]}')
+seed_mem_rate=$(median "${seed_mem_rates[@]}")
+echo "pipeline in memory, events/s: ${pipeline_rates[*]}; seed in memory: ${seed_mem_rates[*]}" >&2
+rows_md=("| pipeline in memory (events/s, median of ${#pipeline_rates[@]} runs in 3 groups; they ranged $(rate "$mem_low" 1)–$(rate "$mem_high" 1)) | $(rate "$mem_rate" 1) | seed Python in memory (median of 3): $(rate "$seed_mem_rate" 1) | $(ratio "$mem_rate" "$seed_mem_rate")× |" "${rows_md[@]}")
 
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'),"
