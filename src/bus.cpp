@@ -29,16 +29,14 @@ void EventBus::subscribe(EventType type, std::string name, Handler handler) {
 
 Seq EventBus::publish(Event event) {
   if (replaying_) return 0;
-  const Seq seq = store_.append(event);
-  ++counts_[static_cast<std::size_t>(event.type())];
   if (draining_) {
     free_slot() = std::move(event);
-    queue_[queue_size_++].symbol_id = kNoId;
-  } else {
-    // The queue is empty: `event` would be the first out, so it is
-    // dispatched where it is, without a trip through the queue.
-    drain(event);
+    return enqueue(kNoId);
   }
+  const Seq seq = journal(event);
+  // The queue is empty: `event` would be the first out, so it is dispatched
+  // where it is, without a trip through the queue.
+  drain(event);
   return seq;
 }
 
@@ -46,9 +44,7 @@ void EventBus::add_slot() { queue_.push_back(Slot{std::make_unique<Event>(), kNo
 
 Seq EventBus::enqueue(std::uint32_t symbol_id) {
   Slot& slot = queue_[queue_size_];
-  Event& event = *slot.event;
-  const Seq seq = store_.append(event);
-  ++counts_[static_cast<std::size_t>(event.type())];
+  const Seq seq = journal(*slot.event);
   slot.symbol_id = symbol_id;
   ++queue_size_;
   return seq;
@@ -120,8 +116,7 @@ void EventBus::handler_failed(const Subscriber& s, const Event& event, std::stri
   if (event.type() == EventType::kHandlerError) {
     // A failing HANDLER_ERROR handler is journaled but not dispatched again,
     // or one bad handler would loop forever.
-    store_.append(failure);
-    ++counts_[static_cast<std::size_t>(EventType::kHandlerError)];
+    journal(failure);
   } else {
     publish(std::move(failure));
   }

@@ -129,10 +129,7 @@ template <class Change>
 void Portfolio::revalue(Position& p, const Change& change) {
   const Decimal before = p.unrealized_pnl();
   change(p);
-  unrealized_ += p.unrealized_pnl() - before;
-  DayPnl& today = days_.back();
-  today.unrealized_pnl = unrealized_ - unrealized_at_open_;
-  today.unrealized_at_close = unrealized_;
+  add_unrealized(p.unrealized_pnl() - before);
 }
 
 void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
@@ -159,12 +156,9 @@ bool Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
   const Decimal q = position.quantity;
   const std::int64_t whole = q.raw() / Decimal::kScale;
   if (whole * Decimal::kScale == q.raw())
-    unrealized_ += price * whole - position.last_price * whole;
+    add_unrealized(price * whole - position.last_price * whole);
   else
-    unrealized_ += price * q - position.last_price * q;
-  DayPnl& today = days_.back();
-  today.unrealized_pnl = unrealized_ - unrealized_at_open_;
-  today.unrealized_at_close = unrealized_;
+    add_unrealized(price * q - position.last_price * q);
   position.last_price = price;
   position.marked = true;
   return true;

@@ -94,6 +94,12 @@ class EventBus {
     return *queue_[queue_size_].event;
   }
   void add_slot();
+  // Appends `event` to the store and counts it; returns its seq.
+  Seq journal(Event& event) {
+    const Seq seq = store_.append(event);
+    ++counts_[static_cast<std::size_t>(event.type())];
+    return seq;
+  }
   // Journals the event just made in free_slot() and queues it.
   Seq enqueue(std::uint32_t symbol_id);
   // symbol_id(event) the first time it is asked during a dispatch, or for

@@ -113,6 +113,13 @@ class Portfolio {
  private:
   template <class Change>
   void revalue(Position& p, const Change& change);
+  // Adds `change` to the unrealized total and the current day's figures.
+  void add_unrealized(Decimal change) {
+    unrealized_ += change;
+    DayPnl& today = days_.back();
+    today.unrealized_pnl = unrealized_ - unrealized_at_open_;
+    today.unrealized_at_close = unrealized_;
+  }
   // The position of `symbol`, created flat if there is none.
   Position& position_for(const std::string& symbol);
   // The same for `event`'s symbol, by the bus's id when linked to one.
