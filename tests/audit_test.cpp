@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -403,5 +406,57 @@ TEST_SUITE("audit") {
     run_cli("audit " + quote(db) + " --from 2024-01-01 --to 2024-01-05");
     CHECK(count(db, "SELECT count(*) FROM events") == before);
     CHECK(count(db, "SELECT count(*) FROM snapshots") == snapshots);
+  }
+  TEST_CASE("regression: audit --html onto the journal destroyed it") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir, "h.db");
+    REQUIRE(run_cli("head " + quote(db)).exit_code == 0);  // -wal and -shm beside it now
+    std::filesystem::create_hard_link(db, dir.file("hard.db"));
+    std::filesystem::create_symlink(db, dir.file("soft.db"));
+    const std::string journal = read_file(db), wal = read_file(db + "-wal"),
+                      shm = read_file(db + "-shm");
+    // The journal by other names, and SQLite's files beside it (-journal
+    // does not exist, and must not be created either).
+    for (const std::string& html :
+         {db, dir.file("./h.db"), dir.file("hard.db"), dir.file("soft.db"), db + "-wal",
+          db + "-shm", db + "-journal"}) {
+      CAPTURE(html);
+      const CliResult r = run_cli("audit " + quote(db) + " --day 2007-05-03 --html " + quote(html));
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.rfind("blotter: --html " + html + ": that is the journal " + db, 0) == 0);
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+      CHECK(r.out.empty());
+      CHECK(read_file(db) == journal);
+      CHECK(read_file(db + "-wal") == wal);
+      CHECK(read_file(db + "-shm") == shm);
+      CHECK_FALSE(std::filesystem::exists(db + "-journal"));
+    }
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
+  }
+
+  TEST_CASE("an HTML file that cannot be written whole leaves the old one as it was") {
+    const std::string& db = goog_journal();
+    TempDir dir;
+    const std::string html = dir.write("day.html", "the page of another day\n");
+    // A file size limit of 80 KiB (the journal's -shm file needs 32), with
+    // SIGXFSZ ignored: the page (over 200 KiB) fails part-way with EFBIG.
+    const CliResult r =
+        run_command("trap '' XFSZ; ulimit -f 160; " + std::string(BLOTTER_CLI) + " audit " +
+                    quote(db) + " --day 2007-05-03 --html " + quote(html));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("blotter: " + html + ": cannot write: File too large\n", 0) == 0);
+    CHECK(read_file(html) == "the page of another day\n");
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.file("")))
+      files.push_back(entry.path().filename().string());
+    CHECK(files == std::vector<std::string>{"day.html"});
+
+    REQUIRE(run_cli("audit " + quote(db) + " --day 2007-05-03 --html " + quote(html)).exit_code ==
+            0);
+    CHECK(read_file(html).rfind("<!DOCTYPE html>", 0) == 0);
+    // The mode of a new file, not the temporary file's private 0600.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    CHECK(static_cast<mode_t>(std::filesystem::status(html).permissions()) == (0666 & ~mask));
   }
 }
