@@ -473,7 +473,7 @@ int main(int argc, char** argv) {
     if (*verify_cmd) {
       const auto result = blotter::verify_journal(journal);
       if (!result.ok) {
-        fmt::print("{}\n", result.problem);
+        fmt::print("{}\n", blotter::terminal_text(result.problem));
         return kExitFinding;
       }
       fmt::print("ok: {} events, head {}\n", result.events, blotter::to_hex(result.head.hash));
