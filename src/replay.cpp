@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "blotter/error.h"
+#include "blotter/terminal_text.h"
 #include "books_json.h"
 #include "payload_json.h"
 
@@ -229,8 +230,10 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
         jsonl.append(text, e);
         text += '\n';
       } else {
-        fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq,
-                       format_timestamp(e.ts_ns), e.type, e.symbol.value_or(""), e.payload);
+        // Rows as stored may hold any bytes: escaped for the terminal.
+        fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {}  {}  {}\n", e.seq,
+                       format_timestamp(e.ts_ns), padded(terminal_text(e.type), 13),
+                       padded(terminal_text(e.symbol.value_or("")), 8), terminal_text(e.payload));
       }
       if (text.size() >= kFlushAt) write();
       ++n;
@@ -273,12 +276,17 @@ std::string state_json(const RebuiltState& s) {
 std::string books_table(const std::map<std::string, Position>& positions, Decimal realized_pnl,
                         Decimal unrealized_pnl, const std::vector<DayPnl>& days,
                         std::size_t max_days) {
-  std::string out =
-      fmt::format("positions:\n  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity",
-                  "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
+  // The symbol column is as wide as the widest symbol (32 bytes at most), by display width.
+  std::size_t width = 10;
   for (const auto& [symbol, p] : positions)
-    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", symbol,
-                       p.quantity.to_string(), p.avg_price().to_string(), p.last_price.to_string(),
+    width = std::max(width, display_width(terminal_text(symbol)));
+  std::string out =
+      fmt::format("positions:\n  {} {:>14} {:>14} {:>14} {:>14} {:>14}\n", padded("symbol", width),
+                  "quantity", "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
+  for (const auto& [symbol, p] : positions)
+    out += fmt::format("  {} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
+                       padded(terminal_text(symbol), width), p.quantity.to_string(),
+                       p.avg_price().to_string(), p.last_price.to_string(),
                        p.realized_pnl.to_string(), p.unrealized_pnl().to_string());
   out += fmt::format("\nrealized PnL {}  unrealized PnL {}  total {}\n", realized_pnl.to_string(),
                      unrealized_pnl.to_string(), (realized_pnl + unrealized_pnl).to_string());

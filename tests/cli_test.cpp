@@ -262,4 +262,28 @@ TEST_SUITE("cli") {
           "blotter: standard output is the journal " + db + " (or its -wal/-shm file)\n");
     CHECK(read_file(db) == before);
   }
+
+  TEST_CASE("regression: run and runs print file names with control characters escaped") {
+    TempDir dir;
+    const std::string csv = dir.file("bars\x1b[2J\x07.csv");
+    std::filesystem::copy_file(goog_csv(), csv);
+    const std::string db = dir.file("j\x1b]0;title\x07.db");
+    const CliResult run = run_cli("run --bars " + quote(csv) + " --symbol GOOG --journal " +
+                                  quote(db) + " --quantity 1");
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out.find('\x1b') == std::string::npos);
+    CHECK(run.out.find('\x07') == std::string::npos);
+    CHECK(run.out.find("bars\\x1B[2J\\x07.csv") != std::string::npos);
+    CHECK(run.out.find("j\\x1B]0;title\\x07.db") != std::string::npos);
+    const CliResult runs = run_cli("runs " + quote(db));
+    REQUIRE(runs.exit_code == 0);
+    CHECK(runs.out.find('\x1b') == std::string::npos);
+    CHECK(runs.out.find("bars\\x1B[2J\\x07.csv") != std::string::npos);
+    // Errors quote the path escaped too, on one line.
+    const CliResult missing = run_cli("state " + quote(dir.file("no\x1b[2Jsuch.db")));
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find('\x1b') == std::string::npos);
+    CHECK(missing.err.find("no\\x1B[2Jsuch.db") != std::string::npos);
+  }
 }

@@ -309,4 +309,23 @@ TEST_SUITE("replay") {
     run_cli("resim " + quote(db));
     CHECK(count(db, "SELECT count(*) FROM events") == before);
   }
+
+  TEST_CASE("regression: the replay table escapes control characters of rows as stored") {
+    TempDir dir;
+    const std::string db = dir.file("raw.db");
+    {
+      auto journal = blotter::SqliteJournal::open(db, blotter::SqliteJournal::Mode::kWrite);
+      const blotter::Decimal p = blotter::Decimal::from_int(100);
+      blotter::Event bar = blotter::make_event(1'704'205'800'000'000'000, "S\x1b[2J\x07",
+                                               blotter::Bar{p, p, p, p, p});
+      journal->append(bar);
+      journal->commit();
+    }
+    const CliResult r = run_cli("replay " + quote(db));
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+    CHECK(r.out.find("S\\x1B[2J\\x07") != std::string::npos);
+  }
 }

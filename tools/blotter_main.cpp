@@ -25,6 +25,7 @@
 #include "blotter/replay.h"
 #include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
+#include "blotter/terminal_text.h"
 #include "blotter/trading_system.h"
 #include "blotter/verify.h"
 
@@ -202,7 +203,7 @@ int audit_command(const std::string& journal, const AuditArgs& o) {
   // The file first: a reader that stops reading stdout early must not cost it.
   if (!o.html.empty()) {
     write_file(o.html, html);
-    fmt::print(stderr, "blotter audit: wrote {}\n", o.html);
+    fmt::print(stderr, "blotter audit: wrote {}\n", blotter::terminal_text(o.html));
   }
   std::cout << report;
   return 0;
@@ -223,13 +224,14 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
     fmt::print(
         "blotter run: {} already holds this run (seq {}, finished): same input and options; "
         "nothing appended\n\n",
-        config.journal_path, s.run_seq);
+        blotter::terminal_text(config.journal_path), s.run_seq);
   } else {
     if (s.outcome == Outcome::kResumed)
       fmt::print("blotter run: resumed run {} after {} rows already journaled\n", s.run_seq,
                  s.skipped_rows);
     fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
-               config.input_path, config.journal_path, s.first_seq, s.last_seq);
+               blotter::terminal_text(config.input_path),
+               blotter::terminal_text(config.journal_path), s.first_seq, s.last_seq);
     fmt::print("events:");
     for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
       fmt::print(" {} {}", blotter::to_string(static_cast<blotter::EventType>(t)),
@@ -329,7 +331,8 @@ int run_command(const RunOptions& o) {
       const double pct = src.file_size() ? 100.0 * static_cast<double>(src.bytes_read()) /
                                                static_cast<double>(src.file_size())
                                          : 100.0;
-      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", src.path(), pct, src.rows());
+      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", blotter::terminal_text(src.path()), pct,
+                 src.rows());
       if (src.bytes_read() >= src.file_size()) {
         fmt::print(stderr, "\n");
         progress_shown = false;
@@ -692,8 +695,8 @@ int main(int argc, char** argv) {
     if (*snapshot_cmd) {
       auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
       const auto n = blotter::write_snapshots(*store, snapshot_every);
-      fmt::print("{}: {} snapshots of {} events (every {} events)\n", journal, n, store->last_seq(),
-                 snapshot_every);
+      fmt::print("{}: {} snapshots of {} events (every {} events)\n",
+                 blotter::terminal_text(journal), n, store->last_seq(), snapshot_every);
       return 0;
     }
     if (*export_cmd) {
@@ -708,7 +711,7 @@ int main(int argc, char** argv) {
     if (*verify_cmd) {
       const auto result = verify_with_progress(journal);
       if (!result.ok) {
-        fmt::print("{}\n", result.problem);
+        fmt::print("{}\n", blotter::terminal_text(result.problem));
         return kExitFinding;
       }
       fmt::print("ok: {} events, head {}\n", result.events, blotter::to_hex(result.head.hash));
@@ -730,17 +733,20 @@ int main(int argc, char** argv) {
       auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
       const blotter::Event e = blotter::annotate(*store, note);
       fmt::print("seq {}: annotation of {}\n", e.seq,
-                 note.day.empty() ? fmt::format("seq {}", note.refers_to_seq) : note.day);
+                 note.day.empty() ? fmt::format("seq {}", note.refers_to_seq)
+                                  : blotter::terminal_text(note.day));
       return 0;
     }
     if (*migrate_cmd) {
       auto j = SqliteJournal::open(migrate_journal, SqliteJournal::Mode::kMigrate);
-      fmt::print("{}: schema version {}\n", migrate_journal, j->schema_version());
+      fmt::print("{}: schema version {}\n", blotter::terminal_text(migrate_journal),
+                 j->schema_version());
       return 0;
     }
   } catch (const std::exception& e) {
     std::cout.flush();
-    fmt::print(stderr, "blotter: {}\n", e.what());
+    // Messages quote paths and text as given: escaped, they stay one line.
+    fmt::print(stderr, "blotter: {}\n", blotter::terminal_text(e.what()));
     return kExitError;
   }
   return 0;
