@@ -105,6 +105,21 @@ TEST_SUITE("snapshot") {
     // On a later day the halt no longer matters: it loads.
     older["risk"]["halted_day"] = older["risk"]["halted_day"].get<std::int64_t>() - 1;
     CHECK_FALSE(decode_state(older.dump()).risk.halt.has_value());
+
+    // Stored snapshots without it: state is unchanged, and verify finds nothing wrong.
+    const CliResult before = run_cli("state " + quote(db) + " --format json");
+    REQUIRE(run_cli("snapshot " + quote(db) + " --every 40").exit_code == 0);
+    {
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      REQUIRE(
+          d.execAndGet("SELECT count(*) FROM snapshots WHERE state LIKE '%\"halt\":%'").getInt() >
+          0);
+      d.exec("UPDATE snapshots SET state = json_remove(state, '$.risk.halt')");
+    }
+    journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    CHECK(run_cli("state " + quote(db) + " --format json").out == before.out);
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
 
   TEST_CASE("regression: a state with a number beyond a double's range is a blotter::Error") {
