@@ -7,9 +7,11 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "blotter/replay.h"
 #include "blotter/terminal_text.h"
 #include "blotter/trading_system.h"
 #include "books_json.h"
@@ -49,6 +51,15 @@ struct Period {
   Seq first_seq = 0;  // the period's first event
 };
 
+// Every event type but ANNOTATION.
+std::vector<EventType> trading_types() {
+  std::vector<EventType> types;
+  for (std::size_t t = 0; t < kEventTypeCount; ++t)
+    if (static_cast<EventType>(t) != EventType::kAnnotation)
+      types.push_back(static_cast<EventType>(t));
+  return types;
+}
+
 // The latest run (or the run `run_seq`) with an event in the trading days
 // from..to of its own time zone. Within a run, event time never decreases
 // (the input is refused otherwise), so the period's events follow first_seq.
@@ -67,6 +78,9 @@ std::optional<Period> locate(const EventStore& store, std::optional<std::int32_t
     ScanRange range(it->first, it->last);
     range.from_ts = p.begin;
     range.to_ts = p.end == INT64_MAX ? INT64_MAX : p.end - 1;
+    // An annotation carries the time of what it is about, not of its place in
+    // the journal (usually after the last run's events): it is no event of the period.
+    range.types = trading_types();
     store.scan(range, [&](const Event& e) {
       p.first_seq = e.seq;
       return false;
@@ -171,11 +185,70 @@ Logged<T> logged(const Event& e) {
   return Logged<T>{e.seq, e.ts_ns, e.symbol, e.as<T>()};
 }
 
+// The report of a day without trading events that has annotations: the
+// books as they stood all day, which are `state --at` that day, in the latest
+// run (or the run `run_seq`) with an event before the day ends. Throws like
+// no_events if the day has no annotation either.
+DayReport quiet_day(const EventStore& store, std::int32_t day, const AuditOptions& options) {
+  const auto spans = run_spans(store);
+  std::optional<RunSpan> run;
+  Seq at = 0;
+  for (auto it = spans.rbegin(); it != spans.rend() && !run; ++it) {
+    if (options.run_seq != 0 && it->run_seq != options.run_seq) continue;
+    const Calendar calendar(it->manifest.tz.empty() ? "UTC" : it->manifest.tz);
+    const TimestampNs end = calendar.bounds(day).second;
+    at = store.last_seq_at_or_before(end - 1);
+    if (at > it->last) {  // in a later run: look within this one
+      ScanRange range(it->first, it->last);
+      range.to_ts = end - 1;
+      range.types = trading_types();
+      at = 0;
+      store.scan(range, [&](const Event& e) {
+        at = e.seq;
+        return true;
+      });
+    }
+    if (at >= it->first || options.run_seq != 0) run = *it;
+  }
+  if (!run || at < run->first) at = 0;  // the empty books, before the run's first event
+  std::string zone = run ? run->manifest.tz : journal_calendar(store).zone();
+  const Calendar calendar(zone.empty() ? "UTC" : zone);
+  DayReport r;
+  r.journal = options.journal;
+  r.day = day;
+  r.tz = calendar.zone();
+  std::tie(r.begin_ns, r.end_ns) = calendar.bounds(day);
+  ScanRange notes;
+  notes.from_ts = r.begin_ns;
+  notes.to_ts = r.end_ns - 1;
+  notes.types = {EventType::kAnnotation};
+  store.scan(notes, [&](const Event& e) {
+    const auto& a = e.as<Annotation>();
+    r.annotations.push_back(
+        AnnotationLine{e.seq, e.ts_ns, e.symbol, a.refers_to_seq, a.tag, a.text});
+    ++r.events_by_type[static_cast<std::size_t>(EventType::kAnnotation)];
+    return true;
+  });
+  if (r.annotations.empty()) no_events(day, day, options.run_seq);
+  if (run) {
+    r.run_seq = run->run_seq;
+    r.manifest = run->manifest;
+  }
+  const RebuiltState state = rebuild_state(store, at);
+  r.open = r.close = figures_of(state);
+  DrawdownTracker drawdown;
+  drawdown.start(r.open.equity(), r.begin_ns);
+  r.max_drawdown = drawdown.worst();
+  r.window_begin_ns = r.begin_ns;
+  r.window_end_ns = r.end_ns;
+  return r;
+}
+
 }  // namespace
 
 DayReport audit_day(const EventStore& store, std::int32_t day, const AuditOptions& options) {
   const auto period = locate(store, day, day, options.run_seq);
-  if (!period) no_events(day, day, options.run_seq);
+  if (!period) return quiet_day(store, day, options);
   DayReport r;
   r.journal = options.journal;
   r.day = day;
@@ -357,8 +430,9 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
     today.reset();
   };
   store.scan(ScanRange(period->first_seq, period->run.last), [&](const Event& e) {
-    if (e.ts_ns >= period->end) return false;
     const EventType type = e.type();
+    if (type == EventType::kAnnotation) return true;  // of another time: nothing of the day's
+    if (e.ts_ns >= period->end) return false;
     const std::int32_t day = period->calendar.day_of(e.ts_ns);
     if (today && today->day != day) close_day();
     if (!today) {
@@ -501,8 +575,11 @@ std::string day_report_text(const DayReport& r) {
   std::string out = fmt::format(
       "{} {}: trading day in {} [{}, {})\n", terminal_text(report_subject(r.symbols, r.manifest)),
       Calendar::day_name(r.day), r.tz, format_timestamp(r.begin_ns), format_timestamp(r.end_ns));
-  out += fmt::format("{}, events seq {}..{}\n", run_text(r.journal, r.run_seq, r.manifest),
-                     r.first_seq, r.last_seq);
+  out += r.first_seq
+             ? fmt::format("{}, events seq {}..{}\n", run_text(r.journal, r.run_seq, r.manifest),
+                           r.first_seq, r.last_seq)
+             : fmt::format("{}, no trading events on this day\n",
+                           run_text(r.journal, r.run_seq, r.manifest));
 
   std::int64_t total = 0;
   std::string counts;

@@ -432,6 +432,56 @@ TEST_SUITE("audit") {
           blotter::display_width(b.substr(0, b.rfind(' ') + 1)));
   }
 
+  TEST_CASE("regression: a day whose only event is an annotation reports the books of that day") {
+    TempDir dir;
+    const std::string db = dir.file("saturday.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --quantity 1 --journal " +
+                    quote(db))
+                .exit_code == 0);
+    REQUIRE(run_cli("annotate " + quote(db) + " --day 2007-05-05 'Saturday note'").exit_code == 0);
+    const Json j = audit_json(quote(db) + " --day 2007-05-05");
+    // No trading events: the books stand as `state --at` that day has them, all day.
+    CHECK(j["first_seq"] == 0);
+    CHECK(j["last_seq"] == 0);
+    CHECK(j["events"] == Json{{"ANNOTATION", 1}});
+    REQUIRE(j["annotations"].size() == 1);
+    CHECK(j["annotations"][0]["text"] == "Saturday note");
+    const Json state = state_at(db, "2007-05-05");
+    const auto friday = count(db,
+                              "SELECT max(seq) FROM timeline WHERE type <> 'ANNOTATION' AND "
+                              "time < '2007-05-05'");
+    CHECK(state["seq"] == friday);
+    for (const char* side : {"open", "close"}) {
+      CAPTURE(side);
+      CHECK(j[side]["seq"] == state["seq"]);
+      CHECK(j[side]["realized_pnl"] == state["realized_pnl"]);
+      CHECK(j[side]["unrealized_pnl"] == state["unrealized_pnl"]);
+      CHECK(j[side]["positions"][0]["quantity"] == state["positions"][0]["quantity"]);
+    }
+    CHECK(j["pnl"]["total"] == "0");
+    CHECK(j["max_drawdown"]["amount"] == "0");
+    CHECK(j["fills"].empty());
+    const CliResult text = run_cli("audit " + quote(db) + " --day 2007-05-05");
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("no trading events on this day") != std::string::npos);
+    CHECK(text.out.find("Saturday note") != std::string::npos);
+    CHECK(text.out.find("events seq") == std::string::npos);
+    CHECK(run_cli("audit " + quote(db) + " --day 2007-05-05 --html " + quote(dir.file("s.html")))
+              .exit_code == 0);
+    // A day with neither trading events nor annotations is still refused.
+    CHECK(run_cli("audit " + quote(db) + " --day 2007-05-06").exit_code == 2);
+    // A trading day and its neighbours are not moved by the note at the journal's end.
+    const Json friday_report = audit_json(quote(db) + " --day 2007-05-04");
+    CHECK(friday_report["last_seq"] == friday);
+    const Json range = audit_json(quote(db) + " --from 2007-05-01 --to 2007-05-10");
+    CHECK(static_cast<std::int64_t>(range["days"].size()) ==
+          count(db,
+                "SELECT count(DISTINCT date(time)) FROM bars WHERE time >= '2007-05-01' AND "
+                "time < '2007-05-11'"));
+    CHECK(range["last_seq"].get<std::int64_t>() <
+          count(db, "SELECT max(seq) FROM events WHERE type <> 'ANNOTATION'"));
+  }
+
   TEST_CASE("the HTML report is one file that needs no network") {
     const std::string& db = goog_journal();
     TempDir dir;

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "blotter/error.h"
 #include "blotter/replay.h"
 #include "blotter/sqlite_journal.h"
@@ -67,6 +69,57 @@ TEST_SUITE("snapshot") {
     REQUIRE(at != std::string::npos);
     text.insert(at + 16, "x");
     CHECK_THROWS_WITH_AS(decode_state(text), doctest::Contains("realized_pnl"), Error);
+  }
+
+  TEST_CASE(
+      "regression: a snapshot of a halted day keeps what halted it; an older one is passed over") {
+    TempDir dir;
+    const std::string db = dir.file("halts.db");
+    REQUIRE(run_cli("run --bars " + quote(synthetic_bars(dir, "bars.csv", 1500, 2)) +
+                    " --journal " + quote(db) + " --window 5 --quantity 20 --max-daily-loss 0.0005")
+                .exit_code == 0);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    RebuiltState s = rebuild_state(*journal, 0, false);
+    bool halted = false;
+    journal->scan(ScanRange(), [&](const Event& e) {
+      replay_event(s, e);
+      halted = s.system->risk().entries_halted();
+      return !halted;
+    });
+    REQUIRE(halted);
+    const auto halt = s.system->risk().halt();
+    REQUIRE(halt.has_value());
+    const std::string text = encode_state(s.system->state());
+    const auto decoded = decode_state(text);
+    REQUIRE(decoded.risk.halt.has_value());
+    CHECK(decoded.risk.halt->day_pnl == halt->day_pnl);
+    CHECK(decoded.risk.halt->ts_ns == halt->ts_ns);
+    CHECK(encode_state(decoded) == text);
+
+    // Without "halt" (written by an older blotter) on the halted day itself:
+    // refused, so a rebuild passes it over for a replay.
+    auto older = nlohmann::ordered_json::parse(text);
+    REQUIRE(older["risk"].contains("halt"));
+    older["risk"].erase("halt");
+    CHECK_THROWS_WITH_AS(decode_state(older.dump()), doctest::Contains("state.risk"), Error);
+    // On a later day the halt no longer matters: it loads.
+    older["risk"]["halted_day"] = older["risk"]["halted_day"].get<std::int64_t>() - 1;
+    CHECK_FALSE(decode_state(older.dump()).risk.halt.has_value());
+
+    // Stored snapshots without it: state is unchanged, and verify finds nothing wrong.
+    const CliResult before = run_cli("state " + quote(db) + " --format json");
+    REQUIRE(run_cli("snapshot " + quote(db) + " --every 40").exit_code == 0);
+    {
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      REQUIRE(
+          d.execAndGet("SELECT count(*) FROM snapshots WHERE state LIKE '%\"halt\":%'").getInt() >
+          0);
+      d.exec("UPDATE snapshots SET state = json_remove(state, '$.risk.halt')");
+    }
+    journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    CHECK(run_cli("state " + quote(db) + " --format json").out == before.out);
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
 
   TEST_CASE("regression: a state with a number beyond a double's range is a blotter::Error") {

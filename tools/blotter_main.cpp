@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -425,6 +426,67 @@ int parse_command_line(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+// The options of `resim`: what to re-simulate, and changes to the recorded configuration.
+struct ResimArgs {
+  RangeOptions range;
+  blotter::Seq run = 0;
+  std::optional<int> window;
+  std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
+  std::string fill, slippage_bps, commission, tz;
+};
+
+void print_resim(const blotter::ResimResult& r, const std::string& prefix) {
+  if (r.identical) {
+    fmt::print("{}identical: {} derived events matched\n", prefix, r.matched);
+    return;
+  }
+  fmt::print("{}diverged at seq {} after {} matching derived events\n", prefix, r.diverging_seq,
+             r.matched);
+  fmt::print("\nbefore it (recorded):\n");
+  for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
+  fmt::print("\nrecorded:     {}\n",
+             r.recorded ? blotter::event_json(*r.recorded) : std::string("(no such event)"));
+  fmt::print("re-simulated: {}\n",
+             r.resimulated ? blotter::event_json(*r.resimulated) : std::string("(no such event)"));
+}
+
+int resim_command(const std::string& journal, const ResimArgs& o) {
+  auto store = open_read(journal);
+  const auto range = scan_range_of(o.range, blotter::journal_calendar(*store));
+  blotter::ResimOverrides overrides;
+  overrides.window = o.window;
+  const auto decimal = [](const char* option, const std::string& text) {
+    return text.empty() ? std::optional<Decimal>() : to_decimal(option, text);
+  };
+  overrides.quantity = decimal("--quantity", o.quantity);
+  overrides.risk_per_trade = decimal("--risk-per-trade", o.risk_per_trade);
+  overrides.capital = decimal("--capital", o.capital);
+  overrides.max_daily_loss = decimal("--max-daily-loss", o.max_daily_loss);
+  overrides.max_position = decimal("--max-position", o.max_position);
+  overrides.slippage_bps = decimal("--slippage-bps", o.slippage_bps);
+  overrides.commission = decimal("--commission", o.commission);
+  if (!o.fill.empty())
+    overrides.fill =
+        o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
+  if (!o.tz.empty()) overrides.tz = o.tz;
+  const auto runs = blotter::resimulate(*store, range, o.run, overrides);
+  if (runs.empty()) {
+    fmt::print("identical: 0 derived events matched (no market events in the range)\n");
+    return 0;
+  }
+  // A journal of one run: one line, as before; of several: a block per run.
+  const bool one_run = blotter::list_runs(*store).size() <= 1;
+  bool identical = true;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i) fmt::print("\n");
+    print_resim(runs[i].result,
+                one_run ? std::string()
+                        : fmt::format("run {} (from seq {}): ", runs[i].run_seq, runs[i].from_seq));
+    identical = identical && runs[i].result.identical;
+  }
+  return identical ? 0 : kExitFinding;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -500,6 +562,10 @@ int main(int argc, char** argv) {
   auto* state_cmd = app.add_subcommand("state", "positions, PnL and risk state rebuilt by replay");
   state_cmd->add_option("journal", journal, "the journal")->required();
   state_cmd->add_option("--at", at, "#SEQ, YYYY-MM-DD (end of that trading day) or a date-time");
+  blotter::Seq state_run = 0;
+  state_cmd->add_option("--run", state_run,
+                        "the books of this run, by the seq of its RUN_STARTED (default: of the "
+                        "run holding the last event, or the event at --at)");
   std::string state_format = "table";
   state_cmd->add_option("--format", state_format, "output format")
       ->check(CLI::IsMember({"table", "json"}))
@@ -508,27 +574,33 @@ int main(int argc, char** argv) {
   auto* runs_cmd = app.add_subcommand("runs", "list the runs recorded in a journal");
   runs_cmd->add_option("journal", journal, "the journal")->required();
 
-  RunOptions resim;
-  std::vector<std::string> resim_overrides;
+  ResimArgs resim;
   auto* resim_cmd = app.add_subcommand(
       "resim", "re-simulate the recorded market events and compare with the recorded decisions");
   resim_cmd->add_option("journal", journal, "the journal")->required();
-  resim_cmd->add_option("--from", range_options.from,
-                        "first market event: #SEQ, YYYY-MM-DD or a date-time");
-  resim_cmd->add_option("--to", range_options.to,
+  resim_cmd->add_option("--from", resim.range.from,
+                        "first market event: #SEQ, YYYY-MM-DD or a date-time (each run starts "
+                        "from its state rebuilt there)");
+  resim_cmd->add_option("--to", resim.range.to,
                         "last market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--run", resim.run,
+                        "only this run, by the seq of its RUN_STARTED (default: every run, in "
+                        "order)");
   resim_cmd->add_option("--window", resim.window, "override the recorded window");
-  resim_cmd->add_option("--quantity", resim.quantity, "override the recorded quantity");
+  resim_cmd->add_option("--quantity", resim.quantity,
+                        "override the recorded sizing with this fixed quantity");
+  resim_cmd->add_option("--risk-per-trade", resim.risk_per_trade,
+                        "override the recorded sizing with fixed-fractional sizing");
+  resim_cmd->add_option("--capital", resim.capital, "override the recorded capital");
   resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss,
                         "override the recorded loss limit");
+  resim_cmd->add_option("--max-position", resim.max_position,
+                        "override the recorded position limit");
   resim_cmd->add_option("--fill", resim.fill, "override the recorded fill model")
       ->check(CLI::IsMember({"signal", "next-open"}));
   resim_cmd->add_option("--slippage-bps", resim.slippage_bps, "override the recorded slippage");
   resim_cmd->add_option("--commission", resim.commission, "override the recorded commission");
-  resim.window = 0;
-  resim.fill.clear();
-  resim.slippage_bps.clear();
-  resim.commission.clear();
+  resim_cmd->add_option("--tz", resim.tz, "override the recorded time zone of the trading day");
 
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
   auto* snapshot_cmd = app.add_subcommand(
@@ -634,14 +706,11 @@ int main(int argc, char** argv) {
     }
     if (*state_cmd) {
       auto store = open_read(journal);
-      blotter::Seq at_seq = store->last_seq();
-      if (!at.empty()) {
-        blotter::ScanRange range;
-        blotter::apply_bound(at, true, blotter::journal_calendar(*store), range);
-        at_seq = range.to_ts != INT64_MAX ? store->last_seq_at_or_before(range.to_ts)
-                                          : std::min(range.to_seq, at_seq);
-      }
-      const auto state = blotter::rebuild_state(*store, at_seq);
+      const auto [state, before] = blotter::state_at(*store, at, state_run);
+      if (before && state_format != "json")
+        fmt::print("{} is before the first event of {} (seq {} at {})\n", at,
+                   state_run ? fmt::format("run {}", state_run) : std::string("the journal"),
+                   before->seq, blotter::format_timestamp(before->ts_ns));
       std::cout << (state_format == "json" ? blotter::state_json(state)
                                            : blotter::state_table(state));
       return 0;
@@ -656,41 +725,7 @@ int main(int argc, char** argv) {
           options, std::cout);
       return 0;
     }
-    if (*resim_cmd) {
-      auto store = open_read(journal);
-      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
-      // The recorded configuration: the latest run started at or before the range.
-      blotter::RunStarted manifest;
-      const auto runs = blotter::list_runs(*store);
-      for (const auto& [seq, m] : runs)
-        if (seq <= range.from_seq || &m == &runs.front().second) manifest = m;
-      auto config = blotter::trading_config_of(manifest);
-      if (resim.window) config.signal.window = resim.window;
-      if (!resim.quantity.empty()) config.risk.quantity = to_decimal("--quantity", resim.quantity);
-      if (!resim.max_daily_loss.empty())
-        config.risk.max_daily_loss = to_decimal("--max-daily-loss", resim.max_daily_loss);
-      if (!resim.fill.empty())
-        config.execution.fill =
-            resim.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
-      if (!resim.slippage_bps.empty())
-        config.execution.slippage_bps = to_decimal("--slippage-bps", resim.slippage_bps);
-      if (!resim.commission.empty())
-        config.execution.commission = to_decimal("--commission", resim.commission);
-      const auto r = blotter::resimulate(*store, range, config);
-      if (r.identical) {
-        fmt::print("identical: {} derived events matched\n", r.matched);
-        return 0;
-      }
-      fmt::print("diverged at seq {} after {} matching derived events\n", r.diverging_seq,
-                 r.matched);
-      fmt::print("\nbefore it (recorded):\n");
-      for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
-      fmt::print("\nrecorded:     {}\n",
-                 r.recorded ? blotter::event_json(*r.recorded) : std::string("(no such event)"));
-      fmt::print("re-simulated: {}\n", r.resimulated ? blotter::event_json(*r.resimulated)
-                                                     : std::string("(no such event)"));
-      return 1;
-    }
+    if (*resim_cmd) return resim_command(journal, resim);
     if (*audit_cmd) return audit_command(journal, audit);
     if (*snapshot_cmd) {
       auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
