@@ -75,9 +75,14 @@ std::string terminal_text(std::string_view text, std::size_t max_bytes) {
   while (i < text.size() && i < max_bytes) {
     const std::size_t n = utf8_length(text, i);
     const auto c = static_cast<unsigned char>(text[i]);
-    if (n == 0 || c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\x{:02X}", c);
-      ++i;
+    // C0 controls, DEL, and C1 controls (U+0080..U+009F: valid UTF-8, but a
+    // UTF-8 terminal takes U+009B as CSI and U+009D as OSC) are shown by byte.
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (n == 0 || c < 0x20 || c == 0x7F || c1) {
+      const std::size_t shown = c1 ? 2 : 1;
+      for (std::size_t k = 0; k < shown; ++k)
+        out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i + k]));
+      i += shown;
     } else {
       out.append(text, i, n);
       i += n;

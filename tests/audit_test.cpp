@@ -590,6 +590,11 @@ TEST_SUITE("audit") {
       CHECK(read_file(db + "-shm") == shm);
       CHECK_FALSE(std::filesystem::exists(db + "-journal"));
     }
+    // Named through a link, the journal's side files are still the real file's.
+    const CliResult linked = run_cli("audit " + quote(dir.file("soft.db")) +
+                                     " --day 2007-05-03 --html " + quote(db + "-wal"));
+    CHECK(linked.exit_code == 2);
+    CHECK(read_file(db + "-wal") == wal);
     CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
 
@@ -617,5 +622,11 @@ TEST_SUITE("audit") {
     const mode_t mask = ::umask(0);
     ::umask(mask);
     CHECK(static_cast<mode_t>(std::filesystem::status(html).permissions()) == (0666 & ~mask));
+    // A page replaced keeps its mode.
+    std::filesystem::permissions(
+        html, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    REQUIRE(run_cli("audit " + quote(db) + " --day 2007-05-04 --html " + quote(html)).exit_code ==
+            0);
+    CHECK(static_cast<mode_t>(std::filesystem::status(html).permissions()) == 0600);
   }
 }

@@ -56,19 +56,32 @@ TEST_SUITE("concurrency") {
     const pid_t writer = spawn_cli(args);
     int status = 0;
     int prefixes = 0, cli_reads = 0;
-    bool done = false, paused = false;
-    // Once it has committed, the writer is paused (SIGSTOP) while the readers
-    // read, and runs for a few milliseconds between reads: the readers see it
-    // at many points of its run however fast this machine runs it, and a
-    // paused writer, holding whatever locks it holds, must not stop them.
-    while (!done) {
-      if (paused) {
-        REQUIRE(kill(writer, SIGCONT) == 0);
+    bool done = false;
+    // Once it has committed, and until it nears its end, the writer is paused
+    // (SIGSTOP) while the readers read, and runs for a few milliseconds
+    // between reads: the readers see it at many points of its run however
+    // fast this machine runs it, and a writer paused mid-batch must not stop
+    // them. (Not near its end: closing, it holds the file's lock for its last
+    // checkpoint, and new readers rightly wait for that.)
+    const std::int64_t pause_until = last_seq_of(whole) * 9 / 10;
+    struct Resume {
+      pid_t pid;
+      bool paused = false;
+      void operator()() {
+        if (paused) ::kill(pid, SIGCONT);
         paused = false;
+      }
+      ~Resume() { (*this)(); }
+    } resume{writer};
+    while (!done) {
+      if (resume.paused) {
+        resume();
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       done = waitpid(writer, &status, WNOHANG) == writer;
-      if (!done && last_seq_of(db) > 0) paused = kill(writer, SIGSTOP) == 0;
+      const std::int64_t committed = last_seq_of(db);
+      if (!done && committed > 0 && committed < pause_until)
+        resume.paused = ::kill(writer, SIGSTOP) == 0;
       // A raw SQLite reader, as any client: one transaction sees one prefix.
       if (!std::filesystem::exists(db)) continue;
       try {

@@ -135,7 +135,14 @@ TEST_SUITE("resume") {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       REQUIRE_FALSE(finished);
+      // Stopped while the signal is sent, so it cannot finish in between: the
+      // signal is handled, mid-run, once it continues.
+      REQUIRE(::kill(pid, SIGSTOP) == 0);
+      REQUIRE(waitpid(pid, &status, WUNTRACED) == pid);
+      REQUIRE(WIFSTOPPED(status));
+      REQUIRE(last_seq_of(db) < total / 2);
       ::kill(pid, sig);
+      ::kill(pid, SIGCONT);
       REQUIRE(waitpid(pid, &status, 0) == pid);
       // Ended by the signal, as a shell reports with 128 + its number.
       CHECK(WIFSIGNALED(status));

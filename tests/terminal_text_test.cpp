@@ -13,6 +13,15 @@ TEST_SUITE("terminal_text") {
     CHECK(terminal_text("bad \xff\xc3 utf8 \xed\xa0\x80") == "bad \\xFF\\xC3 utf8 \\xED\\xA0\\x80");
   }
 
+  TEST_CASE("regression: C1 controls, valid UTF-8 that a terminal obeys, are escaped") {
+    CHECK(terminal_text("csi \xc2\x9b"
+                        "2J osc \xc2\x9d"
+                        "0;t") == "csi \\xC2\\x9B2J osc \\xC2\\x9D0;t");
+    CHECK(terminal_text("\xc2\x80\xc2\x9f") == "\\xC2\\x80\\xC2\\x9F");
+    // U+00A0 and above are text.
+    CHECK(terminal_text("\xc2\xa0\xc2\xa9") == "\xc2\xa0\xc2\xa9");
+  }
+
   TEST_CASE("a text cut short says how long it was") {
     CHECK(terminal_text("abcdefgh", 3) == "abc... (8 bytes)");
     CHECK(terminal_text("abc", 3) == "abc");

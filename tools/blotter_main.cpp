@@ -105,8 +105,12 @@ void refuse_journal_as_output(const std::string& output, const std::string& what
     return p.has_parent_path() ? p.parent_path() : fs::path(".");
   };
   bool clash = same_file(out, j);
+  // SQLite puts its side files beside the journal's real file, through links.
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(j, ec);
+  if (ec) real = j;
   for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    const fs::path side = journal + suffix;
+    const fs::path side = real.string() + suffix;
     clash = clash || same_file(out, side) ||
             (out.filename() == side.filename() && same_file(dir(out), dir(side)));
   }
@@ -138,10 +142,18 @@ void write_file(const std::string& path, const std::string& text) {
     ::unlink(temp.c_str());
     throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(error)));
   };
-  // mkstemp makes the file private; the output gets the mode a new file would.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) fail(errno);
+  // mkstemp makes the file private; the output keeps the mode of the file it
+  // replaces, or gets the mode a new file would.
+  struct stat old = {};
+  mode_t mode = 0;
+  if (::stat(target.c_str(), &old) == 0) {
+    mode = old.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd, mode) != 0) fail(errno);
   for (std::size_t done = 0; done < text.size();) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -262,7 +274,8 @@ void stop_on_signals() {
   struct sigaction action = {};
   action.sa_handler = request_stop;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND;
+  // SA_RESTART: a write to a pipe that the signal interrupts goes on.
+  action.sa_flags = SA_RESETHAND | SA_RESTART;
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
 }
@@ -277,9 +290,9 @@ void stop_on_signals() {
   if (progress_shown) fmt::print(stderr, "\n");
   if (!stopped.run_seq) {
     fmt::print(stderr,
-               "blotter run: interrupted by {} before the first commit: nothing of the run is in "
-               "{}; the same command starts it again\n",
-               name, config.journal_path);
+               "blotter run: interrupted by {} before the first commit: nothing of the run was "
+               "committed to {}; the same command starts it again\n",
+               name, blotter::terminal_text(config.journal_path));
   } else {
     const std::string now = stopped.first_seq ? fmt::format("seq {}..{} committed now",
                                                             stopped.first_seq, stopped.last_seq)
@@ -287,8 +300,8 @@ void stop_on_signals() {
     fmt::print(stderr,
                "blotter run: interrupted by {}: {} holds run {} up to seq {} ({} rows of {}; "
                "{}); the same command resumes it\n",
-               name, config.journal_path, stopped.run_seq, stopped.last_seq, stopped.rows,
-               config.input_path, now);
+               name, blotter::terminal_text(config.journal_path), stopped.run_seq, stopped.last_seq,
+               stopped.rows, blotter::terminal_text(config.input_path), now);
   }
   std::cout.flush();
   std::fflush(stdout);
@@ -376,7 +389,8 @@ blotter::VerifyResult verify_with_progress(const std::string& journal) {
   return blotter::verify_journal(journal, [&](std::int64_t checked, std::int64_t total) {
     const double pct =
         total > 0 ? 100.0 * static_cast<double>(checked) / static_cast<double>(total) : 100.0;
-    fmt::print(stderr, "\r{}: {:5.1f}% {} events checked", journal, pct, checked);
+    fmt::print(stderr, "\r{}: {:5.1f}% {} events checked", blotter::terminal_text(journal), pct,
+               checked);
     shown = true;
   });
 }
@@ -395,7 +409,7 @@ int parse_command_line(CLI::App& app, int argc, char** argv) {
   const auto usage_error = [&](const std::string& what) {
     std::string line = what;
     std::replace(line.begin(), line.end(), '\n', ' ');
-    fmt::print(stderr, "blotter: {}\n", line);
+    fmt::print(stderr, "blotter: {}\n", blotter::terminal_text(line));
     return kExitError;
   };
   if (argc < 2)

@@ -21,7 +21,7 @@ struct QueryOptions {
 // - table: aligned by display width; text with control characters and bytes
 //   that are not UTF-8 escaped as \xNN, BLOBs as x'hex';
 // - CSV with a header (RFC 4180): text exactly as stored, BLOBs as hex digits;
-// - a JSON array of objects (RFC 8259): control characters as \u00XX, bytes
+// - a JSON array of objects (RFC 8259): control characters escaped (\n, \u001b), bytes
 //   that are not UTF-8 as U+FFFD, BLOBs as strings of hex digits, infinities
 //   (not JSON) as null.
 // Reals are written as the shortest text that reads back as the same double.

@@ -12,7 +12,7 @@ namespace blotter {
 // surrogates, at most U+10FFFF).
 bool is_utf8(std::string_view text);
 
-// `text` with every control character (U+0000..U+001F, U+007F) and every
+// `text` with every control character (U+0000..U+001F, U+007F..U+009F) and every
 // byte that is not part of well-formed UTF-8 written as \xNN (two upper-case
 // hex digits); the rest as is. The result is one line that no terminal takes
 // as a command. At most `max_bytes` of `text` are shown; a longer text ends

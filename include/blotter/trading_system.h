@@ -139,7 +139,9 @@ struct RunSummary {
 // of rows is committed with all its consequences; if the process dies, the
 // journal holds every committed batch and never part of one (with
 // Durability::kFull, also each ORDER and the events before it). Throws
-// blotter::StoreError if the journal cannot be written.
+// blotter::StoreError if the journal cannot be written, and RunInterrupted
+// once RunConfig::stop reads true before an input row. A journal the run
+// created is removed if the run fails before its input has passed its check.
 // The run writes RUN_STARTED (its manifest: configuration, input name and
 // SHA-256, blotter version; event time of the first row) before the first row
 // and RUN_FINISHED (counts; event time of the last row) after the last.
