@@ -5,34 +5,122 @@
 #include <nlohmann/json.hpp>
 
 #include "blotter/error.h"
+#include "payload_json.h"
 
 namespace blotter {
 namespace {
 
-using Json = nlohmann::ordered_json;
+// For reading only: std::map objects make parsing a snapshot of n symbols
+// O(n log n) (ordered_json's objects find each key by a linear search), and
+// the decoder looks fields up by name, so their order does not matter.
+using Json = nlohmann::json;
 
-Json encode_book(const Portfolio::State& b) {
-  Json positions = Json::array();
-  for (const auto& [symbol, p] : b.positions)
-    positions.push_back({{"symbol", symbol},
-                         {"quantity", p.quantity.to_string()},
-                         {"cost", p.cost.to_string()},
-                         {"realized_pnl", p.realized_pnl.to_string()},
-                         {"last_price", p.last_price.to_string()},
-                         {"marked", p.marked}});
-  Json days = Json::array();
-  for (const DayPnl& d : b.days)
-    days.push_back({{"day", d.day},
-                    {"realized_pnl", d.realized_pnl.to_string()},
-                    {"unrealized_pnl", d.unrealized_pnl.to_string()},
-                    {"unrealized_at_close", d.unrealized_at_close.to_string()},
-                    {"fills", d.fills}});
-  return {{"positions", positions},
-          {"days", days},
-          {"realized_pnl", b.realized.to_string()},
-          {"unrealized_pnl", b.unrealized.to_string()},
-          {"unrealized_at_open", b.unrealized_at_open.to_string()},
-          {"last_ts_ns", b.last_ts}};
+// The state's JSON text, written in one pass in time linear in its size:
+// fixed key order, symbols in the order of the state's maps, no whitespace,
+// decimals as exact strings. The text is byte for byte what nlohmann's
+// ordered_json dump() gave for the same state, so snapshots stored before
+// compare equal with fresh ones. (Building an ordered_json object keyed by
+// symbol looked every key up linearly: quadratic in the number of symbols.)
+class StateWriter {
+ public:
+  explicit StateWriter(std::string& out) : out_(out) {}
+
+  // `"name":`, after a comma unless it is the first key of its object.
+  StateWriter& key(std::string_view name) {
+    separate();
+    detail::append_json_string(out_, name);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  StateWriter& open(char bracket) {
+    separate();
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  StateWriter& close(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
+  }
+  StateWriter& decimal(Decimal d) {
+    separate();
+    char text[Decimal::kMaxTextSize];
+    out_ += '"';
+    out_.append(text, d.format_to(text));
+    out_ += '"';
+    return *this;
+  }
+  StateWriter& string(std::string_view text) {
+    separate();
+    detail::append_json_string(out_, text);
+    return *this;
+  }
+  StateWriter& integer(std::int64_t n) {
+    separate();
+    out_ += std::to_string(n);
+    return *this;
+  }
+  StateWriter& boolean(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
+  StateWriter& null() {
+    separate();
+    out_ += "null";
+    return *this;
+  }
+  // A value that is already JSON text.
+  StateWriter& raw(std::string_view json) {
+    separate();
+    out_ += json;
+    return *this;
+  }
+
+ private:
+  // A comma before every value of an array or key of an object but the first.
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (!first_) {
+      out_ += ',';
+    }
+    first_ = false;
+  }
+
+  std::string& out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
+
+void encode_book(StateWriter& w, const Portfolio::State& b) {
+  w.open('{').key("positions").open('[');
+  for (const auto& [symbol, p] : b.positions) {
+    w.open('{').key("symbol").string(symbol);
+    w.key("quantity").decimal(p.quantity);
+    w.key("cost").decimal(p.cost);
+    w.key("realized_pnl").decimal(p.realized_pnl);
+    w.key("last_price").decimal(p.last_price);
+    w.key("marked").boolean(p.marked);
+    w.close('}');
+  }
+  w.close(']').key("days").open('[');
+  for (const DayPnl& d : b.days) {
+    w.open('{').key("day").integer(d.day);
+    w.key("realized_pnl").decimal(d.realized_pnl);
+    w.key("unrealized_pnl").decimal(d.unrealized_pnl);
+    w.key("unrealized_at_close").decimal(d.unrealized_at_close);
+    w.key("fills").integer(d.fills);
+    w.close('}');
+  }
+  w.close(']');
+  w.key("realized_pnl").decimal(b.realized);
+  w.key("unrealized_pnl").decimal(b.unrealized);
+  w.key("unrealized_at_open").decimal(b.unrealized_at_open);
+  w.key("last_ts_ns").integer(b.last_ts);
+  w.close('}');
 }
 
 // Reads a decoded snapshot, naming the path of the field in every error.
@@ -129,33 +217,44 @@ Portfolio::State decode_book(const Reader& r) {
 }  // namespace
 
 std::string encode_state(const TradingSystem::State& s) {
-  Json signals = Json::object();
+  std::string out;
+  StateWriter w(out);
+  w.open('{').key("signals").open('{');
   for (const auto& [symbol, h] : s.signals) {
-    Json window = Json::array();
-    for (const Decimal& d : h.window) window.push_back(d.to_string());
-    signals[symbol] = {{"window", window},
-                       {"sum", h.sum.to_string()},
-                       {"previous", h.previous.to_string()},
-                       {"has_previous", h.has_previous}};
+    w.key(symbol).open('{').key("window").open('[');
+    for (const Decimal& d : h.window) w.decimal(d);
+    w.close(']');
+    w.key("sum").decimal(h.sum);
+    w.key("previous").decimal(h.previous);
+    w.key("has_previous").boolean(h.has_previous);
+    w.close('}');
   }
-  Json pending = Json::object();
-  for (const auto& [symbol, q] : s.risk.pending) pending[symbol] = q.to_string();
-  Json execution = Json::object();
+  w.close('}').key("risk").open('{').key("book");
+  encode_book(w, s.risk.book);
+  w.key("pending").open('{');
+  for (const auto& [symbol, q] : s.risk.pending) w.key(symbol).decimal(q);
+  w.close('}').key("halted_day");
+  if (s.risk.halted_day)
+    w.integer(*s.risk.halted_day);
+  else
+    w.null();
+  w.close('}').key("execution").open('{');
+  std::string order;
   for (const auto& [symbol, orders] : s.execution) {
-    Json list = Json::array();
-    for (const auto& p : orders)
-      list.push_back({{"order_seq", p.seq},
-                      {"order", Json::parse(encode_payload(make_event(0, symbol, p.order)))}});
-    execution[symbol] = list;
+    w.key(symbol).open('[');
+    for (const auto& p : orders) {
+      w.open('{').key("order_seq").integer(p.seq);
+      // encode_payload's text is compact JSON with the payload's keys in order.
+      encode_payload(make_event(0, symbol, p.order), order);
+      w.key("order").raw(order);
+      w.close('}');
+    }
+    w.close(']');
   }
-  Json j = {{"signals", signals},
-            {"risk",
-             {{"book", encode_book(s.risk.book)},
-              {"pending", pending},
-              {"halted_day", s.risk.halted_day ? Json(*s.risk.halted_day) : Json()}}},
-            {"execution", execution},
-            {"portfolio", encode_book(s.portfolio)}};
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  w.close('}').key("portfolio");
+  encode_book(w, s.portfolio);
+  w.close('}');
+  return out;
 }
 
 TradingSystem::State decode_state(std::string_view text) {
