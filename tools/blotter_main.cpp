@@ -27,6 +27,9 @@ using blotter::Decimal;
 
 constexpr int kExitFinding = 1;
 constexpr int kExitError = 2;
+// `run` journaled its run, but a component failed on some events
+// (HANDLER_ERROR): the books may lack what it would have done.
+constexpr int kExitHandlerErrors = 3;
 
 // CLI11 validator and converter for exact decimals.
 Decimal to_decimal(const std::string& option, const std::string& text) {
@@ -150,6 +153,20 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
                                         kShownDays));
 }
 
+// Exit status of a journaled run: kExitHandlerErrors, with one line saying
+// where to look, if a component failed on any of its events.
+int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSummary& s) {
+  if (s.handler_errors == 0) return 0;
+  std::cout.flush();
+  fmt::print(
+      stderr,
+      "blotter: run {} journaled with {} handler error{}: the books may be incomplete; "
+      "see `blotter query {} \"SELECT * FROM handler_errors WHERE seq BETWEEN {} AND {}\"`\n",
+      s.run_seq, s.handler_errors, s.handler_errors == 1 ? "" : "s", config.journal_path, s.run_seq,
+      s.last_seq);
+  return kExitHandlerErrors;
+}
+
 int run_command(const RunOptions& o) {
   blotter::RunConfig config;
   if (o.bars.empty() == o.ticks.empty())
@@ -190,7 +207,7 @@ int run_command(const RunOptions& o) {
       o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
   const auto summary = blotter::run_paper_trading(config);
   print_summary(config, summary);
-  return 0;
+  return handler_errors_status(config, summary);
 }
 
 }  // namespace
