@@ -124,19 +124,21 @@ void encode_book(StateWriter& w, const Portfolio::State& b) {
 }
 
 // Reads a decoded snapshot, naming the path of the field in every error.
+// The path is made only for an error: a Reader refers to its parent, which
+// outlives it (a snapshot has a few fields for every symbol).
 class Reader {
  public:
-  explicit Reader(const Json& j, std::string path = "state") : j_(j), path_(std::move(path)) {}
+  explicit Reader(const Json& j, std::string_view root = "state") : j_(j), key_(root) {}
 
   Reader at(const char* name) const {
     if (!j_.is_object()) fail("expected an object");
     auto it = j_.find(name);
-    if (it == j_.end()) Reader(j_, fmt::format("{}.{}", path_, name)).fail("missing");
-    return Reader(*it, fmt::format("{}.{}", path_, name));
+    if (it == j_.end()) Reader(j_, this, name).fail("missing");
+    return Reader(*it, this, name);
   }
-  Reader item(std::size_t i, const Json& v) const {
-    return Reader(v, fmt::format("{}[{}]", path_, i));
-  }
+  // The value of key `key` of this object, read as it is (one of items()).
+  Reader member(const Json& v, std::string_view key) const { return Reader(v, this, key); }
+  Reader item(std::size_t i, const Json& v) const { return Reader(v, this, {}, i); }
   const Json& array() const {
     if (!j_.is_array()) fail("expected an array");
     return j_;
@@ -147,7 +149,7 @@ class Reader {
   }
   Decimal decimal() const {
     if (!j_.is_string()) fail("expected a decimal string");
-    auto d = Decimal::parse(j_.get<std::string>());
+    auto d = Decimal::parse(j_.get_ref<const std::string&>());
     if (!d) fail("not an exact decimal");
     return *d;
   }
@@ -167,12 +169,23 @@ class Reader {
   const Json& json() const { return j_; }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(fmt::format("snapshot: {}: {}", path_, what));
+    throw Error(fmt::format("snapshot: {}: {}", path(), what));
   }
 
  private:
+  Reader(const Json& j, const Reader* parent, std::string_view key, std::size_t index = 0)
+      : j_(j), parent_(parent), key_(key), index_(index) {}
+
+  std::string path() const {
+    if (parent_ == nullptr) return std::string(key_);
+    if (key_.empty()) return fmt::format("{}[{}]", parent_->path(), index_);
+    return fmt::format("{}.{}", parent_->path(), key_);
+  }
+
   const Json& j_;
-  std::string path_;
+  const Reader* parent_ = nullptr;
+  std::string_view key_;  // empty: an array item, index_
+  std::size_t index_ = 0;
 };
 
 std::int32_t day_number(const Reader& r) {
@@ -193,7 +206,8 @@ Portfolio::State decode_book(const Reader& r) {
     pos.realized_pnl = p.at("realized_pnl").decimal();
     pos.last_price = p.at("last_price").decimal();
     pos.marked = p.at("marked").boolean();
-    b.positions[p.at("symbol").text()] = pos;
+    // In order as written: inserted at the end, unless edited out of order.
+    b.positions.insert_or_assign(b.positions.end(), p.at("symbol").text(), pos);
   }
   const Reader days = r.at("days");
   i = 0;
@@ -268,8 +282,10 @@ TradingSystem::State decode_state(std::string_view text) {
   const Reader r(j);
   r.object();
   TradingSystem::State s;
-  for (const auto& [symbol, v] : r.at("signals").object().items()) {
-    const Reader h(v, "state.signals." + symbol);
+  // Keys come in order (std::map objects): each is inserted at the end.
+  const Reader signals = r.at("signals");
+  for (const auto& [symbol, v] : signals.object().items()) {
+    const Reader h = signals.member(v, symbol);
     SignalGenerator::History history;
     const Reader window = h.at("window");
     std::size_t i = 0;
@@ -277,16 +293,18 @@ TradingSystem::State decode_state(std::string_view text) {
     history.sum = h.at("sum").decimal();
     history.previous = h.at("previous").decimal();
     history.has_previous = h.at("has_previous").boolean();
-    s.signals[symbol] = std::move(history);
+    s.signals.emplace_hint(s.signals.end(), symbol, std::move(history));
   }
   const Reader risk = r.at("risk");
   s.risk.book = decode_book(risk.at("book"));
-  for (const auto& [symbol, v] : risk.at("pending").object().items())
-    s.risk.pending[symbol] = Reader(v, "state.risk.pending." + symbol).decimal();
+  const Reader pending = risk.at("pending");
+  for (const auto& [symbol, v] : pending.object().items())
+    s.risk.pending.emplace_hint(s.risk.pending.end(), symbol, pending.member(v, symbol).decimal());
   if (const Reader halted = risk.at("halted_day"); !halted.is_null())
     s.risk.halted_day = day_number(halted);
-  for (const auto& [symbol, v] : r.at("execution").object().items()) {
-    const Reader orders(v, "state.execution." + symbol);
+  const Reader execution = r.at("execution");
+  for (const auto& [symbol, v] : execution.object().items()) {
+    const Reader orders = execution.member(v, symbol);
     std::size_t i = 0;
     for (const Json& o : orders.array()) {
       const Reader p = orders.item(i++, o);
