@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <deque>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "blotter/error.h"
@@ -228,6 +231,171 @@ Portfolio::State decode_book(const Reader& r) {
   return b;
 }
 
+// Reads exactly the text encode_state writes, in one pass, without a JSON
+// tree (which costs several times the text in memory and most of the time
+// of a rebuild from a snapshot of many symbols). Returns nullopt for
+// anything else: whitespace, another key order, symbols out of order or
+// with escapes or bytes outside printable ASCII; decode_state then reads
+// the text with nlohmann::json, which also names what is wrong.
+class CanonicalReader {
+ public:
+  explicit CanonicalReader(std::string_view text) : text_(text) {}
+
+  std::optional<TradingSystem::State> read() {
+    TradingSystem::State s;
+    if (!literal(R"({"signals":{)") || !signals(s.signals) || !literal(R"(,"risk":{"book":)") ||
+        !book(s.risk.book) || !literal(R"(,"pending":{)") || !pending(s.risk.pending) ||
+        !literal(R"(,"halted_day":)") || !halted_day(s.risk.halted_day) ||
+        !literal(R"(},"execution":{)") || !execution(s.execution) || !literal(R"(,"portfolio":)") ||
+        !book(s.portfolio) || !literal("}") || at_ != text_.size())
+      return std::nullopt;
+    return s;
+  }
+
+ private:
+  bool literal(std::string_view expected) {
+    if (text_.substr(at_, expected.size()) != expected) return false;
+    at_ += expected.size();
+    return true;
+  }
+  bool next_is(char c) const { return at_ < text_.size() && text_[at_] == c; }
+
+  // A string of printable ASCII without escapes.
+  bool string(std::string_view& out) {
+    if (!literal("\"")) return false;
+    const std::size_t begin = at_;
+    for (; at_ < text_.size() && text_[at_] != '"'; ++at_) {
+      const char c = text_[at_];
+      if (c < 0x20 || c > 0x7E || c == '\\') return false;
+    }
+    if (at_ == text_.size()) return false;
+    out = text_.substr(begin, at_ - begin);
+    ++at_;
+    return true;
+  }
+  bool decimal(Decimal& out) {
+    std::string_view text;
+    if (!string(text)) return false;
+    const auto d = Decimal::parse(text);
+    char canonical[Decimal::kMaxTextSize];
+    if (!d || std::string_view(canonical, d->format_to(canonical) - canonical) != text)
+      return false;
+    out = *d;
+    return true;
+  }
+  // An integer as std::to_string writes it (no '+', no leading zeros).
+  bool integer(std::int64_t& out) {
+    const char* begin = text_.data() + at_;
+    const auto [end, ec] = std::from_chars(begin, text_.data() + text_.size(), out);
+    if (ec != std::errc() || std::to_string(out) != std::string_view(begin, end - begin))
+      return false;
+    at_ += static_cast<std::size_t>(end - begin);
+    return true;
+  }
+  bool day(std::int32_t& out) {
+    std::int64_t d = 0;
+    if (!integer(d) || d < INT32_MIN || d > INT32_MAX) return false;
+    out = static_cast<std::int32_t>(d);
+    return true;
+  }
+  bool boolean(bool& out) {
+    out = literal("true");
+    return out || literal("false");
+  }
+  // `"SYMBOL":`, the symbol after every one before it, then the value
+  // `value` reads; the object or array's elements separated by commas up to
+  // its `close`.
+  template <class Read>
+  bool elements(char close, Read read) {
+    if (literal(std::string_view(&close, 1))) return true;
+    do {
+      if (!read()) return false;
+    } while (literal(","));
+    return literal(std::string_view(&close, 1));
+  }
+  template <class Map, class Read>
+  bool keyed(Map& map, Read read) {
+    return elements('}', [&] {
+      std::string_view symbol;
+      if (!string(symbol) || !literal(":")) return false;
+      if (!map.empty() && !(map.rbegin()->first < symbol)) return false;
+      return read(map.emplace_hint(map.end(), symbol, typename Map::mapped_type())->second);
+    });
+  }
+
+  bool signals(SignalGenerator::State& out) {
+    return keyed(out, [&](SignalGenerator::History& h) {
+      return literal(R"({"window":[)") &&
+             elements(']', [&] { return decimal(h.window.emplace_back()); }) &&
+             literal(R"(,"sum":)") && decimal(h.sum) && literal(R"(,"previous":)") &&
+             decimal(h.previous) && literal(R"(,"has_previous":)") && boolean(h.has_previous) &&
+             literal("}");
+    });
+  }
+  bool pending(std::map<std::string, Decimal>& out) {
+    return keyed(out, [&](Decimal& q) { return decimal(q); });
+  }
+  bool halted_day(std::optional<std::int32_t>& out) {
+    if (literal("null")) return true;
+    return day(out.emplace());
+  }
+  bool execution(ExecutionEngine::State& out) {
+    return keyed(out, [&](std::deque<ExecutionEngine::Pending>& orders) {
+      return literal("[") && elements(']', [&] {
+               ExecutionEngine::Pending& p = orders.emplace_back();
+               if (!literal(R"({"order_seq":)") || !integer(p.seq) || !literal(R"(,"order":)"))
+                 return false;
+               // An ORDER payload holds no braces inside.
+               const std::size_t end = text_.find('}', at_);
+               if (end == std::string_view::npos) return false;
+               const auto order = detail::decode_canonical_payload(
+                   EventType::kOrder, text_.substr(at_, end + 1 - at_));
+               if (!order) return false;
+               p.order = std::get<Order>(*order);
+               at_ = end + 1;
+               return literal("}");
+             });
+    });
+  }
+  bool book(Portfolio::State& b) {
+    return literal(R"({"positions":[)") &&
+           elements(']',
+                    [&] {
+                      std::string_view symbol;
+                      Position p;
+                      if (!literal(R"({"symbol":)") || !string(symbol) ||
+                          !literal(R"(,"quantity":)") || !decimal(p.quantity) ||
+                          !literal(R"(,"cost":)") || !decimal(p.cost) ||
+                          !literal(R"(,"realized_pnl":)") || !decimal(p.realized_pnl) ||
+                          !literal(R"(,"last_price":)") || !decimal(p.last_price) ||
+                          !literal(R"(,"marked":)") || !boolean(p.marked) || !literal("}"))
+                        return false;
+                      if (!b.positions.empty() && !(b.positions.rbegin()->first < symbol))
+                        return false;
+                      b.positions.emplace_hint(b.positions.end(), symbol, p);
+                      return true;
+                    }) &&
+           literal(R"(,"days":[)") &&
+           elements(']',
+                    [&] {
+                      DayPnl& d = b.days.emplace_back();
+                      return literal(R"({"day":)") && day(d.day) &&
+                             literal(R"(,"realized_pnl":)") && decimal(d.realized_pnl) &&
+                             literal(R"(,"unrealized_pnl":)") && decimal(d.unrealized_pnl) &&
+                             literal(R"(,"unrealized_at_close":)") &&
+                             decimal(d.unrealized_at_close) && literal(R"(,"fills":)") &&
+                             integer(d.fills) && literal("}");
+                    }) &&
+           literal(R"(,"realized_pnl":)") && decimal(b.realized) &&
+           literal(R"(,"unrealized_pnl":)") && decimal(b.unrealized) &&
+           literal(R"(,"unrealized_at_open":)") && decimal(b.unrealized_at_open) &&
+           literal(R"(,"last_ts_ns":)") && integer(b.last_ts) && literal("}");
+  }
+
+  std::string_view text_;
+  std::size_t at_ = 0;
+};
+
 }  // namespace
 
 std::string encode_state(const TradingSystem::State& s) {
@@ -272,6 +440,7 @@ std::string encode_state(const TradingSystem::State& s) {
 }
 
 TradingSystem::State decode_state(std::string_view text) {
+  if (auto state = CanonicalReader(text).read()) return std::move(*state);
   Json j;
   try {
     j = Json::parse(text);

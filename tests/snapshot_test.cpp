@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "blotter/error.h"
 #include "blotter/replay.h"
 #include "blotter/sqlite_journal.h"
@@ -55,6 +57,20 @@ TEST_SUITE("snapshot") {
     const std::string text = encode_state(s.system->state());
     CHECK(encode_state(decode_state(text)) == text);
     CHECK(text.find("\"pending\"") != std::string::npos);
+  }
+
+  TEST_CASE("a state written in another JSON layout decodes to the same state") {
+    // The text encode_state writes is read in one pass; any other layout of
+    // the same JSON (spaces, another key order) through a JSON tree.
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const std::string text = encode_state(s.system->state());
+    REQUIRE(text.rfind(R"({"signals":)", 0) == 0);
+    const std::string spaced = "{ " + text.substr(1);
+    CHECK(encode_state(decode_state(spaced)) == text);
+    const std::string reordered = nlohmann::json::parse(text).dump(2);  // keys sorted, indented
+    CHECK(reordered != text);
+    CHECK(encode_state(decode_state(reordered)) == text);
   }
 
   TEST_CASE("a malformed state is refused with the path of the bad field") {
