@@ -7,9 +7,12 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "blotter/replay.h"
+#include "blotter/terminal_text.h"
 #include "blotter/trading_system.h"
 #include "books_json.h"
 
@@ -48,6 +51,15 @@ struct Period {
   Seq first_seq = 0;  // the period's first event
 };
 
+// Every event type but ANNOTATION.
+std::vector<EventType> trading_types() {
+  std::vector<EventType> types;
+  for (std::size_t t = 0; t < kEventTypeCount; ++t)
+    if (static_cast<EventType>(t) != EventType::kAnnotation)
+      types.push_back(static_cast<EventType>(t));
+  return types;
+}
+
 // The latest run (or the run `run_seq`) with an event in the trading days
 // from..to of its own time zone. Within a run, event time never decreases
 // (the input is refused otherwise), so the period's events follow first_seq.
@@ -66,6 +78,9 @@ std::optional<Period> locate(const EventStore& store, std::optional<std::int32_t
     ScanRange range(it->first, it->last);
     range.from_ts = p.begin;
     range.to_ts = p.end == INT64_MAX ? INT64_MAX : p.end - 1;
+    // An annotation carries the time of what it is about, not of its place in
+    // the journal (usually after the last run's events): it is no event of the period.
+    range.types = trading_types();
     store.scan(range, [&](const Event& e) {
       p.first_seq = e.seq;
       return false;
@@ -170,11 +185,70 @@ Logged<T> logged(const Event& e) {
   return Logged<T>{e.seq, e.ts_ns, e.symbol, e.as<T>()};
 }
 
+// The report of a day without trading events that has annotations: the
+// books as they stood all day, which are `state --at` that day, in the latest
+// run (or the run `run_seq`) with an event before the day ends. Throws like
+// no_events if the day has no annotation either.
+DayReport quiet_day(const EventStore& store, std::int32_t day, const AuditOptions& options) {
+  const auto spans = run_spans(store);
+  std::optional<RunSpan> run;
+  Seq at = 0;
+  for (auto it = spans.rbegin(); it != spans.rend() && !run; ++it) {
+    if (options.run_seq != 0 && it->run_seq != options.run_seq) continue;
+    const Calendar calendar(it->manifest.tz.empty() ? "UTC" : it->manifest.tz);
+    const TimestampNs end = calendar.bounds(day).second;
+    at = store.last_seq_at_or_before(end - 1);
+    if (at > it->last) {  // in a later run: look within this one
+      ScanRange range(it->first, it->last);
+      range.to_ts = end - 1;
+      range.types = trading_types();
+      at = 0;
+      store.scan(range, [&](const Event& e) {
+        at = e.seq;
+        return true;
+      });
+    }
+    if (at >= it->first || options.run_seq != 0) run = *it;
+  }
+  if (!run || at < run->first) at = 0;  // the empty books, before the run's first event
+  std::string zone = run ? run->manifest.tz : journal_calendar(store).zone();
+  const Calendar calendar(zone.empty() ? "UTC" : zone);
+  DayReport r;
+  r.journal = options.journal;
+  r.day = day;
+  r.tz = calendar.zone();
+  std::tie(r.begin_ns, r.end_ns) = calendar.bounds(day);
+  ScanRange notes;
+  notes.from_ts = r.begin_ns;
+  notes.to_ts = r.end_ns - 1;
+  notes.types = {EventType::kAnnotation};
+  store.scan(notes, [&](const Event& e) {
+    const auto& a = e.as<Annotation>();
+    r.annotations.push_back(
+        AnnotationLine{e.seq, e.ts_ns, e.symbol, a.refers_to_seq, a.tag, a.text});
+    ++r.events_by_type[static_cast<std::size_t>(EventType::kAnnotation)];
+    return true;
+  });
+  if (r.annotations.empty()) no_events(day, day, options.run_seq);
+  if (run) {
+    r.run_seq = run->run_seq;
+    r.manifest = run->manifest;
+  }
+  const RebuiltState state = rebuild_state(store, at);
+  r.open = r.close = figures_of(state);
+  DrawdownTracker drawdown;
+  drawdown.start(r.open.equity(), r.begin_ns);
+  r.max_drawdown = drawdown.worst();
+  r.window_begin_ns = r.begin_ns;
+  r.window_end_ns = r.end_ns;
+  return r;
+}
+
 }  // namespace
 
 DayReport audit_day(const EventStore& store, std::int32_t day, const AuditOptions& options) {
   const auto period = locate(store, day, day, options.run_seq);
-  if (!period) no_events(day, day, options.run_seq);
+  if (!period) return quiet_day(store, day, options);
   DayReport r;
   r.journal = options.journal;
   r.day = day;
@@ -336,7 +410,7 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
   // A day opens before its first event, or after it if that event starts the run.
   bool day_open_pending = false;
   Decimal day_realized, day_unrealized;  // at the current day's open
-  DrawdownTracker drawdown;
+  DrawdownTracker drawdown, range_drawdown;
   const auto open_day = [&] {
     const Portfolio& book = state.system->portfolio();
     day_realized = book.realized_pnl();
@@ -356,8 +430,9 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
     today.reset();
   };
   store.scan(ScanRange(period->first_seq, period->run.last), [&](const Event& e) {
-    if (e.ts_ns >= period->end) return false;
     const EventType type = e.type();
+    if (type == EventType::kAnnotation) return true;  // of another time: nothing of the day's
+    if (e.ts_ns >= period->end) return false;
     const std::int32_t day = period->calendar.day_of(e.ts_ns);
     if (today && today->day != day) close_day();
     if (!today) {
@@ -367,7 +442,10 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
       day_open_pending = true;
     }
     if (day_open_pending && type != EventType::kRunStarted) {
-      if (!opened) r.open = figures_of(state);
+      if (!opened) {
+        r.open = figures_of(state);
+        range_drawdown.start(r.open.equity(), period->calendar.bounds(today->day).first);
+      }
       opened = true;
       open_day();
     }
@@ -378,13 +456,20 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
     if (type == EventType::kRiskRejected) ++today->rejections;
     if (type == EventType::kHandlerError) ++today->handler_errors;
     if (!e.symbol.empty()) symbols.insert(e.symbol);
-    if (!day_open_pending) drawdown.mark(e.seq, e.ts_ns, equity_of(state));
+    if (!day_open_pending) {
+      drawdown.mark(e.seq, e.ts_ns, equity_of(state));
+      range_drawdown.mark(e.seq, e.ts_ns, equity_of(state));
+    }
     r.last_seq = e.seq;
     return true;
   });
-  if (!opened) r.open = figures_of(state);
+  if (!opened) {
+    r.open = figures_of(state);
+    range_drawdown.start(r.open.equity(), r.open.ts_ns);
+  }
   close_day();
   r.close = figures_of(state);
+  r.max_drawdown = range_drawdown.worst();
   r.symbols.assign(symbols.begin(), symbols.end());
   return r;
 }
@@ -393,27 +478,32 @@ namespace {
 
 std::string seq_text(Seq seq) { return seq ? fmt::format("#{}", seq) : std::string(); }
 
-// Rows as a table with columns aligned: `align` has 'l' or 'r' per column.
+// Rows as a table with columns aligned by display width: `align` has 'l' or
+// 'r' per column. Cells are escaped for the terminal (journal text is free text).
 std::string aligned(const std::vector<std::string>& header,
                     const std::vector<std::vector<std::string>>& rows, std::string_view align) {
   assert(align.size() == header.size());
+  std::vector<std::vector<std::string>> shown;
+  shown.reserve(rows.size() + 1);
+  shown.push_back(header);
+  for (const auto& row : rows) shown.push_back(row);
   std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& row : rows)
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  const auto line = [&](const std::vector<std::string>& cells) {
-    std::string out = " ";
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      out += ' ';
-      if (c) out += ' ';
-      out += align[c] == 'r' ? fmt::format("{:>{}}", cells[c], width[c])
-                             : fmt::format("{:<{}}", cells[c], width[c]);
+  for (auto& row : shown)
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      row[c] = terminal_text(row[c]);
+      width[c] = std::max(width[c], display_width(row[c]));
     }
-    out.erase(out.find_last_not_of(' ') + 1);
-    return out + "\n";
-  };
-  std::string out = line(header);
-  for (const auto& row : rows) out += line(row);
+  std::string out;
+  for (const auto& cells : shown) {
+    std::string line = " ";
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      line += ' ';
+      if (c) line += ' ';
+      line += padded(cells[c], width[c], align[c] == 'r' ? Align::kRight : Align::kLeft);
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  }
   return out;
 }
 
@@ -423,8 +513,9 @@ std::string section(const std::string& title, std::size_t n, const std::string& 
 }
 
 std::string run_text(const std::string& journal, Seq run_seq, const RunStarted& manifest) {
-  std::string out = fmt::format("journal {}, ", journal.empty() ? "(unnamed)" : journal);
-  out += run_seq ? fmt::format("run {} ({})", run_seq, manifest.input) : "no run";
+  std::string out =
+      fmt::format("journal {}, ", journal.empty() ? "(unnamed)" : terminal_text(journal));
+  out += run_seq ? fmt::format("run {} ({})", run_seq, terminal_text(manifest.input)) : "no run";
   return out;
 }
 
@@ -433,6 +524,27 @@ std::string figures_line(const std::string& name, const BookFigures& f) {
                      f.realized_pnl.to_string(), f.unrealized_pnl.to_string(),
                      f.equity().to_string(), f.seq ? fmt::format("seq {}", f.seq) : "no event",
                      format_timestamp(f.ts_ns));
+}
+
+std::string drawdown_line(const std::string& during, const Drawdown& dd) {
+  if (dd.amount.is_zero())
+    return fmt::format("max drawdown 0: equity never fell below its peak {}\n", during);
+  return fmt::format("max drawdown {}: equity {} ({}) to {} (seq {} at {})\n",
+                     dd.amount.to_string(), dd.peak.to_string(),
+                     dd.peak_seq
+                         ? fmt::format("seq {} at {}", dd.peak_seq, format_timestamp(dd.peak_ts))
+                         : std::string("the open"),
+                     dd.trough.to_string(), dd.trough_seq, format_timestamp(dd.trough_ts));
+}
+
+Json drawdown_json(const Drawdown& dd) {
+  return {{"amount", dd.amount.to_string()},
+          {"peak", dd.peak.to_string()},
+          {"peak_seq", dd.peak_seq},
+          {"peak_time", format_timestamp(dd.peak_ts)},
+          {"trough", dd.trough.to_string()},
+          {"trough_seq", dd.trough_seq},
+          {"trough_time", format_timestamp(dd.trough_ts)}};
 }
 
 Json figures_json(const BookFigures& f, bool with_positions) {
@@ -460,11 +572,14 @@ std::string dump(const Json& j) {
 }  // namespace
 
 std::string day_report_text(const DayReport& r) {
-  std::string out = fmt::format("{} {}: trading day in {} [{}, {})\n",
-                                report_subject(r.symbols, r.manifest), Calendar::day_name(r.day),
-                                r.tz, format_timestamp(r.begin_ns), format_timestamp(r.end_ns));
-  out += fmt::format("{}, events seq {}..{}\n", run_text(r.journal, r.run_seq, r.manifest),
-                     r.first_seq, r.last_seq);
+  std::string out = fmt::format(
+      "{} {}: trading day in {} [{}, {})\n", terminal_text(report_subject(r.symbols, r.manifest)),
+      Calendar::day_name(r.day), r.tz, format_timestamp(r.begin_ns), format_timestamp(r.end_ns));
+  out += r.first_seq
+             ? fmt::format("{}, events seq {}..{}\n", run_text(r.journal, r.run_seq, r.manifest),
+                           r.first_seq, r.last_seq)
+             : fmt::format("{}, no trading events on this day\n",
+                           run_text(r.journal, r.run_seq, r.manifest));
 
   std::int64_t total = 0;
   std::string counts;
@@ -487,17 +602,7 @@ std::string day_report_text(const DayReport& r) {
                   {"day", r.realized_pnl().to_string(), r.unrealized_pnl().to_string(),
                    r.pnl().to_string(), ""}},
                  "lrrrl");
-  const Drawdown& dd = r.max_drawdown;
-  if (dd.amount.is_zero()) {
-    out += "max drawdown 0: equity never fell below its peak during the day\n";
-  } else {
-    out += fmt::format("max drawdown {}: equity {} ({}) to {} (seq {} at {})\n",
-                       dd.amount.to_string(), dd.peak.to_string(),
-                       dd.peak_seq
-                           ? fmt::format("seq {} at {}", dd.peak_seq, format_timestamp(dd.peak_ts))
-                           : std::string("the open"),
-                       dd.trough.to_string(), dd.trough_seq, format_timestamp(dd.trough_ts));
-  }
+  out += drawdown_line("during the day", r.max_drawdown);
 
   std::set<std::string> held;
   for (const auto& [symbol, p] : r.open.positions) held.insert(symbol);
@@ -598,14 +703,7 @@ std::string day_report_json(const DayReport& r) {
   j["pnl"] = {{"realized", r.realized_pnl().to_string()},
               {"unrealized", r.unrealized_pnl().to_string()},
               {"total", r.pnl().to_string()}};
-  const Drawdown& dd = r.max_drawdown;
-  j["max_drawdown"] = {{"amount", dd.amount.to_string()},
-                       {"peak", dd.peak.to_string()},
-                       {"peak_seq", dd.peak_seq},
-                       {"peak_time", format_timestamp(dd.peak_ts)},
-                       {"trough", dd.trough.to_string()},
-                       {"trough_seq", dd.trough_seq},
-                       {"trough_time", format_timestamp(dd.trough_ts)}};
+  j["max_drawdown"] = drawdown_json(r.max_drawdown);
   Json signals = Json::array();
   for (const SignalLine& s : r.signals)
     signals.push_back({{"seq", s.seq},
@@ -678,36 +776,28 @@ std::string range_report_text(const RangeReport& r) {
   const std::string to = r.to_day         ? Calendar::day_name(*r.to_day)
                          : r.days.empty() ? std::string("?")
                                           : Calendar::day_name(r.days.back().day);
-  std::string out =
-      fmt::format("{} {} to {}: {} trading days in {}\n", report_subject(r.symbols, r.manifest),
-                  from, to, r.days.size(), r.tz);
+  std::string out = fmt::format("{} {} to {}: {} trading days in {}\n",
+                                terminal_text(report_subject(r.symbols, r.manifest)), from, to,
+                                r.days.size(), r.tz);
   out += fmt::format("{}, events seq {}..{}\n\n", run_text(r.journal, r.run_seq, r.manifest),
                      r.first_seq, r.last_seq);
   std::vector<std::vector<std::string>> rows;
-  AuditDay total;
-  for (const AuditDay& d : r.days) {
+  for (const AuditDay& d : r.days)
     rows.push_back({Calendar::day_name(d.day), d.realized_pnl.to_string(),
                     d.unrealized_pnl.to_string(), d.pnl().to_string(), d.equity.to_string(),
                     std::to_string(d.fills), std::to_string(d.rejections),
                     std::to_string(d.handler_errors), d.max_drawdown.to_string(),
                     std::to_string(d.events)});
-    total.realized_pnl += d.realized_pnl;
-    total.unrealized_pnl += d.unrealized_pnl;
-    total.fills += d.fills;
-    total.rejections += d.rejections;
-    total.handler_errors += d.handler_errors;
-    total.events += d.events;
-    total.max_drawdown = std::max(total.max_drawdown, d.max_drawdown);
-  }
+  const AuditDay total = r.totals();
   rows.push_back({"total", total.realized_pnl.to_string(), total.unrealized_pnl.to_string(),
-                  total.pnl().to_string(), r.close.equity().to_string(),
-                  std::to_string(total.fills), std::to_string(total.rejections),
-                  std::to_string(total.handler_errors), total.max_drawdown.to_string(),
-                  std::to_string(total.events)});
+                  total.pnl().to_string(), total.equity.to_string(), std::to_string(total.fills),
+                  std::to_string(total.rejections), std::to_string(total.handler_errors),
+                  total.max_drawdown.to_string(), std::to_string(total.events)});
   out += aligned({"day", "realized", "unrealized", "pnl", "equity", "fills", "rejections", "errors",
                   "drawdown", "events"},
                  rows, "lrrrrrrrrr");
   out += "\n" + figures_line("open", r.open) + "\n" + figures_line("close", r.close) + "\n";
+  out += drawdown_line("over the range", r.max_drawdown);
   return out;
 }
 
@@ -742,7 +832,37 @@ std::string range_report_json(const RangeReport& r) {
                     {"rejections", d.rejections},
                     {"handler_errors", d.handler_errors}});
   j["days"] = days;
+  const AuditDay t = r.totals();
+  j["totals"] = {{"first_seq", t.first_seq},
+                 {"last_seq", t.last_seq},
+                 {"realized_pnl", t.realized_pnl.to_string()},
+                 {"unrealized_pnl", t.unrealized_pnl.to_string()},
+                 {"pnl", t.pnl().to_string()},
+                 {"equity", t.equity.to_string()},
+                 {"max_drawdown", t.max_drawdown.to_string()},
+                 {"events", t.events},
+                 {"fills", t.fills},
+                 {"rejections", t.rejections},
+                 {"handler_errors", t.handler_errors}};
+  j["max_drawdown"] = drawdown_json(r.max_drawdown);
   return dump(j);
+}
+
+AuditDay RangeReport::totals() const {
+  AuditDay t;
+  t.first_seq = first_seq;
+  t.last_seq = last_seq;
+  for (const AuditDay& d : days) {
+    t.realized_pnl += d.realized_pnl;
+    t.unrealized_pnl += d.unrealized_pnl;
+    t.events += d.events;
+    t.fills += d.fills;
+    t.rejections += d.rejections;
+    t.handler_errors += d.handler_errors;
+  }
+  t.equity = close.equity();
+  t.max_drawdown = max_drawdown.amount;
+  return t;
 }
 
 std::string report_subject(const std::vector<std::string>& symbols, const RunStarted& manifest) {

@@ -128,18 +128,22 @@ Cell side(Side s) {
   return Cell{"<span class=\"side-" + name + "\">" + name + "</span>", false};
 }
 
-std::string table(const std::vector<Cell>& header, const std::vector<std::vector<Cell>>& rows) {
+std::string table(const std::vector<Cell>& header, const std::vector<std::vector<Cell>>& rows,
+                  const std::vector<Cell>& footer = {}) {
   std::string out = "<table>\n<thead><tr>";
   for (const Cell& h : header)
     out += std::string(h.numeric ? "<th class=\"num\">" : "<th>") + h.html + "</th>";
   out += "</tr></thead>\n<tbody>\n";
-  for (const auto& row : rows) {
-    out += "<tr>";
+  const auto row_html = [](const std::vector<Cell>& row) {
+    std::string tr = "<tr>";
     for (const Cell& c : row)
-      out += std::string(c.numeric ? "<td class=\"num\">" : "<td>") + c.html + "</td>";
-    out += "</tr>\n";
-  }
-  return out + "</tbody>\n</table>\n";
+      tr += std::string(c.numeric ? "<td class=\"num\">" : "<td>") + c.html + "</td>";
+    return tr + "</tr>\n";
+  };
+  for (const auto& row : rows) out += row_html(row);
+  out += "</tbody>\n";
+  if (!footer.empty()) out += "<tfoot>\n" + row_html(footer) + "</tfoot>\n";
+  return out + "</table>\n";
 }
 
 std::string panel(const std::string& id, const std::string& title, std::size_t n,
@@ -150,11 +154,13 @@ std::string panel(const std::string& id, const std::string& title, std::size_t n
   return out + "</section>\n";
 }
 
-std::string card(const std::string& label, const std::string& value_html,
-                 const std::string& value_class, const std::string& sub_html) {
+// A headline figure; --chars lets the style shrink a long one to fit.
+std::string card(const std::string& label, const std::string& value, const std::string& value_class,
+                 const std::string& sub_html) {
   return "<div class=\"card\"><div class=\"label\">" + esc(label) + "</div><div class=\"value " +
-         value_class + "\">" + value_html + "</div><div class=\"sub\">" + sub_html +
-         "</div></div>\n";
+         value_class +
+         fmt::format("\" style=\"--chars: {}\">", std::max<std::size_t>(value.size(), 8)) +
+         esc(value) + "</div><div class=\"sub\">" + sub_html + "</div></div>\n";
 }
 
 std::string header(const std::string& eyebrow, const std::string& subject_text,
@@ -177,6 +183,9 @@ std::string footer() {
 }  // namespace
 
 std::string day_report_html(const DayReport& r) {
+  // Times in the run's zone, as on the charts' axes, with their UTC offset.
+  const Calendar calendar(r.tz);
+  const auto local = [&](TimestampNs ts) { return calendar.format_local(ts); };
   const std::string day = Calendar::day_name(r.day);
   const std::string who = report_subject(r.symbols, r.manifest);
   std::string body = header("blotter audit \xc2\xb7 trading day", who, day, r.journal, r.run_seq,
@@ -186,10 +195,10 @@ std::string day_report_html(const DayReport& r) {
   for (const FillLine& f : r.fills) buys += f.body.side == Side::kBuy;
   const Drawdown& dd = r.max_drawdown;
   body += "<section class=\"cards\">\n";
-  body += card("Day PnL", esc(signed_text(r.pnl())), tone(r.pnl()),
+  body += card("Day PnL", signed_text(r.pnl()), tone(r.pnl()),
                "realized " + esc(signed_text(r.realized_pnl())) + " &middot; unrealized " +
                    esc(signed_text(r.unrealized_pnl())));
-  body += card("Equity at close", esc(r.close.equity().to_string()), "",
+  body += card("Equity at close", r.close.equity().to_string(), "",
                "at the open " + esc(r.open.equity().to_string()));
   body += card("Fills", std::to_string(r.fills.size()), "",
                fmt::format("{} buy &middot; {} sell", buys,
@@ -199,7 +208,7 @@ std::string day_report_html(const DayReport& r) {
   body += card("Handler errors", std::to_string(r.handler_errors.size()),
                r.handler_errors.empty() ? "" : "neg",
                r.handler_errors.empty() ? "none" : "see the table below");
-  body += card("Max drawdown", esc(dd.amount.to_string()), dd.amount.is_zero() ? "" : "neg",
+  body += card("Max drawdown", dd.amount.to_string(), dd.amount.is_zero() ? "" : "neg",
                dd.amount.is_zero()
                    ? std::string("never below its peak")
                    : esc(dd.peak.to_string()) + " &rarr; " + esc(dd.trough.to_string()) + " (" +
@@ -239,11 +248,10 @@ std::string day_report_html(const DayReport& r) {
 
   std::vector<std::vector<Cell>> rows;
   for (const FillLine& f : r.fills)
-    rows.push_back({num(seq_text(f.seq)), text(format_timestamp(f.ts_ns)), text(f.symbol),
-                    side(f.body.side), num(f.body.quantity.to_string()),
-                    num(f.body.price.to_string()), num(f.body.commission.to_string()),
-                    num(seq_text(f.body.order_seq)),
-                    text(f.order ? format_timestamp(f.order->ts_ns) : "(not in the journal)"),
+    rows.push_back({num(seq_text(f.seq)), text(local(f.ts_ns)), text(f.symbol), side(f.body.side),
+                    num(f.body.quantity.to_string()), num(f.body.price.to_string()),
+                    num(f.body.commission.to_string()), num(seq_text(f.body.order_seq)),
+                    text(f.order ? local(f.order->ts_ns) : "(not in the journal)"),
                     num(f.order ? f.order->body.price.to_string() : ""), text(f.signal_reason)});
   body += panel("fills", "Fills", rows.size(),
                 table({text("seq"), text("time"), text("symbol"), text("side"), num("quantity"),
@@ -254,7 +262,7 @@ std::string day_report_html(const DayReport& r) {
 
   rows.clear();
   for (const SignalLine& s : r.signals)
-    rows.push_back({num(seq_text(s.seq)), text(format_timestamp(s.ts_ns)), text(s.symbol),
+    rows.push_back({num(seq_text(s.seq)), text(local(s.ts_ns)), text(s.symbol),
                     text(to_string(s.body.direction)), num(s.body.price.to_string()),
                     text(s.order_seq  ? "order " + seq_text(s.order_seq)
                          : s.rejected ? "rejected: " + *s.rejected
@@ -267,9 +275,9 @@ std::string day_report_html(const DayReport& r) {
 
   rows.clear();
   for (const auto& o : r.orders)
-    rows.push_back({num(seq_text(o.seq)), text(format_timestamp(o.ts_ns)), text(o.symbol),
-                    side(o.body.side), num(o.body.quantity.to_string()),
-                    num(o.body.price.to_string()), num(seq_text(o.body.signal_seq))});
+    rows.push_back({num(seq_text(o.seq)), text(local(o.ts_ns)), text(o.symbol), side(o.body.side),
+                    num(o.body.quantity.to_string()), num(o.body.price.to_string()),
+                    num(seq_text(o.body.signal_seq))});
   body += panel("orders", "Orders", rows.size(),
                 table({text("seq"), text("time"), text("symbol"), text("side"), num("quantity"),
                        num("price"), num("signal")},
@@ -277,7 +285,7 @@ std::string day_report_html(const DayReport& r) {
 
   rows.clear();
   for (const auto& x : r.rejections)
-    rows.push_back({num(seq_text(x.seq)), text(format_timestamp(x.ts_ns)), text(x.symbol),
+    rows.push_back({num(seq_text(x.seq)), text(local(x.ts_ns)), text(x.symbol),
                     text(to_string(x.body.direction)), num(seq_text(x.body.signal_seq)),
                     text(x.body.reason)});
   body += panel("rejections", "Rejections", rows.size(),
@@ -287,7 +295,7 @@ std::string day_report_html(const DayReport& r) {
 
   rows.clear();
   for (const auto& h : r.handler_errors)
-    rows.push_back({num(seq_text(h.seq)), text(format_timestamp(h.ts_ns)), text(h.symbol),
+    rows.push_back({num(seq_text(h.seq)), text(local(h.ts_ns)), text(h.symbol),
                     text(h.body.handler), num(seq_text(h.body.event_seq)), text(h.body.error)});
   body += panel("handler-errors", "Handler errors", rows.size(),
                 table({text("seq"), text("time"), text("symbol"), text("handler"), num("event"),
@@ -297,7 +305,7 @@ std::string day_report_html(const DayReport& r) {
   if (!r.annotations.empty()) {
     rows.clear();
     for (const AnnotationLine& a : r.annotations)
-      rows.push_back({num(seq_text(a.seq)), text(format_timestamp(a.ts_ns)), text(a.symbol),
+      rows.push_back({num(seq_text(a.seq)), text(local(a.ts_ns)), text(a.symbol),
                       text(a.refers_to_seq ? seq_text(a.refers_to_seq) : "the day"), text(a.tag),
                       text(a.text)});
     body += panel(
@@ -406,18 +414,24 @@ std::string range_report_html(const RangeReport& r) {
     if (!worst || d.pnl() < worst->pnl()) worst = &d;
   }
   body += "<section class=\"cards\">\n";
-  body += card("PnL", esc(signed_text(r.pnl())), tone(r.pnl()),
+  body += card("PnL", signed_text(r.pnl()), tone(r.pnl()),
                "realized " + esc(signed_text(r.realized_pnl())) + " &middot; unrealized " +
                    esc(signed_text(r.unrealized_pnl())));
   body += card("Trading days", std::to_string(r.days.size()), "",
                fmt::format("{} up &middot; {} down", up, down));
-  body += card("Best day", best ? esc(signed_text(best->pnl())) : "&ndash;",
+  body += card("Best day", best ? signed_text(best->pnl()) : "\xe2\x80\x93",
                best ? tone(best->pnl()) : "", best ? esc(Calendar::day_name(best->day)) : "");
-  body += card("Worst day", worst ? esc(signed_text(worst->pnl())) : "&ndash;",
+  body += card("Worst day", worst ? signed_text(worst->pnl()) : "\xe2\x80\x93",
                worst ? tone(worst->pnl()) : "", worst ? esc(Calendar::day_name(worst->day)) : "");
   body += card("Fills", std::to_string(fills), "", fmt::format("{} rejections", rejections));
   body += card("Handler errors", std::to_string(errors), errors ? "neg" : "",
                errors ? "see the days below" : "none");
+  const Drawdown& dd = r.max_drawdown;
+  body += card("Max drawdown", dd.amount.to_string(), dd.amount.is_zero() ? "" : "neg",
+               dd.amount.is_zero()
+                   ? std::string("never below its peak")
+                   : esc(dd.peak.to_string()) + " &rarr; " + esc(dd.trough.to_string()) + " (" +
+                         esc(seq_text(dd.trough_seq)) + ")");
   body += "</section>\n";
   body +=
       "<section class=\"panel\">\n<h2>Daily PnL</h2>\n<p class=\"note\">realized + change of "
@@ -433,11 +447,16 @@ std::string range_report_html(const RangeReport& r) {
     rows.push_back({text(Calendar::day_name(d.day)), money(d.realized_pnl), money(d.unrealized_pnl),
                     money(d.pnl()), num(d.equity.to_string()), num(d.fills), num(d.rejections),
                     num(d.handler_errors), num(d.max_drawdown.to_string()), num(d.events)});
+  // The totals: the days summed, and the range's own drawdown, peak to trough.
+  const AuditDay t = r.totals();
   body += panel("days", "Trading days", rows.size(),
                 table({text("day"), num("realized"), num("unrealized"), num("pnl"), num("equity"),
                        num("fills"), num("rejections"), num("handler errors"), num("drawdown"),
                        num("events")},
-                      rows));
+                      rows,
+                      {text("total"), money(t.realized_pnl), money(t.unrealized_pnl),
+                       money(t.pnl()), num(t.equity.to_string()), num(t.fills), num(t.rejections),
+                       num(t.handler_errors), num(t.max_drawdown.to_string()), num(t.events)}));
   body += footer();
 
   Json days = Json::array();

@@ -1,8 +1,10 @@
 // The audit page: draws the charts from the report's JSON (#report-data)
 // with the inlined Chart.js, then writes into #render-check what it drew,
 // read back from the charts themselves, for automated checks:
-//   {"charts": [{"id", "datasets": [{"label", "points", "visible"}]}],
-//    "fills_expected": N, "fills_marked": N, "bars": N, "errors": [...]}
+//   {"charts": [{"id", "x_labels": [...],
+//                "datasets": [{"label", "points", "visible", "max_gap", "min_gap"}]}],
+//    "fills_expected": N, "fills_marked": N, "bars": N, "errors": [...],
+//    "cards": [{"text", "scroll_width", "client_width"}]}
 // "visible" counts the points that landed inside the plot area.
 // Inlined into the page's script element: it must never contain a closing tag for it.
 (function () {
@@ -52,12 +54,6 @@
       if (parts === 'short') return p.month + '-' + p.day + ' ' + time;
       return date + ' ' + time + ':' + p.second;
     };
-    // Local time minus UTC at `ms`, in milliseconds.
-    fmt.offset = function (ms) {
-      var p = fields(ms);
-      var local = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
-      return local - Math.floor(ms / 1000) * 1000;
-    };
     return fmt;
   }
 
@@ -65,7 +61,7 @@
     return Number(v).toLocaleString('en-US', { maximumFractionDigits: 4 });
   }
 
-  // Shades the trading day on a time axis.
+  // Shades the trading day: options.from and options.to are axis values.
   var dayShade = {
     id: 'dayShade',
     beforeDatasetsDraw: function (chart, args, options) {
@@ -82,38 +78,51 @@
     }
   };
 
-  // A round step between time ticks: whole minutes, hours or days, about
-  // eight ticks per axis.
-  function timeStep(span) {
-    var minute = 60e3, hour = 60 * minute, day = 24 * hour;
-    var steps = [minute, 5 * minute, 15 * minute, 30 * minute, hour, 2 * hour, 3 * hour,
-                 6 * hour, 12 * hour, day, 2 * day, 7 * day, 14 * day, 28 * day, 91 * day,
-                 182 * day, 364 * day];
-    for (var i = 0; i < steps.length; i++) if (span / steps[i] <= 9) return steps[i];
-    return steps[steps.length - 1] * Math.ceil(span / (9 * steps[steps.length - 1]));
+  // The distinct times of the day page's data, in order: the x axis has one
+  // step per time, so nights, weekends and holidays without market data take
+  // no width.
+  function marketTimes(data) {
+    var seen = {};
+    var add = function (t) { seen[t] = true; };
+    data.prices.forEach(function (s) { s.points.forEach(function (p) { add(p[0]); }); });
+    data.equity.forEach(function (p) { add(p[0]); });
+    data.fills.concat(data.window_fills).forEach(function (f) { add(f.t); });
+    var times = Object.keys(seen).map(Number).sort(function (a, b) { return a - b; });
+    return times.length ? times : [data.day_begin];
   }
 
-  function timeAxis(data, fmt) {
-    var span = data.window_end - data.window_begin;
+  // The number of times before `t`: the index of the first time at or after it.
+  function lowerBound(times, t) {
+    var lo = 0, hi = times.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (times[mid] < t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  // An axis of time indexes labelled with local times of the run's zone.
+  function indexAxis(times, fmt) {
+    var n = times.length;
+    var span = times[n - 1] - times[0];
     var parts = span > 4 * 86400e3 ? 'date' : span > 86400e3 ? 'short' : 'time';
     return {
       type: 'linear',
-      min: data.window_begin,
-      max: data.window_end,
+      min: -0.5,
+      max: n - 0.5,
       grid: { color: colors.grid },
-      // Ticks on round local times of the run's zone (Chart.js's own step
-      // logic does not keep round steps at epoch-millisecond magnitudes).
       afterBuildTicks: function (axis) {
-        var step = timeStep(span), offset = fmt.offset(data.window_begin);
-        var ticks = [];
-        for (var t = Math.ceil((data.window_begin + offset) / step) * step - offset;
-             t <= data.window_end; t += step) ticks.push({ value: t });
+        var step = Math.max(1, Math.ceil(n / 8)), ticks = [];
+        for (var i = 0; i < n; i += step) ticks.push({ value: i });
         axis.ticks = ticks;
       },
       ticks: {
         maxRotation: 0,
         autoSkipPadding: 24,
-        callback: function (v) { return fmt(v, parts); }
+        callback: function (v) {
+          var i = Math.round(v);
+          return i >= 0 && i < n ? fmt(times[i], parts) : '';
+        }
       }
     };
   }
@@ -137,8 +146,12 @@
 
   function drawDay(data) {
     var fmt = clock(data.tz);
+    var times = marketTimes(data);
+    var at = function (t) { return Math.min(lowerBound(times, t), times.length - 1); };
+    var shade = { from: lowerBound(times, data.day_begin) - 0.5,
+                  to: lowerBound(times, data.day_end) - 0.5 };
     var tooltipTitle = function (items) {
-      return items.length ? fmt(items[0].parsed.x) : '';
+      return items.length ? fmt(times[Math.round(items[0].parsed.x)]) : '';
     };
     expectedFills = data.fills.length;
     data.prices.forEach(function (series, i) {
@@ -146,7 +159,7 @@
       var others = data.window_fills.filter(function (f) { return f.chart === i; });
       var marker = function (side, list) {
         return list.filter(function (f) { return f.side === side; }).map(function (f) {
-          return { x: f.t, y: f.price, fill: f };
+          return { x: at(f.t), y: f.price, fill: f };
         });
       };
       var many = series.points.length > 120;
@@ -156,7 +169,7 @@
           datasets: [
             {
               label: series.symbol,
-              data: series.points.map(function (p) { return { x: p[0], y: p[1], seq: p[2] }; }),
+              data: series.points.map(function (p) { return { x: at(p[0]), y: p[1], seq: p[2] }; }),
               borderColor: colors.price,
               backgroundColor: colors.price,
               borderWidth: 1.6,
@@ -191,9 +204,9 @@
         options: {
           maintainAspectRatio: false,
           interaction: { mode: 'nearest', intersect: false },
-          scales: { x: timeAxis(data, fmt), y: valueAxis() },
+          scales: { x: indexAxis(times, fmt), y: valueAxis() },
           plugins: {
-            dayShade: { from: data.day_begin, to: data.day_end },
+            dayShade: shade,
             legend: {
               labels: {
                 usePointStyle: true,
@@ -220,7 +233,7 @@
       });
     });
 
-    var equity = data.equity.map(function (p) { return { x: p[0], y: p[1], seq: p[2] }; });
+    var equity = data.equity.map(function (p) { return { x: at(p[0]), y: p[1], seq: p[2] }; });
     var datasets = [
       {
         label: 'equity', data: equity, stepped: true, borderColor: colors.equity,
@@ -228,8 +241,8 @@
         pointRadius: 0, pointHoverRadius: 3, order: 3
       },
       {
-        label: 'open', data: [{ x: data.window_begin, y: data.open_equity },
-                              { x: data.window_end, y: data.open_equity }],
+        label: 'open', data: [{ x: -0.5, y: data.open_equity },
+                              { x: times.length - 0.5, y: data.open_equity }],
         borderColor: colors.open, borderDash: [5, 4], borderWidth: 1, pointRadius: 0, order: 2
       }
     ];
@@ -237,12 +250,12 @@
       datasets.push({
         type: 'scatter', label: 'drawdown peak', pointRadius: 6, order: 1,
         backgroundColor: colors.peak, borderColor: '#ffffff', borderWidth: 1.5,
-        data: [{ x: data.drawdown.peak[0], y: data.drawdown.peak[1] }]
+        data: [{ x: at(data.drawdown.peak[0]), y: data.drawdown.peak[1] }]
       });
       datasets.push({
         type: 'scatter', label: 'trough (\u2212' + data.drawdown.amount + ')', pointRadius: 6,
         order: 1, backgroundColor: colors.trough, borderColor: '#ffffff', borderWidth: 1.5,
-        data: [{ x: data.drawdown.trough[0], y: data.drawdown.trough[1] }]
+        data: [{ x: at(data.drawdown.trough[0]), y: data.drawdown.trough[1] }]
       });
     }
     make('equity', {
@@ -251,9 +264,9 @@
       options: {
         maintainAspectRatio: false,
         interaction: { mode: 'nearest', intersect: false },
-        scales: { x: timeAxis(data, fmt), y: valueAxis() },
+        scales: { x: indexAxis(times, fmt), y: valueAxis() },
         plugins: {
-          dayShade: { from: data.day_begin, to: data.day_end },
+          dayShade: shade,
           legend: { labels: { usePointStyle: true, boxHeight: 8 } },
           tooltip: {
             callbacks: {
@@ -318,7 +331,8 @@
                   errors: errors.slice() };
     charts.forEach(function (chart) {
       var area = chart.chartArea;
-      var entry = { id: chart.blotterId, datasets: [] };
+      var entry = { id: chart.blotterId, datasets: [],
+                    x_labels: chart.scales.x.ticks.map(function (t) { return t.label; }) };
       chart.data.datasets.forEach(function (ds, i) {
         var meta = chart.getDatasetMeta(i);
         var visible = 0;
@@ -329,11 +343,22 @@
                 el.y >= area.top - 0.5 && el.y <= area.bottom + 0.5) visible++;
           });
         }
-        entry.datasets.push({ label: ds.label, points: meta.data.length, visible: visible });
+        // The widest and narrowest gaps between neighbouring points, in pixels.
+        var gaps = [];
+        for (var k = 1; k < meta.data.length; k++) gaps.push(meta.data[k].x - meta.data[k - 1].x);
+        entry.datasets.push({ label: ds.label, points: meta.data.length, visible: visible,
+                              max_gap: gaps.length ? Math.max.apply(null, gaps) : 0,
+                              min_gap: gaps.length ? Math.min.apply(null, gaps) : 0 });
         if (ds.blotterRole === 'fills') check.fills_marked += visible;
         if (ds.blotterRole === 'days') check.bars += visible;
       });
       check.charts.push(entry);
+    });
+    // The headline figures: a figure wider than its box is cut.
+    check.cards = [];
+    document.querySelectorAll('.card .value').forEach(function (el) {
+      check.cards.push({ text: el.textContent, scroll_width: el.scrollWidth,
+                         client_width: el.clientWidth });
     });
     document.getElementById('render-check').textContent = JSON.stringify(check);
   }

@@ -66,6 +66,16 @@ std::int32_t Calendar::look_up_day(TimestampNs ts) const {
   return day;
 }
 
+std::string Calendar::format_local(TimestampNs ts) const {
+  if (zone_ == nullptr) return format_timestamp(ts);
+  const sys_seconds secs{seconds{floor_div(ts, 1'000'000'000)}};
+  const auto offset = zone_->get_info(secs).offset.count();  // seconds east of UTC
+  std::string text = format_timestamp(ts + offset * 1'000'000'000);
+  text.pop_back();  // the 'Z'
+  const auto minutes = (offset < 0 ? -offset : offset) / 60;
+  return text + fmt::format("{}{:02}:{:02}", offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
+}
+
 std::string Calendar::day_name(std::int32_t day) {
   return format_date(static_cast<TimestampNs>(day) * kNsPerDay);
 }

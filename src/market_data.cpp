@@ -10,6 +10,7 @@
 #include <set>
 
 #include "blotter/error.h"
+#include "blotter/terminal_text.h"
 #include "symbol_table.h"
 
 namespace blotter {
@@ -20,62 +21,9 @@ constexpr std::size_t kMaxSymbolBytes = 32;
 // Text from the file quoted in an error message is cut to this many bytes.
 constexpr std::size_t kShownBytes = 64;
 
-// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
-// overlong forms, no surrogates, at most U+10FFFF), or 0 if there is none.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return n;
-}
-
-bool is_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_length(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// `text` from the file as an error message shows it: control characters and
-// bytes that are not UTF-8 as \xNN, so that the message stays one line and
-// cannot drive the terminal, and at most kShownBytes of it.
-std::string shown(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size() && i < kShownBytes) {
-    const std::size_t n = utf8_length(text, i);
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (n == 0 || c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\x{:02X}", c);
-      ++i;
-    } else {
-      out.append(text, i, n);
-      i += n;
-    }
-  }
-  if (i < text.size()) out += fmt::format("... ({} bytes)", text.size());
-  return out;
-}
+// `text` from the file as an error message shows it: escaped, so that the
+// message stays one line and cannot drive the terminal, and cut short.
+std::string shown(std::string_view text) { return terminal_text(text, kShownBytes); }
 
 std::string_view trim(std::string_view s) {
   std::size_t b = 0, e = s.size();

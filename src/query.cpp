@@ -5,12 +5,14 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
 #include "blotter/error.h"
 #include "blotter/sqlite_journal.h"
+#include "blotter/terminal_text.h"
 #include "csv_field.h"
 #include "sqlite_uri.h"
 
@@ -69,17 +71,73 @@ std::string cell_text(sqlite3_stmt* stmt, int i) {
   return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt, i)) : "";
 }
 
+std::string blob_hex(sqlite3_stmt* stmt, int i) {
+  const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, i));
+  const int n = sqlite3_column_bytes(stmt, i);
+  std::string out;
+  out.reserve(2 * static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) fmt::format_to(std::back_inserter(out), "{:02x}", bytes[k]);
+  return out;
+}
+
+// The shortest text that reads back as the same double (SQLite's own text
+// has 15 digits: 0.1 + 0.2 would read 0.3), with ".0" kept on whole numbers
+// as SQLite writes them, so that a REAL still looks like one.
+std::string real_text(double v) {
+  if (std::isinf(v)) return v > 0 ? "Inf" : "-Inf";  // SQLite's spelling; it has no NaN
+  std::string text = fmt::format("{}", v);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+// A cell for CSV: text exactly as stored (RFC 4180 quoting only), numbers as
+// real_text, BLOBs as hex digits, NULL empty.
+std::string csv_cell(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_FLOAT:
+      return real_text(sqlite3_column_double(stmt, i));
+    case SQLITE_BLOB:
+      return blob_hex(stmt, i);
+    default:
+      return detail::csv_field(cell_text(stmt, i));
+  }
+}
+
+// A cell for the terminal: control characters and bytes that are not UTF-8
+// escaped (\xNN), BLOBs as x'hex' (SQL's literal).
+std::string table_cell(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_FLOAT:
+      return real_text(sqlite3_column_double(stmt, i));
+    case SQLITE_BLOB:
+      return "x'" + blob_hex(stmt, i) + "'";
+    default:
+      return terminal_text(cell_text(stmt, i));
+  }
+}
+
+// JSON (RFC 8259) text: control characters as \u00XX escapes, bytes that are
+// not UTF-8 as U+FFFD.
+std::string json_string(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A cell as a JSON value: infinities (which JSON lacks) as null, BLOBs as a
+// string of hex digits.
 std::string json_cell(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
     case SQLITE_NULL:
       return "null";
     case SQLITE_INTEGER:
       return std::to_string(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT:
-      return cell_text(stmt, i);
+    case SQLITE_FLOAT: {
+      const double v = sqlite3_column_double(stmt, i);
+      return std::isfinite(v) ? real_text(v) : "null";
+    }
+    case SQLITE_BLOB:
+      return '"' + blob_hex(stmt, i) + '"';
     default:
-      return nlohmann::json(cell_text(stmt, i))
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return json_string(cell_text(stmt, i));
   }
 }
 
@@ -95,8 +153,7 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
     for (int i = 0; i < columns; ++i) out << (i ? "," : "") << detail::csv_field(names[i]);
     out << "\r\n";
     while (step() == SQLITE_ROW) {
-      for (int i = 0; i < columns; ++i)
-        out << (i ? "," : "") << detail::csv_field(cell_text(stmt, i));
+      for (int i = 0; i < columns; ++i) out << (i ? "," : "") << csv_cell(stmt, i);
       out << "\r\n";
       ++rows;
     }
@@ -107,7 +164,7 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
     while (step() == SQLITE_ROW) {
       out << (rows ? ",\n " : "\n ") << "{";
       for (int i = 0; i < columns; ++i)
-        out << (i ? ", " : "") << nlohmann::json(names[i]).dump() << ": " << json_cell(stmt, i);
+        out << (i ? ", " : "") << json_string(names[i]) << ": " << json_cell(stmt, i);
       out << "}";
       ++rows;
     }
@@ -118,30 +175,33 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
   constexpr std::size_t kSampleRows = 256;
   std::vector<std::vector<std::string>> sample;
   std::vector<bool> numeric(columns, true);
+  std::vector<std::string> header;
   std::vector<std::size_t> width(columns);
-  for (int i = 0; i < columns; ++i) width[i] = names[i].size();
+  for (int i = 0; i < columns; ++i) {
+    header.push_back(terminal_text(names[i]));
+    width[i] = display_width(header[i]);
+  }
   int rc = SQLITE_DONE;
   while (sample.size() < kSampleRows && (rc = step()) == SQLITE_ROW) {
     auto& row = sample.emplace_back();
     for (int i = 0; i < columns; ++i) {
-      row.push_back(cell_text(stmt, i));
+      row.push_back(table_cell(stmt, i));
       const int type = sqlite3_column_type(stmt, i);
       if (type != SQLITE_INTEGER && type != SQLITE_FLOAT && type != SQLITE_NULL) numeric[i] = false;
-      width[i] = std::max(width[i], row.back().size());
+      width[i] = std::max(width[i], display_width(row.back()));
     }
   }
   auto print = [&](const std::vector<std::string>& row) {
     for (int i = 0; i < columns; ++i) {
       if (i) out << "  ";
-      const std::size_t pad = width[i] > row[i].size() ? width[i] - row[i].size() : 0;
       if (numeric[i])
-        out << std::string(pad, ' ') << row[i];
+        out << padded(row[i], width[i], Align::kRight);
       else
-        out << row[i] << (i + 1 < columns ? std::string(pad, ' ') : "");
+        out << (i + 1 < columns ? padded(row[i], width[i]) : row[i]);
     }
     out << "\n";
   };
-  print(names);
+  print(header);
   std::vector<std::string> rule;
   for (int i = 0; i < columns; ++i) rule.emplace_back(width[i], '-');
   print(rule);
@@ -150,7 +210,7 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
   if (rc == SQLITE_ROW) {
     std::vector<std::string> row(columns);
     while (step() == SQLITE_ROW) {
-      for (int i = 0; i < columns; ++i) row[i] = cell_text(stmt, i);
+      for (int i = 0; i < columns; ++i) row[i] = table_cell(stmt, i);
       print(row);
       ++rows;
     }
@@ -207,6 +267,12 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
       statements.push_back(std::move(stmt));
     }
     if (statements.empty()) throw Error("no SQL statement given");
+    // One statement, one result: a second one would be a second table or
+    // a second JSON array after the first.
+    if (statements.size() > 1)
+      throw Error(
+          fmt::format("one SQL statement at a time: this SQL holds {} (run each as its own query)",
+                      statements.size()));
 
     std::int64_t total = 0;
     for (const Statement& stmt : statements) {

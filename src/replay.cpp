@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 #include <iterator>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "blotter/error.h"
+#include "blotter/terminal_text.h"
 #include "books_json.h"
 #include "payload_json.h"
 #include "row_json.h"
@@ -39,6 +41,8 @@ bool is_derived(EventType t) {
 // events not yet compared, so memory stays bounded.
 class CaptureStore final : public EventStore {
  public:
+  // Numbers the events it is given from last + 1 on.
+  explicit CaptureStore(Seq last) : last_(last) {}
   Seq append(Event& event) override {
     event.seq = ++last_;
     if (is_derived(event.type())) pending.push_back(event);
@@ -53,7 +57,7 @@ class CaptureStore final : public EventStore {
   std::deque<Event> pending;
 
  private:
-  Seq last_ = 0;
+  Seq last_;
 };
 
 // The seq an ORDER, FILL or RISK_REJECTED refers to, or 0.
@@ -164,8 +168,10 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
         jsonl.append(text, e);
         text += '\n';
       } else {
-        fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", e.seq,
-                       format_timestamp(e.ts_ns), e.type, e.symbol.value_or(""), e.payload);
+        // Rows as stored may hold any bytes: escaped for the terminal.
+        fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {}  {}  {}\n", e.seq,
+                       format_timestamp(e.ts_ns), padded(terminal_text(e.type), 13),
+                       padded(terminal_text(e.symbol.value_or("")), 8), terminal_text(e.payload));
       }
       if (text.size() >= kFlushAt) write();
       ++n;
@@ -199,21 +205,29 @@ std::string state_json(const RebuiltState& s) {
                     {"fills", d.fills}});
   }
   j["days"] = days;
+  const auto halt = risk.halt();
   j["risk"] = {{"daily_loss_used", risk.daily_loss_used().to_string()},
                {"daily_loss_limit", risk.daily_loss_limit().to_string()},
-               {"entries_halted", risk.entries_halted()}};
+               {"entries_halted", risk.entries_halted()},
+               {"halted_at", halt ? Json(format_timestamp(halt->ts_ns)) : Json()},
+               {"halt_day_pnl", halt ? Json(halt->day_pnl.to_string()) : Json()}};
   return j.dump(2) + "\n";
 }
 
 std::string books_table(const std::map<std::string, Position>& positions, Decimal realized_pnl,
                         Decimal unrealized_pnl, const std::vector<DayPnl>& days,
                         std::size_t max_days) {
-  std::string out =
-      fmt::format("positions:\n  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", "symbol", "quantity",
-                  "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
+  // The symbol column is as wide as the widest symbol (32 bytes at most), by display width.
+  std::size_t width = 10;
   for (const auto& [symbol, p] : positions)
-    out += fmt::format("  {:<10} {:>14} {:>14} {:>14} {:>14} {:>14}\n", symbol,
-                       p.quantity.to_string(), p.avg_price().to_string(), p.last_price.to_string(),
+    width = std::max(width, display_width(terminal_text(symbol)));
+  std::string out =
+      fmt::format("positions:\n  {} {:>14} {:>14} {:>14} {:>14} {:>14}\n", padded("symbol", width),
+                  "quantity", "avg_price", "last_price", "realized_pnl", "unrealized_pnl");
+  for (const auto& [symbol, p] : positions)
+    out += fmt::format("  {} {:>14} {:>14} {:>14} {:>14} {:>14}\n",
+                       padded(terminal_text(symbol), width), p.quantity.to_string(),
+                       p.avg_price().to_string(), p.last_price.to_string(),
                        p.realized_pnl.to_string(), p.unrealized_pnl().to_string());
   out += fmt::format("\nrealized PnL {}  unrealized PnL {}  total {}\n", realized_pnl.to_string(),
                      unrealized_pnl.to_string(), (realized_pnl + unrealized_pnl).to_string());
@@ -241,27 +255,104 @@ std::string state_table(const RebuiltState& s) {
   const RiskManager& risk = s.system->risk();
   std::string out = s.seq ? fmt::format("state after seq {} at {} (trading days in {})\n", s.seq,
                                         format_timestamp(s.ts_ns), book.calendar().zone())
-                          : std::string("empty journal\n");
+                          : std::string("no events: the books are empty\n");
   if (s.from_snapshot)
     out += fmt::format("rebuilt from the snapshot at seq {} and {} events after it\n",
                        s.from_snapshot, s.seq - s.from_snapshot);
+  const auto halt = risk.halt();
   out += fmt::format("risk: daily loss used {} of {}; entries {}\n\n",
                      risk.daily_loss_used().to_string(), risk.daily_loss_limit().to_string(),
-                     risk.entries_halted() ? "HALTED" : "allowed");
+                     halt ? fmt::format("HALTED (day PnL {} reached the limit at {})",
+                                        halt->day_pnl.to_string(), format_timestamp(halt->ts_ns))
+                          : std::string("allowed"));
   out += books_table(book.positions(), book.realized_pnl(), book.unrealized_pnl(), book.days());
   return out;
 }
 
-ResimResult resimulate(const EventStore& store, const ScanRange& range,
-                       const TradingConfig& config) {
-  CaptureStore scratch;
+TradingConfig ResimOverrides::applied_to(TradingConfig config) const {
+  if (quantity && risk_per_trade)
+    throw ConfigError("--quantity and --risk-per-trade are two sizing rules: give one");
+  if (window) config.signal.window = *window;
+  if (quantity) {
+    config.risk.quantity = *quantity;
+    config.risk.risk_per_trade.reset();
+  }
+  if (risk_per_trade) config.risk.risk_per_trade = *risk_per_trade;
+  if (capital) config.risk.capital = *capital;
+  if (max_daily_loss) config.risk.max_daily_loss = *max_daily_loss;
+  if (max_position) config.risk.max_position = *max_position;
+  if (fill) config.execution.fill = *fill;
+  if (slippage_bps) config.execution.slippage_bps = *slippage_bps;
+  if (commission) config.execution.commission = *commission;
+  if (tz) config.tz = *tz;
+  return config;
+}
+
+namespace {
+
+// One run of the journal: its RUN_STARTED up to the event before the next
+// one. Events before the first RUN_STARTED form a run of their own (seq 0).
+struct RunSpan {
+  Seq run_seq = 0;
+  RunStarted manifest;
+  Seq first = 0, last = 0;
+};
+
+std::vector<RunSpan> run_spans(const EventStore& store) {
+  const auto runs = list_runs(store);
+  const Seq last = store.last_seq();
+  std::vector<RunSpan> spans;
+  const Seq first_run = runs.empty() ? last + 1 : runs.front().first;
+  if (first_run > 1) spans.push_back(RunSpan{0, RunStarted{}, 1, first_run - 1});
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    spans.push_back(RunSpan{runs[i].first, runs[i].second, runs[i].first,
+                            i + 1 < runs.size() ? runs[i + 1].first - 1 : last});
+  return spans;
+}
+
+// The first market event of `run` within `range`'s seq and time bounds, or 0.
+Seq first_market_event(const EventStore& store, const RunSpan& run, const ScanRange& range) {
+  ScanRange scan(std::max(run.first, range.from_seq), std::min(run.last, range.to_seq));
+  scan.from_ts = range.from_ts;
+  scan.to_ts = range.to_ts;
+  scan.types = {EventType::kBar, EventType::kTick};
+  Seq found = 0;
+  store.scan(scan, [&](const Event& e) {
+    found = e.seq;
+    return false;
+  });
+  return found;
+}
+
+// The state rebuilt right after `seq`, for components configured with
+// `config` (which may differ from the recorded configuration): a price
+// window longer than config's keeps only its latest closes.
+TradingSystem::State recorded_state(const EventStore& store, Seq seq, const TradingConfig& config) {
+  TradingSystem::State state = rebuild_state(store, seq).system->state();
+  const auto window = static_cast<std::size_t>(std::max(config.signal.window, 0));
+  for (auto& [symbol, history] : state.signals) {
+    if (history.window.size() <= window) continue;
+    history.window.erase(history.window.begin(),
+                         history.window.end() - static_cast<std::ptrdiff_t>(window));
+    history.sum = Decimal();
+    for (const Decimal& close : history.window) history.sum += close;
+  }
+  return state;
+}
+
+// Re-simulates `run` from its market event `start` to the end of `range`.
+ResimResult resimulate_run(const EventStore& store, const RunSpan& run, Seq start,
+                           const ScanRange& range, const TradingConfig& config) {
+  // The scratch store numbers events on from the recorded ones before
+  // `start`: a reference to an event before it (a pending order's) is the
+  // same seq on both sides, and one after it an ordinal counted from there.
+  CaptureStore scratch(start - 1);
   TradingSystem system(scratch, config);
+  system.restore(recorded_state(store, start - 1, config));
   ResimResult result;
   std::deque<Event> context;
-  // Seq references compare by ordinal: the position of the referenced event
-  // among the market, derived and handler-error events of each side.
   std::map<Seq, Seq> recorded_ordinal;
-  Seq ordinal = 0;
+  Seq ordinal = start - 1;
 
   auto diverge = [&](Seq at, std::optional<Event> recorded, std::optional<Event> resim) {
     result.identical = false;
@@ -271,14 +362,16 @@ ResimResult resimulate(const EventStore& store, const ScanRange& range,
     result.context.assign(context.begin(), context.end());
     return false;
   };
+  const auto in_range = [&](const Event& e) {
+    return e.seq <= range.to_seq && e.ts_ns >= range.from_ts && e.ts_ns <= range.to_ts;
+  };
 
-  ScanRange scan = range;
-  scan.types.clear();
-  store.scan(scan, [&](const Event& e) {
+  store.scan(ScanRange(start, run.last), [&](const Event& e) {
     const EventType t = e.type();
     if (!is_market(t) && !is_derived(t) && t != EventType::kHandlerError) return true;
-    if (!range.matches(e) && !is_derived(t)) return true;
     if (is_market(t)) {
+      // Event time never decreases within a run: past the range, the rest is too.
+      if (!in_range(e)) return false;
       if (!scratch.pending.empty()) return diverge(e.seq, std::nullopt, scratch.pending.front());
       recorded_ordinal[e.seq] = ++ordinal;
       Event copy = e;
@@ -287,13 +380,13 @@ ResimResult resimulate(const EventStore& store, const ScanRange& range,
     } else if (t == EventType::kHandlerError) {
       ++ordinal;
     } else {
-      if (ordinal == 0) return true;  // caused by a market event outside the range
       recorded_ordinal[e.seq] = ++ordinal;
       if (scratch.pending.empty()) return diverge(e.seq, e, std::nullopt);
       Event mine = scratch.pending.front();
       scratch.pending.pop_front();
       const Seq ref = reference_of(e);
-      const Event theirs = with_reference(e, ref ? recorded_ordinal[ref] : 0);
+      const auto known = recorded_ordinal.find(ref);
+      const Event theirs = with_reference(e, known != recorded_ordinal.end() ? known->second : ref);
       if (theirs.type() != mine.type() || theirs.ts_ns != mine.ts_ns ||
           theirs.symbol != mine.symbol || encode_payload(theirs) != encode_payload(mine))
         return diverge(e.seq, e, mine);
@@ -306,6 +399,78 @@ ResimResult resimulate(const EventStore& store, const ScanRange& range,
   if (result.identical && !scratch.pending.empty())
     diverge(0, std::nullopt, scratch.pending.front());
   return result;
+}
+
+}  // namespace
+
+StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
+  std::vector<RunSpan> spans = run_spans(store);
+  std::optional<RunSpan> run;
+  if (run_seq != 0) {
+    for (const RunSpan& s : spans)
+      if (s.run_seq == run_seq) run = s;
+    if (!run)
+      throw ConfigError(fmt::format(
+          "--run {}: no run starts at that seq (blotter runs lists the journal's runs)", run_seq));
+  }
+  const Seq first = run ? run->first : 1;
+  const Seq last = run ? run->last : store.last_seq();
+  if (at.empty() || last == 0) return StateAt{rebuild_state(store, last), std::nullopt};
+  ScanRange bound;
+  apply_bound(
+      at, true,
+      run ? Calendar(run->manifest.tz.empty() ? "UTC" : run->manifest.tz) : journal_calendar(store),
+      bound);
+  Seq at_seq = std::min(bound.to_seq, last);
+  if (bound.to_ts != INT64_MAX) {
+    at_seq = store.last_seq_at_or_before(bound.to_ts);
+    if (at_seq > last) {  // in a later run: the last of this one's
+      ScanRange within(first, last);
+      within.to_ts = bound.to_ts;
+      at_seq = 0;
+      store.scan(within, [&](const Event& e) {
+        if (e.type() != EventType::kAnnotation) at_seq = e.seq;
+        return true;
+      });
+    }
+  }
+  StateAt result;
+  if (at_seq < first) {
+    store.scan(ScanRange(first, last), [&](const Event& e) {
+      if (e.type() == EventType::kAnnotation) return true;
+      result.before = e;
+      return false;
+    });
+    at_seq = 0;
+  }
+  result.state = rebuild_state(store, at_seq);
+  return result;
+}
+
+std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range, Seq run_seq,
+                                 const ResimOverrides& overrides) {
+  std::vector<RunSpan> spans = run_spans(store);
+  if (run_seq != 0) {
+    std::erase_if(spans, [&](const RunSpan& s) { return s.run_seq != run_seq; });
+    if (spans.empty())
+      throw ConfigError(fmt::format(
+          "--run {}: no run starts at that seq (blotter runs lists the journal's runs)", run_seq));
+  }
+  // Every configuration first: a refused one stops the command before any output.
+  std::vector<TradingConfig> configs;
+  for (const RunSpan& run : spans) {
+    configs.push_back(overrides.applied_to(trading_config_of(run.manifest)));
+    CaptureStore check(0);
+    TradingSystem validated(check, configs.back());
+  }
+  std::vector<RunResim> runs;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    const Seq start = first_market_event(store, spans[i], range);
+    if (start == 0) continue;
+    runs.push_back(RunResim{spans[i].run_seq, start,
+                            resimulate_run(store, spans[i], start, range, configs[i])});
+  }
+  return runs;
 }
 
 }  // namespace blotter

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "blotter/timestamp.h"
 
 namespace blotter {
 
@@ -31,7 +33,9 @@ RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
 }
 
 Decimal RiskManager::daily_loss_used() const {
-  const Decimal pnl = book_.day_pnl();
+  // Once halted, the loss that halted the day is what counts: the day's PnL
+  // may recover, but entries stay refused because of that loss.
+  const Decimal pnl = entries_halted() ? halt_.day_pnl : book_.day_pnl();
   return pnl.is_negative() ? -pnl : Decimal();
 }
 
@@ -39,16 +43,24 @@ bool RiskManager::entries_halted() const {
   return halted_day_ && !book_.days().empty() && *halted_day_ == book_.days().back().day;
 }
 
-void RiskManager::check_loss_limit() {
+std::optional<RiskManager::Halt> RiskManager::halt() const {
+  if (!entries_halted()) return std::nullopt;
+  return halt_;
+}
+
+void RiskManager::check_loss_limit(TimestampNs ts) {
   // The PnL first: it is almost always above the limit.
-  if (book_.day_pnl() <= -loss_limit_ && !entries_halted()) halted_day_ = book_.days().back().day;
+  if (book_.day_pnl() <= -loss_limit_ && !entries_halted()) {
+    halted_day_ = book_.days().back().day;
+    halt_ = Halt{book_.day_pnl(), ts};
+  }
 }
 
 void RiskManager::on_market(const Event& e, Decimal price) {
   // The day's PnL changes only with an open position's mark: a flat mark
   // changes no PnL, and a day it opens starts at 0, above the limit. Every
   // other change (a fill) is checked where it happens.
-  if (book_.on_market(e, price)) check_loss_limit();
+  if (book_.on_market(e, price)) check_loss_limit(e.ts_ns);
 }
 
 void RiskManager::on_fill(const Event& e) {
@@ -61,11 +73,11 @@ void RiskManager::on_fill(const Event& e) {
       pending - (fill.side == Side::kBuy ? fill.quantity : -fill.quantity);
   book_.on_event(e);
   pending = still_pending;
-  check_loss_limit();
+  check_loss_limit(e.ts_ns);
 }
 
 RiskManager::State RiskManager::state() const {
-  State state{book_.state(), {}, halted_day_};
+  State state{book_.state(), {}, halted_day_, halt()};
   for (std::uint32_t id = 0; id < pending_.size(); ++id)
     if (pending_[id].present) state.pending.emplace(bus_.symbol(id), pending_[id].quantity);
   return state;
@@ -80,6 +92,7 @@ void RiskManager::restore(State state) {
     pending_[id] = Pending{quantity, true};
   }
   halted_day_ = state.halted_day;
+  halt_ = state.halt.value_or(Halt{});
 }
 
 Decimal& RiskManager::pending_for(const Event& event) {
@@ -105,7 +118,7 @@ void RiskManager::reject(const Event& signal_event, Direction direction, std::st
 void RiskManager::on_signal(const Event& e) {
   const Signal& signal = e.as<Signal>();
   book_.advance_to(e.ts_ns);  // a new trading day lifts yesterday's halt
-  check_loss_limit();
+  check_loss_limit(e.ts_ns);
   const Decimal held = exposure(e);
 
   if (signal.direction == Direction::kExit) {
@@ -116,11 +129,13 @@ void RiskManager::on_signal(const Event& e) {
   }
 
   if (entries_halted()) {
+    // What halted the day, not the PnL now: it may have recovered since.
     return reject(e, signal.direction,
-                  fmt::format("daily loss limit: day PnL {} is at or below -{} ({} of capital {}); "
-                              "entries halted until the next trading day",
-                              book_.day_pnl().to_string(), daily_loss_limit().to_string(),
-                              config_.max_daily_loss.to_string(), config_.capital.to_string()));
+                  fmt::format("daily loss limit: entries halted for {}: day PnL {} reached the "
+                              "limit -{} ({} of capital {}) at {}",
+                              Calendar::day_name(*halted_day_), halt_.day_pnl.to_string(),
+                              daily_loss_limit().to_string(), config_.max_daily_loss.to_string(),
+                              config_.capital.to_string(), format_timestamp(halt_.ts_ns)));
   }
   Decimal quantity = config_.quantity;
   if (config_.risk_per_trade) {

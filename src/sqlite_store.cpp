@@ -207,9 +207,10 @@ struct SqliteJournal::Impl {
         // writer thread only while rows are queued, see quiesce()), and the
         // mutex taken on every call cost a tenth of the writer's time.
         db(immutable_file ? detail::immutable_uri(p) : p,
-           SQLite::OPEN_NOMUTEX | (m == Mode::kWrite ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
-                                   : immutable_file  ? SQLite::OPEN_READONLY | SQLite::OPEN_URI
-                                                     : SQLite::OPEN_READONLY),
+           SQLite::OPEN_NOMUTEX | (m == Mode::kWrite  ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
+                                   : m != Mode::kRead ? SQLite::OPEN_READWRITE
+                                   : immutable_file   ? SQLite::OPEN_READONLY | SQLite::OPEN_URI
+                                                      : SQLite::OPEN_READONLY),
            kBusyTimeoutMs) {}
 
   int pragma_int(const char* name) {
@@ -293,7 +294,7 @@ struct SqliteJournal::Impl {
   }
 
   void require_write() const {
-    if (mode != Mode::kWrite) throw StoreError(fmt::format("{}: opened read-only", path));
+    if (mode == Mode::kRead) throw StoreError(fmt::format("{}: opened read-only", path));
   }
 
   // Runs `read` with the connection to this thread (quiesce()); a SQLite
@@ -512,6 +513,11 @@ std::filesystem::path directory_of(const std::string& path) {
 // A clear error before SQLite's "unable to open database file".
 void check_writable(const std::string& path) {
   const auto dir = directory_of(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec))
+    throw StoreError(fmt::format("{}: no such directory '{}'", path, dir.string()));
+  if (!std::filesystem::is_directory(dir, ec))
+    throw StoreError(fmt::format("{}: '{}' is not a directory", path, dir.string()));
   if (std::filesystem::exists(path) && !writable(path))
     throw StoreError(fmt::format("{}: cannot write the journal: permission denied", path));
   if (std::filesystem::is_directory(dir) && !writable(dir))
@@ -525,15 +531,19 @@ void check_writable(const std::string& path) {
 
 std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode mode,
                                                    WallClock clock, Durability durability) {
-  if (mode == Mode::kRead && !std::filesystem::exists(path))
+  const bool writer = mode != Mode::kRead;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw StoreError(fmt::format("{}: is a directory, not a journal", path));
+  if (mode != Mode::kWrite && !std::filesystem::exists(path, ec))
     throw StoreError(fmt::format("{}: no such journal", path));
-  if (mode == Mode::kWrite) check_writable(path);
+  if (writer) check_writable(path);
   std::unique_ptr<Impl> impl;
   try {
     bool empty = false;
     try {
       impl = std::make_unique<Impl>(path, mode, clock);
-      if (mode == Mode::kWrite) impl->writer_lock = std::make_unique<WriterLock>(path);
+      if (writer) impl->writer_lock = std::make_unique<WriterLock>(path);
       empty = impl->check_identity();
     } catch (const SQLite::Exception& e) {
       // A reader in a directory it cannot write cannot create the WAL's -shm
@@ -546,10 +556,24 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       impl = std::make_unique<Impl>(path, mode, clock, true);
       empty = impl->check_identity();
     }
-    if (mode == Mode::kRead && empty)
+    if (mode != Mode::kWrite && empty)
       throw StoreError(fmt::format(
           "{}: empty, not a journal yet (`blotter run --journal {}` starts one)", path, path));
-    if (mode == Mode::kWrite) {
+    const bool migrating = mode == Mode::kWrite || mode == Mode::kMigrate;
+    if (!migrating) {
+      // Checked before anything is written: these modes never change the schema.
+      if (impl->version < latest_version())
+        throw StoreError(fmt::format(
+            "{}: journal schema version {} is older than this blotter's {}; run `blotter migrate "
+            "{}` to upgrade it",
+            path, impl->version, latest_version(), path));
+      if (const auto pending = impl->pending_migrations(); !pending.empty())
+        throw StoreError(
+            fmt::format("{}: journal schema version {} lacks migration {}; run `blotter migrate "
+                        "{}` to apply it",
+                        path, impl->version, pending.front()->name, path));
+    }
+    if (writer) {
       // A new journal gets 16 KiB pages: appending rows of about 250 bytes
       // splits and rewrites B-tree pages four times less often than with
       // 4 KiB, and the WAL is checkpointed less often. (A page size is fixed
@@ -563,20 +587,10 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       impl->db.exec(durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                     : "PRAGMA synchronous = NORMAL");
       impl->register_functions();
-      impl->migrate();
-    } else if (impl->version < latest_version()) {
-      throw StoreError(fmt::format(
-          "{}: journal schema version {} is older than this blotter's {}; run `blotter migrate {}` "
-          "to upgrade it",
-          path, impl->version, latest_version(), path));
-    } else if (const auto pending = impl->pending_migrations(); !pending.empty()) {
-      throw StoreError(
-          fmt::format("{}: journal schema version {} lacks migration {}; run `blotter migrate {}` "
-                      "to apply it",
-                      path, impl->version, pending.front()->name, path));
+      if (migrating) impl->migrate();
     }
     impl->read_head();
-    if (mode == Mode::kWrite) {
+    if (writer) {
       impl->writer = std::make_unique<detail::JournalWriter>(
           impl->db, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash));
     }

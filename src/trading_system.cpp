@@ -334,6 +334,15 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     }
     summary.skipped_rows = rows_before;
   }
+  // The events of the last journaled row that it is run again for: the bus
+  // publishes them again, but the journal already holds them.
+  std::array<std::uint64_t, kEventTypeCount> journaled_before{};
+  if (last_row_seq) {
+    journal.scan(ScanRange(last_row_seq, journal.last_seq()), [&](const Event& e) {
+      ++journaled_before[static_cast<std::size_t>(e.type())];
+      return true;
+    });
+  }
 
   summary.first_seq = journal.last_seq() + 1;
   Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
@@ -362,6 +371,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     }
     summary.run_seq = run_seq;
     summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
+      if (config.stop && config.stop->load(std::memory_order_relaxed)) throw RunInterrupted();
       if (++in_batch < config.batch_rows && Clock::now() - batch_opened < config.batch_latency)
         return;
       // Until the input has passed, the batch stays open: the first commit
@@ -380,6 +390,19 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
         RunFinished{run_seq, rows_before + summary.rows, events, journal.resumptions(run_seq)}));
     snapshot_if_due(run_seq, true);
     journal.commit();
+  } catch (RunInterrupted& stopped) {
+    journal.rollback();
+    const Seq first_seq = summary.first_seq;
+    stopped.last_seq = journal.last_seq();
+    stopped.first_seq = stopped.last_seq >= first_seq ? first_seq : 0;
+    const Seq run_seq = resume ? latest.run_seq : first_seq;
+    if (stopped.last_seq >= run_seq) {
+      stopped.run_seq = run_seq;
+      ScanRange market(run_seq + 1, stopped.last_seq);
+      market.types = {EventType::kBar, EventType::kTick};
+      stopped.rows = journal.count(market);
+    }
+    throw;
   } catch (...) {
     journal.rollback();
     throw;
@@ -388,7 +411,8 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
 
   summary.last_seq = journal.last_seq();
   for (std::size_t t = 0; t < kEventTypeCount; ++t)
-    summary.events_by_type[t] = system.bus().published(static_cast<EventType>(t));
+    summary.events_by_type[t] =
+        system.bus().published(static_cast<EventType>(t)) - journaled_before[t];
   // A new run's are all this process's; a resumed run's also those before.
   summary.handler_errors =
       resume ? handler_errors(journal, summary.run_seq, summary.last_seq)

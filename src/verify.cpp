@@ -73,7 +73,9 @@ class SpanCheck {
 
 }  // namespace
 
-VerifyResult verify_events(const SqliteJournal& journal) {
+VerifyResult verify_events(const SqliteJournal& journal, const VerifyProgress& progress) {
+  constexpr std::int64_t kProgressEvery = 65536;
+  const std::int64_t total = progress ? journal.last_seq() : 0;
   VerifyResult result;
   auto fail = [&](Seq seq, std::string problem) {
     result.ok = false;
@@ -110,16 +112,18 @@ VerifyResult verify_events(const SqliteJournal& journal) {
     if (auto finding = spans.visit(row.seq, row.ts_ns)) return fail(row.seq, std::move(*finding));
     result.head = {row.seq, hash};
     ++result.events;
+    if (progress && result.events % kProgressEvery == 0) progress(result.events, total);
     return true;
   });
+  if (progress) progress(result.events, total);
   if (result.ok)
     if (auto finding = spans.finish()) fail(spans.bad_seq(), std::move(*finding));
   return result;
 }
 
-VerifyResult verify_journal(const std::string& path) {
+VerifyResult verify_journal(const std::string& path, const VerifyProgress& progress) {
   const auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
-  VerifyResult result = verify_events(*journal);
+  VerifyResult result = verify_events(*journal, progress);
   if (!result.ok) return result;
   if (const auto bad = check_snapshots(*journal)) {
     result.ok = false;

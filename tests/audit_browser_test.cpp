@@ -73,11 +73,14 @@ std::string chromium(const TempDir& profile, const std::string& args, const std:
   return read_file(out);
 }
 
-Rendered render(const std::string& html) {
+// `window`: Chromium's --window-size, e.g. "800,1000"; empty: its default.
+Rendered render(const std::string& html, const std::string& window = "") {
   TempDir profile;
   Rendered r;
   std::string log;
-  r.dom = chromium(profile, "--enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom",
+  r.dom = chromium(profile,
+                   "--enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom" +
+                       (window.empty() ? std::string() : " --window-size=" + window),
                    html, &log);
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);)
@@ -198,6 +201,97 @@ TEST_SUITE("audit_browser") {
           std::string::npos);
     CHECK(r.dom.find("&lt;img src=x onerror=\"document.title='pwned'\"&gt;") != std::string::npos);
     CHECK(r.dom.find("&lt;!-- &amp; \"quoted\" 'single' --&gt;") != std::string::npos);
+  }
+
+  TEST_CASE("regression: the cards' headline figures are never cut, at 800 and 1400 px") {
+    if (!browser_available()) return;
+    TempDir dir;
+    // Fractional quantities and commissions: figures of 15 and more characters.
+    const std::string db = goog_journal_in(
+        dir, "long.db", "--quantity 1234.56789012 --commission 0.00012345 --max-position 1000000");
+    const std::string day = audit_html(dir, db, "--day 2007-05-03", "day.html");
+    const std::string range =
+        audit_html(dir, db, "--from 2006-01-01 --to 2007-12-31", "range.html");
+    for (const char* width : {"800,1000", "1400,1000"}) {
+      for (const std::string& html : {day, range}) {
+        CAPTURE(width);
+        CAPTURE(html);
+        const Rendered r = render(html, width);
+        check_clean(r);
+        REQUIRE(r.check["cards"].size() >= 6);
+        std::size_t longest = 0;
+        for (const Json& card : r.check["cards"]) {
+          CAPTURE(card.dump());
+          longest = std::max(longest, card["text"].get<std::string>().size());
+          CHECK(card["client_width"].get<double>() > 0);
+          CHECK(card["scroll_width"].get<double>() <= card["client_width"].get<double>());
+        }
+        CHECK(longest >= 15);
+      }
+    }
+    // The figures are the report's, whole.
+    const Json j = audit_json(quote(db) + " --day 2007-05-03");
+    const Rendered r = render(day, "800,1000");
+    bool equity_shown = false;
+    for (const Json& card : r.check["cards"])
+      equity_shown = equity_shown || card["text"] == j["close"]["equity"];
+    CHECK(equity_shown);
+  }
+
+  TEST_CASE("the day chart skips hours without market data and shows the run's local times") {
+    if (!browser_available()) return;
+    TempDir dir;
+    // An hour of minute bars on Friday, Monday and Tuesday: 14:30Z, 09:30 in New York.
+    std::string csv = "timestamp,open,high,low,close,volume\n";
+    int step = 0;
+    for (const char* date : {"2024-01-05", "2024-01-08", "2024-01-09"})
+      for (int m = 0; m < 60; ++m, ++step) {
+        const std::string price = std::to_string(100 + (step * 7) % 13) + ".25";
+        csv += fmt::format("{}T{:02}:{:02}:00Z,{},{},{},{},10\n", date, 14 + (30 + m) / 60,
+                           (30 + m) % 60, price, price, price, price);
+      }
+    const std::string db = dir.file("gaps.db");
+    const CliResult run =
+        run_cli("run --bars " + quote(dir.write("gaps.csv", csv)) +
+                " --symbol GAP --window 3 --tz America/New_York --journal " + quote(db));
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const Rendered r = render(audit_html(dir, db, "--day 2024-01-08", "gaps.html"), "1400,1000");
+    check_clean(r);
+    REQUIRE(r.check["charts"].size() == 2);
+    // 30 bars of Friday, Monday's 60, 30 of Tuesday, evenly spaced: the
+    // weekend and the nights take no more width than a minute.
+    const Json& price = r.check["charts"][0]["datasets"][0];
+    CHECK(price["points"] == 120);
+    CHECK(price["visible"] == 120);
+    CHECK(price["min_gap"].get<double>() > 0);
+    CHECK(price["max_gap"].get<double>() <= 1.01 * price["min_gap"].get<double>());
+    // The equity line, marked at bars and fills (a fill shares its bar's
+    // time), has no wider step either.
+    const Json& equity = r.check["charts"][1]["datasets"][0];
+    CHECK(equity["visible"] == equity["points"]);
+    CHECK(equity["max_gap"].get<double>() <= 1.2 * price["max_gap"].get<double>());
+    for (const Json& chart : r.check["charts"]) {
+      CAPTURE(chart.dump());
+      // Labelled in New York time: every bar is between 09:30 and 10:29 there.
+      REQUIRE(!chart["x_labels"].empty());
+      for (const Json& label : chart["x_labels"]) {
+        const std::string text = label.get<std::string>();
+        CAPTURE(text);
+        REQUIRE(text.size() >= 5);
+        const std::string clock = text.substr(text.size() - 5);
+        CHECK(clock >= "09:30");
+        CHECK(clock <= "10:29");
+      }
+    }
+    // The tables give the same local times, with their offset.
+    const auto fills = count(db,
+                             "SELECT count(*) FROM events WHERE type = 'FILL' AND ts_ns >= "
+                             "1704722400000000000 AND ts_ns < 1704808800000000000");
+    REQUIRE(fills > 0);
+    CHECK(r.dom.find("2024-01-08T09:3") != std::string::npos);
+    CHECK(r.dom.find("-05:00</td>") != std::string::npos);
+    CHECK(r.dom.find("2024-01-08T14:3") == std::string::npos);
   }
 
   TEST_CASE("a screenshot of a day's page is left in the build directory") {

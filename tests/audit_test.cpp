@@ -4,13 +4,17 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "audit_fixtures.h"
 #include "blotter/calendar.h"
+#include "blotter/terminal_text.h"
 #include "test_support.h"
 
 using namespace blotter::testing;
@@ -214,6 +218,72 @@ TEST_SUITE("audit") {
     CHECK(text.out.find("max drawdown 9: equity 8") != std::string::npos);
   }
 
+  TEST_CASE("regression: a range's drawdown is its own peak to trough, with a totals row") {
+    TempDir dir;
+    const std::string db = price_path_journal(dir);
+    // Peak 8 on day 1 (14:32), trough -3 on day 2 (14:32): 11, more than
+    // either day's own drawdown (9 and 5).
+    const Json range = audit_json(quote(db) + " --from 2024-01-01 --to 2024-01-31");
+    CHECK(range["max_drawdown"]["amount"] == "11");
+    CHECK(range["max_drawdown"]["peak"] == "8");
+    CHECK(range["max_drawdown"]["peak_time"] == "2024-01-02T14:32:00Z");
+    CHECK(range["max_drawdown"]["trough"] == "-3");
+    CHECK(range["max_drawdown"]["trough_time"] == "2024-01-03T14:32:00Z");
+    CHECK(range["totals"]["max_drawdown"] == "11");
+    CHECK(range["totals"]["pnl"] == "1");
+    CHECK(range["totals"]["realized_pnl"] == "1");
+    CHECK(range["totals"]["unrealized_pnl"] == "0");
+    CHECK(range["totals"]["equity"] == "1");
+    CHECK(range["totals"]["fills"] == 10);
+    CHECK(range["totals"]["rejections"] == 3);
+    const CliResult text =
+        run_cli("audit " + quote(db) + " --from 2024-01-01 --to 2024-01-31 --html " +
+                quote(dir.file("range.html")));
+    REQUIRE(text.exit_code == 0);
+    const auto total = text.out.find("  total ");
+    REQUIRE(total != std::string::npos);
+    const std::string total_line = text.out.substr(total, text.out.find('\n', total) - total);
+    CHECK(total_line.find(" 11 ") != std::string::npos);
+    CHECK(text.out.find("max drawdown 11: equity 8") != std::string::npos);
+    const std::string html = read_file(dir.file("range.html"));
+    const auto foot = html.find("<tfoot>");
+    REQUIRE(foot != std::string::npos);
+    const std::string foot_row = html.substr(foot, html.find("</tfoot>") - foot);
+    CHECK(foot_row.find(">total<") != std::string::npos);
+    CHECK(foot_row.find("<td class=\"num\">11</td>") != std::string::npos);
+
+    // On GOOG's daily bars (no commission: a fill at the close leaves equity
+    // as it is) equity moves once a day, so the range's drawdown follows from
+    // the daily rows alone: the running peak of the closes, from the open.
+    const std::string& goog = goog_journal();
+    bool deeper_than_any_day = false;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"2006-01-01", "2006-06-30"}, {"2007-06-01", "2008-10-14"}}) {
+      CAPTURE(from);
+      const Json j = audit_json(quote(goog) + " --from " + from + " --to " + to);
+      Decimal peak = dec(j["open"]["equity"]), worst, worst_day, realized, unrealized;
+      std::int64_t events = 0;
+      for (const Json& d : j["days"]) {
+        const Decimal equity = dec(d["equity"]);
+        peak = std::max(peak, equity);
+        worst = std::max(worst, peak - equity);
+        worst_day = std::max(worst_day, dec(d["max_drawdown"]));
+        realized += dec(d["realized_pnl"]);
+        unrealized += dec(d["unrealized_pnl"]);
+        events += d["events"].get<std::int64_t>();
+      }
+      CHECK(dec(j["max_drawdown"]["amount"]) == worst);
+      CHECK(dec(j["totals"]["max_drawdown"]) == worst);
+      CHECK(dec(j["max_drawdown"]["peak"]) - dec(j["max_drawdown"]["trough"]) == worst);
+      CHECK(dec(j["totals"]["realized_pnl"]) == realized);
+      CHECK(dec(j["totals"]["unrealized_pnl"]) == unrealized);
+      CHECK(dec(j["totals"]["pnl"]) == dec(j["pnl"]["total"]));
+      CHECK(j["totals"]["events"] == events);
+      if (worst > worst_day) deeper_than_any_day = true;
+    }
+    CHECK(deeper_than_any_day);
+  }
+
   TEST_CASE("signals show what became of them") {
     TempDir dir;
     const std::string db = price_path_journal(dir);
@@ -320,6 +390,98 @@ TEST_SUITE("audit") {
     CHECK(text.out.find("not this day") == std::string::npos);
   }
 
+  TEST_CASE("regression: audit text escapes control characters of annotations") {
+    TempDir dir;
+    const std::string db = price_path_journal(dir);
+    REQUIRE(run_cli("annotate " + quote(db) + " --day 2024-01-02 " +
+                    quote("note\x1b[2J\x07 with \xe2\x82\xac") + " --tag " + quote("t\x1b]0;x\x07"))
+                .exit_code == 0);
+    const CliResult r = run_cli("audit " + quote(db) + " --day 2024-01-02");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+    CHECK(r.out.find("note\\x1B[2J\\x07 with \xe2\x82\xac") != std::string::npos);
+    CHECK(r.out.find("t\\x1B]0;x\\x07") != std::string::npos);
+    // The JSON report keeps the text exact (escaped as JSON).
+    const Json j = audit_json(quote(db) + " --day 2024-01-02");
+    REQUIRE(j["annotations"].size() == 1);
+    CHECK(j["annotations"][0]["text"] == "note\x1b[2J\x07 with \xe2\x82\xac");
+  }
+
+  TEST_CASE("audit text tables align by display width") {
+    TempDir dir;
+    const std::string db = price_path_journal(dir);
+    REQUIRE(run_cli("annotate " + quote(db) + " --day 2024-01-02 x --tag " +
+                    quote("\xe6\xa0\xaa\xe5\xbc\x8f"))
+                .exit_code == 0);
+    REQUIRE(run_cli("annotate " + quote(db) + " --day 2024-01-02 y --tag abcdef").exit_code == 0);
+    const CliResult r = run_cli("audit " + quote(db) + " --day 2024-01-02");
+    REQUIRE(r.exit_code == 0);
+    // The text column starts at the same display column on both rows: the
+    // wide tag (4 columns, 6 bytes) is padded like "abcdef".
+    const auto wide = r.out.find("\xe6\xa0\xaa\xe5\xbc\x8f");
+    const auto narrow = r.out.find("abcdef");
+    REQUIRE(wide != std::string::npos);
+    REQUIRE(narrow != std::string::npos);
+    const auto line_of = [&](std::size_t at) {
+      const auto begin = r.out.rfind('\n', at) + 1;
+      return r.out.substr(begin, r.out.find('\n', at) - begin);
+    };
+    const std::string a = line_of(wide), b = line_of(narrow);
+    CHECK(blotter::display_width(a.substr(0, a.rfind(' ') + 1)) ==
+          blotter::display_width(b.substr(0, b.rfind(' ') + 1)));
+  }
+
+  TEST_CASE("regression: a day whose only event is an annotation reports the books of that day") {
+    TempDir dir;
+    const std::string db = dir.file("saturday.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --quantity 1 --journal " +
+                    quote(db))
+                .exit_code == 0);
+    REQUIRE(run_cli("annotate " + quote(db) + " --day 2007-05-05 'Saturday note'").exit_code == 0);
+    const Json j = audit_json(quote(db) + " --day 2007-05-05");
+    // No trading events: the books stand as `state --at` that day has them, all day.
+    CHECK(j["first_seq"] == 0);
+    CHECK(j["last_seq"] == 0);
+    CHECK(j["events"] == Json{{"ANNOTATION", 1}});
+    REQUIRE(j["annotations"].size() == 1);
+    CHECK(j["annotations"][0]["text"] == "Saturday note");
+    const Json state = state_at(db, "2007-05-05");
+    const auto friday = count(db,
+                              "SELECT max(seq) FROM timeline WHERE type <> 'ANNOTATION' AND "
+                              "time < '2007-05-05'");
+    CHECK(state["seq"] == friday);
+    for (const char* side : {"open", "close"}) {
+      CAPTURE(side);
+      CHECK(j[side]["seq"] == state["seq"]);
+      CHECK(j[side]["realized_pnl"] == state["realized_pnl"]);
+      CHECK(j[side]["unrealized_pnl"] == state["unrealized_pnl"]);
+      CHECK(j[side]["positions"][0]["quantity"] == state["positions"][0]["quantity"]);
+    }
+    CHECK(j["pnl"]["total"] == "0");
+    CHECK(j["max_drawdown"]["amount"] == "0");
+    CHECK(j["fills"].empty());
+    const CliResult text = run_cli("audit " + quote(db) + " --day 2007-05-05");
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("no trading events on this day") != std::string::npos);
+    CHECK(text.out.find("Saturday note") != std::string::npos);
+    CHECK(text.out.find("events seq") == std::string::npos);
+    CHECK(run_cli("audit " + quote(db) + " --day 2007-05-05 --html " + quote(dir.file("s.html")))
+              .exit_code == 0);
+    // A day with neither trading events nor annotations is still refused.
+    CHECK(run_cli("audit " + quote(db) + " --day 2007-05-06").exit_code == 2);
+    // A trading day and its neighbours are not moved by the note at the journal's end.
+    const Json friday_report = audit_json(quote(db) + " --day 2007-05-04");
+    CHECK(friday_report["last_seq"] == friday);
+    const Json range = audit_json(quote(db) + " --from 2007-05-01 --to 2007-05-10");
+    CHECK(static_cast<std::int64_t>(range["days"].size()) ==
+          count(db,
+                "SELECT count(DISTINCT date(time)) FROM bars WHERE time >= '2007-05-01' AND "
+                "time < '2007-05-11'"));
+    CHECK(range["last_seq"].get<std::int64_t>() <
+          count(db, "SELECT max(seq) FROM events WHERE type <> 'ANNOTATION'"));
+  }
+
   TEST_CASE("the HTML report is one file that needs no network") {
     const std::string& db = goog_journal();
     TempDir dir;
@@ -403,5 +565,57 @@ TEST_SUITE("audit") {
     run_cli("audit " + quote(db) + " --from 2024-01-01 --to 2024-01-05");
     CHECK(count(db, "SELECT count(*) FROM events") == before);
     CHECK(count(db, "SELECT count(*) FROM snapshots") == snapshots);
+  }
+  TEST_CASE("regression: audit --html onto the journal destroyed it") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir, "h.db");
+    REQUIRE(run_cli("head " + quote(db)).exit_code == 0);  // -wal and -shm beside it now
+    std::filesystem::create_hard_link(db, dir.file("hard.db"));
+    std::filesystem::create_symlink(db, dir.file("soft.db"));
+    const std::string journal = read_file(db), wal = read_file(db + "-wal"),
+                      shm = read_file(db + "-shm");
+    // The journal by other names, and SQLite's files beside it (-journal
+    // does not exist, and must not be created either).
+    for (const std::string& html :
+         {db, dir.file("./h.db"), dir.file("hard.db"), dir.file("soft.db"), db + "-wal",
+          db + "-shm", db + "-journal"}) {
+      CAPTURE(html);
+      const CliResult r = run_cli("audit " + quote(db) + " --day 2007-05-03 --html " + quote(html));
+      CHECK(r.exit_code == 2);
+      CHECK(r.err.rfind("blotter: --html " + html + ": that is the journal " + db, 0) == 0);
+      CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+      CHECK(r.out.empty());
+      CHECK(read_file(db) == journal);
+      CHECK(read_file(db + "-wal") == wal);
+      CHECK(read_file(db + "-shm") == shm);
+      CHECK_FALSE(std::filesystem::exists(db + "-journal"));
+    }
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
+  }
+
+  TEST_CASE("an HTML file that cannot be written whole leaves the old one as it was") {
+    const std::string& db = goog_journal();
+    TempDir dir;
+    const std::string html = dir.write("day.html", "the page of another day\n");
+    // A file size limit of 80 KiB (the journal's -shm file needs 32), with
+    // SIGXFSZ ignored: the page (over 200 KiB) fails part-way with EFBIG.
+    const CliResult r =
+        run_command("trap '' XFSZ; ulimit -f 160; " + std::string(BLOTTER_CLI) + " audit " +
+                    quote(db) + " --day 2007-05-03 --html " + quote(html));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("blotter: " + html + ": cannot write: File too large\n", 0) == 0);
+    CHECK(read_file(html) == "the page of another day\n");
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.file("")))
+      files.push_back(entry.path().filename().string());
+    CHECK(files == std::vector<std::string>{"day.html"});
+
+    REQUIRE(run_cli("audit " + quote(db) + " --day 2007-05-03 --html " + quote(html)).exit_code ==
+            0);
+    CHECK(read_file(html).rfind("<!DOCTYPE html>", 0) == 0);
+    // The mode of a new file, not the temporary file's private 0600.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    CHECK(static_cast<mode_t>(std::filesystem::status(html).permissions()) == (0666 & ~mask));
   }
 }

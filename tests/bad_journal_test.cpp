@@ -154,10 +154,12 @@ TEST_SUITE("bad_journal") {
         {"random bytes", [](const std::string& p) { write_bytes(p, random_bytes(8192)); },
          error("JOURNAL: not a SQLite database"), error("JOURNAL: not a SQLite database")},
         // An empty file is where `blotter run` starts a new journal; the
-        // readers say so instead of calling it an old journal.
-        {"an empty file", [](const std::string& p) { write_bytes(p, ""); },
+        // other commands say so instead of calling it an old journal.
+        {"an empty file",
+         [](const std::string& p) { write_bytes(p, ""); },
          error("JOURNAL: empty, not a journal yet (`blotter run --journal JOURNAL` starts one)"),
-         ok()},
+         error("JOURNAL: empty, not a journal yet (`blotter run --journal JOURNAL` starts one)"),
+         {{"run", ok()}}},
         {"a SQLite database that is not a journal",
          [](const std::string& p) {
            SQLite::Database db(p, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -300,5 +302,49 @@ TEST_SUITE("bad_journal") {
         if (r.exit_code != 0 || !writes(command)) CHECK(read_file(path) == before);
       }
     }
+  }
+  TEST_CASE("regression: failed writer commands created or changed the journal") {
+    TempDir dir;
+    const std::string journal = goog_journal_in(dir, "g.db");
+    const std::string empty_error =
+        "empty, not a journal yet (`blotter run --journal {}` starts one)\n";
+    struct Case {
+      std::vector<std::string> args;  // PATH: the file
+      bool exists;                    // an empty file at PATH, else none
+      std::string error;              // after "blotter: PATH: "
+    };
+    const std::vector<Case> cases = {
+        {{"annotate", "PATH", "--seq", "1", "x"}, true, empty_error},
+        {{"annotate", "PATH", "--seq", "1", ""}, true, empty_error},
+        {{"annotate", "PATH", "--day", "2007-05-03", "x"}, true, empty_error},
+        {{"snapshot", "PATH"}, true, empty_error},
+        {{"migrate", "PATH"}, true, empty_error},
+        {{"annotate", "PATH", "--seq", "1", "x"}, false, "no such journal\n"},
+        {{"snapshot", "PATH"}, false, "no such journal\n"},
+        {{"migrate", "PATH"}, false, "no such journal\n"},
+    };
+    int n = 0;
+    for (const Case& c : cases) {
+      const std::string path = dir.file(fmt::format("z{}.db", ++n));
+      if (c.exists) write_bytes(path, "");
+      std::vector<std::string> argv;
+      for (const std::string& a : c.args) argv.push_back(a == "PATH" ? path : a);
+      CAPTURE(argv);
+      const CliResult r = run_cli_args(argv);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err == "blotter: " + path + ": " + fmt::format(fmt::runtime(c.error), path));
+      CHECK(fs::exists(path) == c.exists);
+      if (c.exists) CHECK(fs::file_size(path) == 0);
+      for (const char* suffix : {"-wal", "-shm", "-journal"})
+        CHECK_FALSE(fs::exists(path + suffix));
+    }
+    // A failed annotation of a good journal leaves it as it was, byte for byte.
+    REQUIRE(run_cli_args({"head", journal}).exit_code == 0);
+    const std::string before = read_file(journal), wal = read_file(journal + "-wal");
+    const CliResult r = run_cli_args({"annotate", journal, "--seq", "99999", "x"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("blotter: --seq 99999: no such event", 0) == 0);
+    CHECK(read_file(journal) == before);
+    CHECK(read_file(journal + "-wal") == wal);
   }
 }

@@ -275,4 +275,100 @@ TEST_SUITE("cli") {
     CHECK(again.out.find("already holds this run") != std::string::npos);
     CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
+
+  TEST_CASE("a usage error is one line and exit 2; --help and --version exit 0") {
+    const std::string& db = goog_journal();
+    TempDir dir;
+    const std::string commands =
+        "run, query, replay, state, runs, resim, snapshot, export, verify, head, annotate, audit, "
+        "migrate";
+    const std::string csv = quote(goog_csv());
+    const std::string missing_dir = dir.file("nope");
+    const std::vector<std::pair<std::string, std::string>> errors = {
+        {"bogus", "no such command 'bogus' (commands: " + commands + ")"},
+        {"", "give a command: " + commands + " (blotter --help)"},
+        {"state", "journal is required (see blotter state --help)"},
+        {"state " + quote(db) + " --bogus",
+         "The following argument was not expected: --bogus (see blotter state --help)"},
+        {"run --bars " + csv + " --symbol GOOG", "--journal is required (see blotter run --help)"},
+        {"run --bars " + csv + " --symbol GOOG --journal " + quote(dir.file("j.db")) +
+             " --snapshot-every -1",
+         "--snapshot-every -1: must be 0 (no snapshots) or more"},
+        {"snapshot " + quote(db) + " --every 0", "--every 0: must be 1 or more"},
+        {"run --bars '' --symbol GOOG --journal " + quote(dir.file("j.db")),
+         "--bars: the path is empty"},
+        {"run --bars " + csv + " --symbol GOOG --journal ''", "--journal: the path is empty"},
+        {"run --bars " + csv + " --symbol GOOG --journal " + quote(missing_dir + "/j.db"),
+         missing_dir + "/j.db: no such directory '" + missing_dir + "'"},
+        {"state ''", "the journal's path is empty"},
+        {"replay " + quote(db) + " --speed nan", "--speed nan: must be a finite number, 0 or more"},
+        {"replay " + quote(db) + " --speed inf", "--speed inf: must be a finite number, 0 or more"},
+        {"replay " + quote(db) + " --speed -1", "--speed -1: must be a finite number, 0 or more"},
+        {"query " + quote(db) + " 'SELECT 1' --timeout -1",
+         "--timeout -1: must be a finite number, 0 or more"},
+        {"replay " + quote(db) + " --from '#10' --to '#5'", "--from #10 is after --to #5"},
+        {"export " + quote(db) + " --format csv --from '#10' --to '#5'",
+         "--from #10 is after --to #5"},
+        {"replay " + quote(db) + " --from 2007-01-02 --to 2006-01-02",
+         "--from 2007-01-02 is after --to 2006-01-02"},
+        {"audit " + quote(db) + " --from 2007-01-02 --to 2006-01-02",
+         "--from 2007-01-02 is after --to 2006-01-02"},
+    };
+    for (const auto& [args, line] : errors) {
+      CAPTURE(args);
+      const CliResult r = run_cli(args);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err == "blotter: " + line + "\n");
+      CHECK(r.out.empty());
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.file("j.db")));
+    CHECK_FALSE(std::filesystem::exists(missing_dir));
+    CHECK(run_cli("replay " + quote(db) + " --from '#5' --to '#5' --speed 0").out.find("BAR") !=
+          std::string::npos);
+
+    for (const std::string args : {"--help", "run --help", "audit --help"}) {
+      const CliResult r = run_cli(args);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.find("Usage:") != std::string::npos);
+    }
+    CHECK(run_cli("--version").exit_code == 0);
+  }
+
+  TEST_CASE("a command's standard output may not be its journal") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir);
+    const std::string before = read_file(db);
+    const int status = std::system((std::string(BLOTTER_CLI) + " export " + quote(db) +
+                                    " --format csv >>" + quote(db) + " 2>" + quote(dir.file("err")))
+                                       .c_str());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK(read_file(dir.file("err")) ==
+          "blotter: standard output is the journal " + db + " (or its -wal/-shm file)\n");
+    CHECK(read_file(db) == before);
+  }
+
+  TEST_CASE("regression: run and runs print file names with control characters escaped") {
+    TempDir dir;
+    const std::string csv = dir.file("bars\x1b[2J\x07.csv");
+    std::filesystem::copy_file(goog_csv(), csv);
+    const std::string db = dir.file("j\x1b]0;title\x07.db");
+    const CliResult run = run_cli("run --bars " + quote(csv) + " --symbol GOOG --journal " +
+                                  quote(db) + " --quantity 1");
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(run.out.find('\x1b') == std::string::npos);
+    CHECK(run.out.find('\x07') == std::string::npos);
+    CHECK(run.out.find("bars\\x1B[2J\\x07.csv") != std::string::npos);
+    CHECK(run.out.find("j\\x1B]0;title\\x07.db") != std::string::npos);
+    const CliResult runs = run_cli("runs " + quote(db));
+    REQUIRE(runs.exit_code == 0);
+    CHECK(runs.out.find('\x1b') == std::string::npos);
+    CHECK(runs.out.find("bars\\x1B[2J\\x07.csv") != std::string::npos);
+    // Errors quote the path escaped too, on one line.
+    const CliResult missing = run_cli("state " + quote(dir.file("no\x1b[2Jsuch.db")));
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find('\x1b') == std::string::npos);
+    CHECK(missing.err.find("no\\x1B[2Jsuch.db") != std::string::npos);
+  }
 }

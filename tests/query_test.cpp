@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -133,13 +134,82 @@ TEST_SUITE("query") {
     CHECK(table.text == "seq  type\n---  ----\n");
   }
 
-  TEST_CASE("several statements run in order") {
+  TEST_CASE("regression: a second statement is refused instead of silently dropped") {
     Journal j;
+    for (QueryFormat format : {QueryFormat::kJson, QueryFormat::kCsv, QueryFormat::kTable}) {
+      const Result r = query(j, "SELECT 1 AS a; SELECT 2 AS b", format);
+      CHECK(r.error == "one SQL statement at a time: this SQL holds 2 (run each as its own query)");
+      CHECK(r.text == "");
+    }
+    // What follows the one statement may be whitespace, semicolons and comments.
     const Result r =
-        query(j, "SELECT count(*) AS n FROM events;\n SELECT 2 AS b, 'x' AS c; -- done\n");
+        query(j, "SELECT count(*) AS n FROM events;\n ; -- done\n/* end */ ;", QueryFormat::kJson);
     CHECK(r.error == "");
-    CHECK(r.rows == 2);
-    CHECK(r.text == "n\r\n4\r\nb,c\r\n2,x\r\n");
+    CHECK(r.text == "[\n {\"n\": 4}\n]\n");
+  }
+
+  TEST_CASE("regression: query json is valid JSON: infinities, BLOBs, exact doubles") {
+    Journal j;
+    const Result r = query(j,
+                           "SELECT 1e300 * 1e300 AS inf, -1e300 * 1e300 AS minus_inf, "
+                           "0.1 + 0.2 AS sum, 2.0 AS whole, x'ab01ff' AS blob, "
+                           "'esc' || char(27) || '[2J' || char(7) AS text, hash "
+                           "FROM events WHERE seq = 1",
+                           QueryFormat::kJson);
+    CHECK(r.error == "");
+    CHECK(r.text.find("Inf") == std::string::npos);
+    CHECK(r.text.find("\xef\xbf\xbd") == std::string::npos);  // U+FFFD
+    CHECK(r.text.find('\x1b') == std::string::npos);
+    const auto rows = nlohmann::json::parse(r.text);  // throws if it is not JSON
+    REQUIRE(rows.size() == 1);
+    const auto& row = rows[0];
+    CHECK(row["inf"].is_null());
+    CHECK(row["minus_inf"].is_null());
+    CHECK(row["sum"].get<double>() == 0.1 + 0.2);
+    CHECK(r.text.find("\"sum\": 0.30000000000000004,") != std::string::npos);
+    CHECK(r.text.find("\"whole\": 2.0,") != std::string::npos);
+    CHECK(row["blob"] == "ab01ff");
+    CHECK(row["text"] == "esc\x1b[2J\x07");
+    CHECK(r.text.find("\"esc\\u001b[2J\\u0007\"") != std::string::npos);
+    SQLite::Database db(j.path, SQLite::OPEN_READONLY);
+    const std::string hash =
+        db.execAndGet("SELECT lower(hex(hash)) FROM events WHERE seq = 1").getString();
+    CHECK(hash.size() == 64);
+    CHECK(row["hash"] == hash);
+  }
+
+  TEST_CASE("regression: query table escapes control characters and shows BLOBs as hex") {
+    Journal j;
+    const char* sql =
+        "SELECT 'a' || char(27) || '[2J' || char(7) || 'b' AS text, x'ab01' AS blob, "
+        "0.1 + 0.2 AS sum";
+    const Result table = query(j, sql, QueryFormat::kTable);
+    CHECK(table.error == "");
+    CHECK(table.text ==
+          "text           blob                     sum\n"
+          "-------------  -------  -------------------\n"
+          "a\\x1B[2J\\x07b  x'ab01'  0.30000000000000004\n");
+    // CSV is data for programs: text exactly as stored; BLOBs as hex digits.
+    const Result csv = query(j, sql, QueryFormat::kCsv);
+    CHECK(csv.error == "");
+    CHECK(csv.text ==
+          "text,blob,sum\r\na\x1b[2J\x07"
+          "b,ab01,0.30000000000000004\r\n");
+  }
+
+  TEST_CASE("table columns align by display width with UTF-8 text") {
+    Journal j;
+    const Result r = query(j,
+                           "SELECT '\xe2\x82\xac' AS s, 1 AS n UNION ALL "
+                           "SELECT '\xe6\xa0\xaa\xe5\xbc\x8f', 22 UNION ALL SELECT 'GOOG', 333",
+                           QueryFormat::kTable);
+    CHECK(r.error == "");
+    CHECK(r.text ==
+          "s       n\n"
+          "----  ---\n"
+          "\xe2\x82\xac       1\n"
+          "\xe6\xa0\xaa\xe5\xbc\x8f   22\n"
+          "GOOG  333\n");
   }
 
   TEST_CASE("a statement that would write is refused and the journal is unchanged") {

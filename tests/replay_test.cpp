@@ -60,6 +60,23 @@ class WatchingClock final : public blotter::ReplayClock {
   std::chrono::nanoseconds now_{0};
 };
 
+// The seq of the first trading event where journals `a` and `b` differ (by
+// position), or 0 if they hold the same trading events.
+std::int64_t first_difference(const std::string& a, const std::string& b) {
+  const auto x = trading_events(a), y = trading_events(b);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (i >= y.size() || x[i] != y[i]) return std::stoll(x[i].substr(0, x[i].find('|')));
+  return 0;
+}
+
+// The seq `resim` printed after "diverged at seq ", or -1.
+std::int64_t diverged_at(const std::string& out, const std::string& prefix = "") {
+  const std::string marker = prefix + "diverged at seq ";
+  const auto at = out.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::stoll(out.substr(at + marker.size()));
+}
+
 }  // namespace
 
 TEST_SUITE("replay") {
@@ -280,6 +297,204 @@ TEST_SUITE("replay") {
     CHECK(other.out.find("re-simulated:") != std::string::npos);
   }
 
+  TEST_CASE("regression: resim re-simulates each run of a journal with its own configuration") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir, "two.db");
+    goog_journal_in(dir, "two.db", "--window 10");
+    const auto second = count(db, "SELECT max(seq) FROM runs");
+    REQUIRE(second > 1);
+    const CliResult all = run_cli("resim " + quote(db));
+    INFO(all.out, all.err);
+    CHECK(all.exit_code == 0);
+    CHECK(all.out.find("run 1 (from seq 2): identical: ") != std::string::npos);
+    CHECK(all.out.find(fmt::format("run {} (from seq {}): identical: ", second, second + 1)) !=
+          std::string::npos);
+    CHECK(all.out.find("diverged") == std::string::npos);
+    const CliResult one = run_cli("resim " + quote(db) + " --run " + std::to_string(second));
+    CHECK(one.exit_code == 0);
+    CHECK(one.out.find("run 1 ") == std::string::npos);
+    CHECK(one.out.find(fmt::format("run {} ", second)) != std::string::npos);
+    CHECK(run_cli("resim " + quote(db) + " --run 5").exit_code == 2);
+
+    // An override applies to every run: window 10 is the second run's own,
+    // and diverges from the first where a journal of window 10 does.
+    const std::string ten = goog_journal_in(dir, "ten.db", "--window 10");
+    const std::string twenty = goog_journal_in(dir, "twenty.db");
+    const auto expected = first_difference(twenty, ten);
+    REQUIRE(expected > 0);
+    const CliResult both = run_cli("resim " + quote(db) + " --window 10");
+    CHECK(both.exit_code == 1);
+    CHECK(diverged_at(both.out, "run 1 (from seq 2): ") == expected);
+    CHECK(both.out.find(fmt::format("run {} (from seq {}): identical", second, second + 1)) !=
+          std::string::npos);
+  }
+
+  TEST_CASE(
+      "regression: resim --from starts from the state rebuilt there, pending fills included") {
+    const CliResult from = run_cli("resim " + quote(goog_journal()) + " --from 2006-01-03");
+    INFO(from.out);
+    CHECK(from.exit_code == 0);
+    CHECK(from.out.rfind("identical: ", 0) == 0);
+    CHECK(from.out.find("identical: 0 ") == std::string::npos);
+
+    // Next-open fills and snapshots: start right after an ORDER, whose FILL
+    // is the first derived event re-simulated.
+    TempDir dir;
+    const std::string db = goog_journal_in(dir, "open.db", "--fill next-open --window 10");
+    const auto order = count(db, "SELECT seq FROM orders ORDER BY seq LIMIT 1 OFFSET 20");
+    const auto bar = count(db, "SELECT min(seq) FROM bars WHERE seq > " + std::to_string(order));
+    REQUIRE(count(db, "SELECT count(*) FROM fills WHERE order_seq = " + std::to_string(order)) ==
+            1);
+    REQUIRE(run_cli("snapshot " + quote(db) + " --every 50").exit_code == 0);
+    REQUIRE(count(db, "SELECT count(*) FROM snapshots WHERE seq < " + std::to_string(bar)) > 0);
+    const CliResult pending =
+        run_cli("resim " + quote(db) + " --from " + quote("#" + std::to_string(bar)));
+    INFO(pending.out);
+    CHECK(pending.exit_code == 0);
+    CHECK(pending.out.rfind("identical: ", 0) == 0);
+    const CliResult by_day = run_cli("resim " + quote(db) + " --from 2006-01-03 --to 2007-12-31");
+    CHECK(by_day.exit_code == 0);
+
+    // A real divergence from the same bound is still found, at its seq: another
+    // commission changes the first fill after it, the pending order's.
+    const auto fill = count(db, "SELECT min(seq) FROM fills WHERE seq > " + std::to_string(bar));
+    REQUIRE(count(db, "SELECT order_seq FROM fills WHERE seq = " + std::to_string(fill)) == order);
+    const CliResult diverged = run_cli("resim " + quote(db) + " --from " +
+                                       quote("#" + std::to_string(bar)) + " --commission 1");
+    CHECK(diverged.exit_code == 1);
+    CHECK(diverged_at(diverged.out) == fill);
+    CHECK(diverged.out.find("after 0 matching") != std::string::npos);
+  }
+
+  TEST_CASE("resim overrides --capital, --risk-per-trade, --max-position and --tz") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 1500, 2);
+    const auto journal = [&](const std::string& name, const std::string& options) {
+      const std::string db = dir.file(name);
+      const CliResult r = run_cli("run --bars " + quote(csv) + " --journal " + quote(db) +
+                                  " --window 5 --max-daily-loss 0.0005 " + options);
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      return db;
+    };
+    const std::string sized = journal("sized.db", "--risk-per-trade 0.5");
+    const std::string fixed = journal("fixed.db", "--quantity 20");
+    struct Case {
+      std::string base, override_options, changed_options;
+    };
+    for (const Case& c :
+         {Case{sized, "--capital 50000", "--risk-per-trade 0.5 --capital 50000"},
+          Case{fixed, "--risk-per-trade 0.5", "--risk-per-trade 0.5"},
+          Case{sized, "--max-position 300", "--risk-per-trade 0.5 --max-position 300"},
+          Case{fixed, "--tz Asia/Tokyo", "--quantity 20 --tz Asia/Tokyo"}}) {
+      CAPTURE(c.override_options);
+      // The journal a run with the override records, and where it first differs.
+      const std::string changed = journal("changed.db", c.changed_options);
+      const auto expected = first_difference(c.base, changed);
+      REQUIRE(expected > 0);
+      const CliResult r = run_cli("resim " + quote(c.base) + " " + c.override_options);
+      CHECK(r.exit_code == 1);
+      CHECK(diverged_at(r.out) == expected);
+      // And the changed journal re-simulates identically with the same override.
+      CHECK(run_cli("resim " + quote(changed) + " " + c.override_options).exit_code == 0);
+      std::filesystem::remove(changed);
+    }
+    CHECK(run_cli("resim " + quote(sized) + " --quantity 2").exit_code == 1);
+    for (const char* bad :
+         {"--capital -1", "--capital x", "--risk-per-trade 2", "--max-position 0",
+          "--tz Mars/Olympus", "--window 1", "--quantity 1 --risk-per-trade 0.1"}) {
+      CAPTURE(bad);
+      const CliResult r = run_cli("resim " + quote(fixed) + " " + bad);
+      CHECK(r.exit_code == 2);
+      CHECK(r.out.empty());
+      CHECK(r.err.rfind("blotter: ", 0) == 0);
+    }
+  }
+
+  TEST_CASE("regression: state --at before the first event names that event instead of 'empty'") {
+    const std::string& db = goog_journal();
+    const CliResult r = run_cli("state " + quote(db) + " --at 2004-01-01");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("2004-01-01 is before the first event of the journal (seq 1 at "
+                      "2004-08-19T00:00:00Z)\nno events: the books are empty\n",
+                      0) == 0);
+    CHECK(r.out.find("empty journal") == std::string::npos);
+    CHECK(r.out.find("realized PnL 0  unrealized PnL 0  total 0") != std::string::npos);
+    const CliResult j = run_cli("state " + quote(db) + " --at 2004-01-01 --format json");
+    CHECK(j.exit_code == 0);
+    const auto state = nlohmann::json::parse(j.out);
+    CHECK(state["seq"] == 0);
+    CHECK(state["positions"].empty());
+    const CliResult first_day = run_cli("state " + quote(db) + " --at 2004-08-19");
+    CHECK(first_day.exit_code == 0);
+    CHECK(first_day.out.find("is before the first event") == std::string::npos);
+  }
+
+  TEST_CASE("state --run shows the books of that run") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir, "two.db");
+    goog_journal_in(dir, "two.db", "--window 10");
+    const auto second = count(db, "SELECT max(seq) FROM runs");
+    const auto json = [&](const std::string& args) {
+      const CliResult r = run_cli("state " + quote(db) + " --format json " + args);
+      INFO(args, r.err);
+      REQUIRE(r.exit_code == 0);
+      return nlohmann::json::parse(r.out);
+    };
+    const auto first_end = json("--at " + quote("#" + std::to_string(second - 1)));
+    const auto first = json("--run 1");
+    CHECK(first["run_seq"] == 1);
+    CHECK(first["seq"] == second - 1);
+    CHECK(first == first_end);
+    const auto latest = json("");
+    CHECK(latest["run_seq"] == second);
+    CHECK(latest["realized_pnl"] != first["realized_pnl"]);
+    CHECK(json("--run " + std::to_string(second)) == latest);
+    // A date in both runs: the latest run by default, the one asked for with --run.
+    CHECK(json("--at 2006-06-30")["run_seq"] == second);
+    const auto dated = json("--run 1 --at 2006-06-30");
+    CHECK(dated["run_seq"] == 1);
+    CHECK(dated["at"].get<std::string>().substr(0, 10) == "2006-06-30");
+    CHECK(run_cli("state " + quote(db) + " --run 2").exit_code == 2);
+  }
+
+  TEST_CASE(
+      "regression: a daily-loss rejection states the loss that halted the day, as state does") {
+    TempDir dir;
+    const std::string db = dir.file("halts.db");
+    REQUIRE(run_cli("run --bars " + quote(synthetic_bars(dir, "bars.csv", 1500, 2)) +
+                    " --journal " + quote(db) + " --window 5 --quantity 20 --max-daily-loss 0.0005")
+                .exit_code == 0);
+    // The limit is 0.0005 * 100000 = 50.
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    SQLite::Statement q(d,
+                        "SELECT seq, json_extract(payload, '$.reason') FROM events WHERE type = "
+                        "'RISK_REJECTED' AND payload LIKE '%daily loss limit%' ORDER BY seq");
+    int checked = 0;
+    while (q.executeStep()) {
+      const std::int64_t seq = q.getColumn(0).getInt64();
+      const std::string reason = q.getColumn(1).getString();
+      CAPTURE(reason);
+      // "...: day PnL P reached the limit -50 (...) at TIME"
+      const auto pnl_at = reason.find("day PnL ");
+      REQUIRE(pnl_at != std::string::npos);
+      const std::string pnl = reason.substr(pnl_at + 8, reason.find(' ', pnl_at + 8) - pnl_at - 8);
+      CHECK(blotter::Decimal::from_string(pnl) <= blotter::Decimal::from_string("-50"));
+      CHECK(reason.find("reached the limit -50") != std::string::npos);
+      const std::string time = reason.substr(reason.rfind(" at ") + 4);
+      const CliResult state = run_cli("state " + quote(db) + " --at " +
+                                      quote("#" + std::to_string(seq)) + " --format json");
+      REQUIRE(state.exit_code == 0);
+      const auto j = nlohmann::json::parse(state.out);
+      CHECK(j["risk"]["entries_halted"] == true);
+      CHECK(j["risk"]["halted_at"] == time);
+      CHECK(j["risk"]["halt_day_pnl"] == pnl);
+      CHECK(j["risk"]["daily_loss_used"] == pnl.substr(1));
+      if (++checked == 20) break;
+    }
+    CHECK(checked > 0);
+  }
+
   TEST_CASE("two runs of the same input and options into fresh journals are identical") {
     TempDir dir;
     const std::string csv = synthetic_bars(dir, "bars.csv", 2000, 4);
@@ -308,5 +523,24 @@ TEST_SUITE("replay") {
     run_cli("replay " + quote(db) + " --format jsonl");
     run_cli("resim " + quote(db));
     CHECK(count(db, "SELECT count(*) FROM events") == before);
+  }
+
+  TEST_CASE("regression: the replay table escapes control characters of rows as stored") {
+    TempDir dir;
+    const std::string db = dir.file("raw.db");
+    {
+      auto journal = blotter::SqliteJournal::open(db, blotter::SqliteJournal::Mode::kWrite);
+      const blotter::Decimal p = blotter::Decimal::from_int(100);
+      blotter::Event bar = blotter::make_event(1'704'205'800'000'000'000, "S\x1b[2J\x07",
+                                               blotter::Bar{p, p, p, p, p});
+      journal->append(bar);
+      journal->commit();
+    }
+    const CliResult r = run_cli("replay " + quote(db));
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.out.find('\x07') == std::string::npos);
+    CHECK(r.out.find("S\\x1B[2J\\x07") != std::string::npos);
   }
 }

@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -59,9 +60,113 @@ bool run_and_kill(const std::vector<std::string>& args, const std::string& db, S
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
+// Starts the CLI with `args`, its stderr into `err`; stdout goes to /dev/null.
+pid_t spawn_cli_capturing(const std::vector<std::string>& args, const std::string& err) {
+  std::vector<std::string> all = {BLOTTER_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  const int failed = posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(failed == 0);
+  return pid;
+}
+
+// The number after `label` in `text` ("BAR 123" for label "BAR "); -1 if absent.
+std::int64_t number_after(const std::string& text, const std::string& label) {
+  const auto at = text.find(label);
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + label.size()));
+}
+
 }  // namespace
 
 TEST_SUITE("resume") {
+  TEST_CASE("regression: a resumed run's summary counts the last journaled row's events twice") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);
+    for (int batches : {1, 4, 9}) {
+      CAPTURE(batches);
+      const RunConfig c = busy_config(csv, dir.file("b" + std::to_string(batches) + ".db"));
+      run_interrupted(c, batches);
+      const RunSummary resumed = run_paper_trading(c);
+      REQUIRE(resumed.outcome == RunSummary::Outcome::kResumed);
+      // The row journaled last is run again, but its events are not appended again.
+      CHECK(resumed.events_by_type[static_cast<std::size_t>(EventType::kBar)] ==
+            static_cast<std::uint64_t>(resumed.rows));
+      std::uint64_t appended = 0;
+      for (const std::uint64_t n : resumed.events_by_type) appended += n;
+      CHECK(appended == static_cast<std::uint64_t>(resumed.last_seq - resumed.first_seq + 1));
+      CHECK(resumed.last_seq == last_seq_of(c.journal_path));
+    }
+  }
+
+  TEST_CASE("Ctrl-C or SIGTERM stops a run with a line saying what it committed; it resumes") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 6000, 10);
+    const auto args = [&](const std::string& db) {
+      return std::vector<std::string>{
+          "run",    "--bars",    csv,    "--journal",       db, "--window", "5",
+          "--fill", "next-open", "--tz", "America/New_York"};
+    };
+    const std::string whole = dir.file("whole.db");
+    REQUIRE(run_cli_args(args(whole)).exit_code == 0);
+    const auto expected = trading_events(whole);
+    const Seq total = last_seq_of(whole);
+
+    for (const int sig : {SIGINT, SIGTERM}) {
+      const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      CAPTURE(name);
+      const std::string db = dir.file(name + ".db"), err = dir.file(name + ".err");
+      const pid_t pid = spawn_cli_capturing(args(db), err);
+      int status = 0;
+      bool finished = false;
+      while (last_seq_of(db) < total / 4) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+          finished = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      REQUIRE_FALSE(finished);
+      ::kill(pid, sig);
+      REQUIRE(waitpid(pid, &status, 0) == pid);
+      // Ended by the signal, as a shell reports with 128 + its number.
+      CHECK(WIFSIGNALED(status));
+      CHECK(WTERMSIG(status) == sig);
+      const std::string said = read_file(err);
+      INFO(said);
+      const Seq committed = last_seq_of(db);
+      REQUIRE(committed < total);
+      CHECK(std::count(said.begin(), said.end(), '\n') == 1);
+      CHECK(said.starts_with(fmt::format(
+          "blotter run: interrupted by {}: {} holds run 1 up to seq {} (", name, db, committed)));
+      CHECK(said.find(fmt::format("rows of {}; seq 1..{} committed now", csv, committed)) !=
+            std::string::npos);
+      CHECK(said.ends_with("; the same command resumes it\n"));
+      CHECK(number_after(said, "up to seq " + std::to_string(committed) + " (") ==
+            count(db, "SELECT count(*) FROM bars"));
+
+      const CliResult again = run_cli_args(args(db));
+      INFO(again.err);
+      CHECK(again.exit_code == 0);
+      CHECK(again.out.find("resumed run 1 after ") != std::string::npos);
+      CHECK(trading_events(db) == expected);
+      // The summary's rows and BAR count are the rows this process appended.
+      const std::int64_t rows = number_after(again.out, "already journaled\nblotter run: ");
+      CHECK(rows > 0);
+      CHECK(number_after(again.out, " BAR ") == rows);
+      CHECK(rows + count(db, "SELECT skipped_rows FROM run_resumptions") ==
+            count(db, "SELECT count(*) FROM bars"));
+    }
+  }
+
   TEST_CASE("a run stopped after any batch resumes to the uninterrupted run's events") {
     TempDir dir;
     const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);

@@ -277,6 +277,49 @@ TEST_SUITE("risk_manager") {
     CHECK(rejected->as<RiskRejected>().reason.find("daily loss limit") != std::string::npos);
   }
 
+  TEST_CASE("regression: a rejection names the PnL and time that halted the day, not today's") {
+    RiskConfig config = quantity("1");
+    config.capital = D("1000");  // limit 20
+    Rig rig(config);
+    rig.go_long("2024-03-04T14:30:00Z", "100");
+    rig.bar("2024-03-04T15:00:00Z", "79.5");  // day PnL -20.5: halted here
+    REQUIRE(rig.risk->entries_halted());
+    rig.bar("2024-03-04T16:00:00Z", "130");  // day PnL +30: recovered, still halted
+    CHECK(rig.risk->book().day_pnl() == D("30"));
+    CHECK(rig.risk->entries_halted());
+    // The loss that counts is the one that halted the day, not 0.
+    CHECK(rig.risk->daily_loss_used() == D("20.5"));
+    REQUIRE(rig.risk->halt().has_value());
+    CHECK(rig.risk->halt()->day_pnl == D("-20.5"));
+    CHECK(rig.risk->halt()->ts_ns == T("2024-03-04T15:00:00Z"));
+
+    const Seq entry = rig.go_long("2024-03-04T17:00:00Z", "130");
+    const Event* rejected = rig.rejection_for(entry);
+    REQUIRE(rejected != nullptr);
+    const std::string& reason = rejected->as<RiskRejected>().reason;
+    CHECK(reason ==
+          "daily loss limit: entries halted for 2024-03-04: day PnL -20.5 reached the limit -20 "
+          "(0.02 of capital 1000) at 2024-03-04T15:00:00Z");
+    CHECK(reason.find("30") == std::string::npos);
+
+    // The halt survives state() and restore().
+    MemoryStore other_store;
+    EventBus other_bus{other_store};
+    RiskManager copy(other_bus, config);
+    copy.restore(rig.risk->state());
+    CHECK(copy.entries_halted());
+    CHECK(copy.daily_loss_used() == D("20.5"));
+    REQUIRE(copy.halt().has_value());
+    CHECK(copy.halt()->ts_ns == T("2024-03-04T15:00:00Z"));
+
+    // The next day: no halt, and the loss used is the day's own again.
+    rig.bar("2024-03-05T14:30:00Z", "125");
+    CHECK_FALSE(rig.risk->entries_halted());
+    CHECK_FALSE(rig.risk->halt().has_value());
+    CHECK_FALSE(rig.risk->state().halt.has_value());
+    CHECK(rig.risk->daily_loss_used() == D("5"));
+  }
+
   TEST_CASE("the daily loss limit resets at the next trading day") {
     RiskConfig config = quantity("1");
     config.capital = D("1000");

@@ -73,6 +73,32 @@ TEST_SUITE("snapshot") {
     CHECK(encode_state(decode_state(reordered)) == text);
   }
 
+  TEST_CASE("a state halted on its current day round-trips with what halted it") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    TradingSystem::State state = s.system->state();
+    REQUIRE_FALSE(state.risk.book.days.empty());
+    state.risk.halted_day = state.risk.book.days.back().day;
+    state.risk.halt = RiskManager::Halt{Decimal::from_string("-1234.56789012"), 1'700'000'000'123};
+    const std::string text = encode_state(state);
+    REQUIRE(text.find(R"("halt":{"day_pnl":"-1234.56789012","ts_ns":1700000000123})") !=
+            std::string::npos);
+    // The text as written (read in one pass) and other layouts of it.
+    for (const std::string& layout :
+         {text, "{ " + text.substr(1), nlohmann::json::parse(text).dump(2)}) {
+      const TradingSystem::State decoded = decode_state(layout);
+      REQUIRE(decoded.risk.halt.has_value());
+      CHECK(decoded.risk.halt->day_pnl == state.risk.halt->day_pnl);
+      CHECK(decoded.risk.halt->ts_ns == state.risk.halt->ts_ns);
+      CHECK(decoded.risk.halted_day == state.risk.halted_day);
+      CHECK(encode_state(decoded) == text);
+    }
+    // Without a halt the text has no "halt" key: as before it existed.
+    state.risk.halt.reset();
+    state.risk.halted_day.reset();
+    CHECK(encode_state(state).find(R"("halt")") == std::string::npos);
+  }
+
   TEST_CASE("a malformed state is refused with the path of the bad field") {
     CHECK_THROWS_WITH_AS(decode_state("[]"), doctest::Contains("expected an object"), Error);
     CHECK_THROWS_WITH_AS(decode_state("{"), doctest::Contains("invalid JSON"), Error);
@@ -83,6 +109,57 @@ TEST_SUITE("snapshot") {
     REQUIRE(at != std::string::npos);
     text.insert(at + 16, "x");
     CHECK_THROWS_WITH_AS(decode_state(text), doctest::Contains("realized_pnl"), Error);
+  }
+
+  TEST_CASE(
+      "regression: a snapshot of a halted day keeps what halted it; an older one is passed over") {
+    TempDir dir;
+    const std::string db = dir.file("halts.db");
+    REQUIRE(run_cli("run --bars " + quote(synthetic_bars(dir, "bars.csv", 1500, 2)) +
+                    " --journal " + quote(db) + " --window 5 --quantity 20 --max-daily-loss 0.0005")
+                .exit_code == 0);
+    auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    RebuiltState s = rebuild_state(*journal, 0, false);
+    bool halted = false;
+    journal->scan(ScanRange(), [&](const Event& e) {
+      replay_event(s, e);
+      halted = s.system->risk().entries_halted();
+      return !halted;
+    });
+    REQUIRE(halted);
+    const auto halt = s.system->risk().halt();
+    REQUIRE(halt.has_value());
+    const std::string text = encode_state(s.system->state());
+    const auto decoded = decode_state(text);
+    REQUIRE(decoded.risk.halt.has_value());
+    CHECK(decoded.risk.halt->day_pnl == halt->day_pnl);
+    CHECK(decoded.risk.halt->ts_ns == halt->ts_ns);
+    CHECK(encode_state(decoded) == text);
+
+    // Without "halt" (written by an older blotter) on the halted day itself:
+    // refused, so a rebuild passes it over for a replay.
+    auto older = nlohmann::ordered_json::parse(text);
+    REQUIRE(older["risk"].contains("halt"));
+    older["risk"].erase("halt");
+    CHECK_THROWS_WITH_AS(decode_state(older.dump()), doctest::Contains("state.risk"), Error);
+    // On a later day the halt no longer matters: it loads.
+    older["risk"]["halted_day"] = older["risk"]["halted_day"].get<std::int64_t>() - 1;
+    CHECK_FALSE(decode_state(older.dump()).risk.halt.has_value());
+
+    // Stored snapshots without it: state is unchanged, and verify finds nothing wrong.
+    const CliResult before = run_cli("state " + quote(db) + " --format json");
+    REQUIRE(run_cli("snapshot " + quote(db) + " --every 40").exit_code == 0);
+    {
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      REQUIRE(
+          d.execAndGet("SELECT count(*) FROM snapshots WHERE state LIKE '%\"halt\":%'").getInt() >
+          0);
+      d.exec("UPDATE snapshots SET state = json_remove(state, '$.risk.halt')");
+    }
+    journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    CHECK(run_cli("state " + quote(db) + " --format json").out == before.out);
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
 
   TEST_CASE("regression: a state with a number beyond a double's range is a blotter::Error") {
@@ -185,10 +262,23 @@ TEST_SUITE("snapshot") {
         R"("marked":false}],"days":[{"day":19000,"realized_pnl":"-1","unrealized_pnl":"0.5",)"
         R"("unrealized_at_close":"0.5","fills":2}],"realized_pnl":"-1","unrealized_pnl":"0.5",)"
         R"("unrealized_at_open":"0","last_ts_ns":1641600000000000000},"pending":{"Z":"2"},)"
-        R"("halted_day":19000},"execution":{"Z":[{"order_seq":7,"order":{"side":"buy","quantity":"2",)"
+        R"("halted_day":18999},"execution":{"Z":[{"order_seq":7,"order":{"side":"buy","quantity":"2",)"
         R"("price":"1.5","signal_seq":6}}]},"portfolio":{"positions":[],"days":[],"realized_pnl":"0",)"
         R"("unrealized_pnl":"0","unrealized_at_open":"0","last_ts_ns":0}})";
     CHECK(encode_state(decode_state(stored)) == stored);
+    // Halted on the current day: "halt" follows "halted_day", as ordered_json
+    // (which wrote snapshots before) appends it.
+    std::string halted = stored;
+    const std::string day = R"("halted_day":18999})";
+    REQUIRE(halted.find(day) != std::string::npos);
+    halted.replace(halted.find(day), day.size(),
+                   R"("halted_day":19000,"halt":{"day_pnl":"-1.5","ts_ns":1641590000000000000}})");
+    CHECK(nlohmann::ordered_json::parse(halted).dump() == halted);
+    const TradingSystem::State state = decode_state(halted);
+    REQUIRE(state.risk.halt.has_value());
+    CHECK(state.risk.halt->day_pnl == Decimal::from_string("-1.5"));
+    CHECK(state.risk.halt->ts_ns == 1641590000000000000);
+    CHECK(encode_state(state) == halted);
   }
 
   TEST_CASE("blotter snapshot rebuilds them from the events alone") {

@@ -3,7 +3,12 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "blotter/sqlite_journal.h"
 #include "cli_helpers.h"
@@ -328,5 +333,52 @@ TEST_SUITE("verify") {
     CHECK(run_cli("verify " + quote(db)).exit_code == 0);
     CHECK(run_cli("head " + quote(db)).exit_code == 0);
     CHECK(read_file(db) == before);
+  }
+  TEST_CASE("verify shows its progress on a terminal, and only there") {
+    TempDir dir;
+    // Over 65536 events: progress is shown every 65536.
+    const std::string csv = synthetic_bars(dir, "bars.csv", 7000, 10);
+    const std::string db = dir.file("big.db");
+    REQUIRE(run_cli("run --bars " + quote(csv) + " --journal " + quote(db)).exit_code == 0);
+    REQUIRE(last_seq_of(db) > 65536);
+
+    const CliResult piped = run_cli("verify " + quote(db));
+    CHECK(piped.exit_code == 0);
+    CHECK(piped.err.empty());
+
+    // stderr on a pseudo-terminal.
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const std::string terminal = ::ptsname(master);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&files, 2, terminal.c_str(), O_RDWR | O_NOCTTY, 0);
+    std::vector<std::string> argv_text = {BLOTTER_CLI, "verify", db};
+    std::vector<char*> argv;
+    for (std::string& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    REQUIRE(posix_spawn(&pid, BLOTTER_CLI, &files, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&files);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::string shown;
+    char buffer[4096];
+    pollfd ready{master, POLLIN, 0};
+    while (::poll(&ready, 1, 0) > 0 && (ready.revents & POLLIN)) {
+      const ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n <= 0) break;
+      shown.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    INFO(shown);
+    CHECK(shown.starts_with("\r" + db + ": "));
+    CHECK(shown.find(" 65536 events checked") != std::string::npos);
+    CHECK(shown.ends_with("events checked\r\n"));  // the terminal's line end
   }
 }

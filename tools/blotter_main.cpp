@@ -1,14 +1,22 @@
 // The blotter command line: a thin layer over the library.
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "blotter/annotation.h"
 #include "blotter/audit.h"
@@ -18,6 +26,7 @@
 #include "blotter/replay.h"
 #include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
+#include "blotter/terminal_text.h"
 #include "blotter/trading_system.h"
 #include "blotter/verify.h"
 
@@ -59,11 +68,17 @@ void add_range_options(CLI::App* cmd, RangeOptions& o) {
   cmd->add_option("--symbol", o.symbol, "only this symbol's events");
 }
 
-// Bare dates are days in `calendar`. Throws blotter::ConfigError.
+// Bare dates are days in `calendar`. Throws blotter::ConfigError, also for
+// bounds of the same kind (two seqs, two times) that select nothing.
 blotter::ScanRange scan_range_of(const RangeOptions& o, const blotter::Calendar& calendar) {
   blotter::ScanRange range;
   if (!o.from.empty()) blotter::apply_bound(o.from, false, calendar, range);
   if (!o.to.empty()) blotter::apply_bound(o.to, true, calendar, range);
+  const blotter::ScanRange all;
+  const bool seqs = range.from_seq != all.from_seq && range.to_seq != all.to_seq;
+  const bool times = range.from_ts != all.from_ts && range.to_ts != all.to_ts;
+  if ((seqs && range.from_seq > range.to_seq) || (times && range.from_ts > range.to_ts))
+    throw blotter::ConfigError(fmt::format("--from {} is after --to {}", o.from, o.to));
   range.symbol = o.symbol;
   std::stringstream list(o.types);
   for (std::string name; std::getline(list, name, ',');) {
@@ -74,12 +89,92 @@ blotter::ScanRange scan_range_of(const RangeOptions& o, const blotter::Calendar&
   return range;
 }
 
-// Writes `text` to `path`, replacing it. Throws blotter::Error naming the file.
+// Whether `a` and `b` name the same file; false if either does not exist.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  struct stat sa = {};
+  struct stat sb = {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// Throws blotter::ConfigError if `output` is the journal or one of SQLite's
+// files beside it (-wal, -shm, -journal), which may not exist yet: these are
+// compared by directory (as a file) and name.
+void refuse_journal_as_output(const std::string& output, const std::string& what,
+                              const std::string& journal) {
+  namespace fs = std::filesystem;
+  const fs::path out(output), j(journal);
+  auto dir = [](const fs::path& p) {
+    return p.has_parent_path() ? p.parent_path() : fs::path(".");
+  };
+  bool clash = same_file(out, j);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const fs::path side = journal + suffix;
+    clash = clash || same_file(out, side) ||
+            (out.filename() == side.filename() && same_file(dir(out), dir(side)));
+  }
+  if (clash)
+    throw blotter::ConfigError(
+        fmt::format("{} {}: that is the journal {} (or its -wal/-shm file); choose another file",
+                    what, output, journal));
+}
+
+// Writes `text` to `path`, replacing it: first into a temporary file in the
+// same directory, renamed over `path` once complete, so that a failure
+// leaves `path` as it was and never half written. A symbolic link is
+// followed. Throws blotter::Error naming the file.
 void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out) out << text;
-  if (out) out.close();
-  if (!out) throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path target(path);
+  if (fs::is_symlink(target, ec)) {
+    target = fs::canonical(target, ec);
+    if (ec) throw blotter::Error(fmt::format("{}: cannot write: {}", path, ec.message()));
+  }
+  if (fs::is_directory(target, ec)) throw blotter::Error(fmt::format("{}: is a directory", path));
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string temp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  auto fail = [&](int error) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(error)));
+  };
+  // mkstemp makes the file private; the output gets the mode a new file would.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail(errno);
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail(errno);
+  if (::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(error)));
+  }
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temp.c_str());
+    throw blotter::Error(fmt::format("{}: cannot write: {}", path, std::strerror(error)));
+  }
+}
+
+// Throws blotter::ConfigError if standard output is the journal (say
+// `blotter export J >> J`), which writing would damage.
+void refuse_journal_as_stdout(const std::string& journal) {
+  struct stat out = {};
+  struct stat j = {};
+  if (::fstat(STDOUT_FILENO, &out) != 0 || !S_ISREG(out.st_mode)) return;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    if (::stat((journal + suffix).c_str(), &j) == 0 && j.st_dev == out.st_dev &&
+        j.st_ino == out.st_ino)
+      throw blotter::ConfigError(
+          fmt::format("standard output is the journal {} (or its -wal/-shm file)", journal));
 }
 
 struct AuditArgs {
@@ -88,6 +183,7 @@ struct AuditArgs {
 };
 
 int audit_command(const std::string& journal, const AuditArgs& o) {
+  if (!o.html.empty()) refuse_journal_as_output(o.html, "--html", journal);
   auto store = open_read(journal);
   blotter::AuditOptions options;
   options.journal = journal;
@@ -111,7 +207,7 @@ int audit_command(const std::string& journal, const AuditArgs& o) {
   // The file first: a reader that stops reading stdout early must not cost it.
   if (!o.html.empty()) {
     write_file(o.html, html);
-    fmt::print(stderr, "blotter audit: wrote {}\n", o.html);
+    fmt::print(stderr, "blotter audit: wrote {}\n", blotter::terminal_text(o.html));
   }
   std::cout << report;
   return 0;
@@ -132,13 +228,14 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
     fmt::print(
         "blotter run: {} already holds this run (seq {}, finished): same input and options; "
         "nothing appended\n\n",
-        config.journal_path, s.run_seq);
+        blotter::terminal_text(config.journal_path), s.run_seq);
   } else {
     if (s.outcome == Outcome::kResumed)
       fmt::print("blotter run: resumed run {} after {} rows already journaled\n", s.run_seq,
                  s.skipped_rows);
     fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
-               config.input_path, config.journal_path, s.first_seq, s.last_seq);
+               blotter::terminal_text(config.input_path),
+               blotter::terminal_text(config.journal_path), s.first_seq, s.last_seq);
     fmt::print("events:");
     for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
       fmt::print(" {} {}", blotter::to_string(static_cast<blotter::EventType>(t)),
@@ -167,6 +264,56 @@ int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSu
   return kExitHandlerErrors;
 }
 
+// SIGINT and SIGTERM stop a run before its next row (RunConfig::stop); a
+// second one ends the process at once, as the handler resets itself.
+static_assert(std::atomic<bool>::is_always_lock_free);
+std::atomic<bool> stop_requested{false};
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void request_stop(int sig) {
+  stop_signal = sig;
+  stop_requested.store(true, std::memory_order_relaxed);
+}
+
+void stop_on_signals() {
+  struct sigaction action = {};
+  action.sa_handler = request_stop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+}
+
+// Says what an interrupted run left in the journal, on a line of its own,
+// then ends the process by the signal that stopped it (exit status 130 for
+// SIGINT, 143 for SIGTERM in a shell).
+[[noreturn]] void report_interrupted(const blotter::RunConfig& config,
+                                     const blotter::RunInterrupted& stopped, bool progress_shown) {
+  const int sig = stop_signal ? static_cast<int>(stop_signal) : SIGINT;
+  const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  if (progress_shown) fmt::print(stderr, "\n");
+  if (!stopped.run_seq) {
+    fmt::print(stderr,
+               "blotter run: interrupted by {} before the first commit: nothing of the run is in "
+               "{}; the same command starts it again\n",
+               name, config.journal_path);
+  } else {
+    const std::string now = stopped.first_seq ? fmt::format("seq {}..{} committed now",
+                                                            stopped.first_seq, stopped.last_seq)
+                                              : std::string("nothing more committed now");
+    fmt::print(stderr,
+               "blotter run: interrupted by {}: {} holds run {} up to seq {} ({} rows of {}; "
+               "{}); the same command resumes it\n",
+               name, config.journal_path, stopped.run_seq, stopped.last_seq, stopped.rows,
+               config.input_path, now);
+  }
+  std::cout.flush();
+  std::fflush(stdout);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+  std::_Exit(128 + sig);
+}
+
 int run_command(const RunOptions& o) {
   blotter::RunConfig config;
   if (o.bars.empty() == o.ticks.empty())
@@ -192,22 +339,169 @@ int run_command(const RunOptions& o) {
       o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
   t.execution.slippage_bps = to_decimal("--slippage-bps", o.slippage_bps);
   t.execution.commission = to_decimal("--commission", o.commission);
+  if (o.snapshot_every < 0)
+    throw blotter::ConfigError(
+        fmt::format("--snapshot-every {}: must be 0 (no snapshots) or more", o.snapshot_every));
+  static bool progress_shown = false;
   if (::isatty(STDERR_FILENO)) {
     config.on_progress = [](const blotter::CsvMarketData& src) {
+      progress_shown = true;
       const double pct = src.file_size() ? 100.0 * static_cast<double>(src.bytes_read()) /
                                                static_cast<double>(src.file_size())
                                          : 100.0;
-      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", src.path(), pct, src.rows());
-      if (src.bytes_read() >= src.file_size()) fmt::print(stderr, "\n");
+      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", blotter::terminal_text(src.path()), pct,
+                 src.rows());
+      if (src.bytes_read() >= src.file_size()) {
+        fmt::print(stderr, "\n");
+        progress_shown = false;
+      }
     };
   }
   config.version = BLOTTER_VERSION_STRING;
   config.snapshot_every = o.snapshot_every;
   config.durability =
       o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
-  const auto summary = blotter::run_paper_trading(config);
+  config.stop = &stop_requested;
+  stop_on_signals();
+  blotter::RunSummary summary;
+  try {
+    summary = blotter::run_paper_trading(config);
+  } catch (const blotter::RunInterrupted& stopped) {
+    report_interrupted(config, stopped, progress_shown);
+  }
   print_summary(config, summary);
   return handler_errors_status(config, summary);
+}
+
+// Throws blotter::ConfigError unless `value` is a finite number, 0 or more.
+void non_negative_finite(const char* option, double value) {
+  if (!std::isfinite(value) || value < 0)
+    throw blotter::ConfigError(
+        fmt::format("{} {}: must be a finite number, 0 or more", option, value));
+}
+
+// verify_journal, with a progress line on a terminal as `run` shows.
+blotter::VerifyResult verify_with_progress(const std::string& journal) {
+  if (!::isatty(STDERR_FILENO)) return blotter::verify_journal(journal);
+  bool shown = false;
+  struct EndLine {
+    bool& shown;
+    ~EndLine() {
+      if (shown) fmt::print(stderr, "\n");
+    }
+  } end_line{shown};
+  return blotter::verify_journal(journal, [&](std::int64_t checked, std::int64_t total) {
+    const double pct =
+        total > 0 ? 100.0 * static_cast<double>(checked) / static_cast<double>(total) : 100.0;
+    fmt::print(stderr, "\r{}: {:5.1f}% {} events checked", journal, pct, checked);
+    shown = true;
+  });
+}
+
+// The names of `app`'s subcommands, comma-separated.
+std::string command_names(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  return names;
+}
+
+// Parses the command line. Returns -1 to go on, or the exit status: 0 after
+// --help or --version, 2 for a usage error, said in one line on stderr.
+int parse_command_line(CLI::App& app, int argc, char** argv) {
+  const auto usage_error = [&](const std::string& what) {
+    std::string line = what;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    fmt::print(stderr, "blotter: {}\n", line);
+    return kExitError;
+  };
+  if (argc < 2)
+    return usage_error(fmt::format("give a command: {} (blotter --help)", command_names(app)));
+  const std::string first = argv[1];
+  if (!first.starts_with("-")) {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      known = known || sub->get_name() == first;
+    if (!known)
+      return usage_error(
+          fmt::format("no such command '{}' (commands: {})", first, command_names(app)));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string command = "blotter";
+    for (const CLI::App* sub : app.get_subcommands()) command += " " + sub->get_name();
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return usage_error(fmt::format("{} (see {} --help)", e.what(), command));
+  }
+  return -1;
+}
+
+// The options of `resim`: what to re-simulate, and changes to the recorded configuration.
+struct ResimArgs {
+  RangeOptions range;
+  blotter::Seq run = 0;
+  std::optional<int> window;
+  std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
+  std::string fill, slippage_bps, commission, tz;
+};
+
+void print_resim(const blotter::ResimResult& r, const std::string& prefix) {
+  if (r.identical) {
+    fmt::print("{}identical: {} derived events matched\n", prefix, r.matched);
+    return;
+  }
+  fmt::print("{}diverged at seq {} after {} matching derived events\n", prefix, r.diverging_seq,
+             r.matched);
+  fmt::print("\nbefore it (recorded):\n");
+  for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
+  fmt::print("\nrecorded:     {}\n",
+             r.recorded ? blotter::event_json(*r.recorded) : std::string("(no such event)"));
+  fmt::print("re-simulated: {}\n",
+             r.resimulated ? blotter::event_json(*r.resimulated) : std::string("(no such event)"));
+}
+
+int resim_command(const std::string& journal, const ResimArgs& o) {
+  auto store = open_read(journal);
+  const auto range = scan_range_of(o.range, blotter::journal_calendar(*store));
+  blotter::ResimOverrides overrides;
+  overrides.window = o.window;
+  const auto decimal = [](const char* option, const std::string& text) {
+    return text.empty() ? std::optional<Decimal>() : to_decimal(option, text);
+  };
+  overrides.quantity = decimal("--quantity", o.quantity);
+  overrides.risk_per_trade = decimal("--risk-per-trade", o.risk_per_trade);
+  overrides.capital = decimal("--capital", o.capital);
+  overrides.max_daily_loss = decimal("--max-daily-loss", o.max_daily_loss);
+  overrides.max_position = decimal("--max-position", o.max_position);
+  overrides.slippage_bps = decimal("--slippage-bps", o.slippage_bps);
+  overrides.commission = decimal("--commission", o.commission);
+  if (!o.fill.empty())
+    overrides.fill =
+        o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
+  if (!o.tz.empty()) overrides.tz = o.tz;
+  const auto runs = blotter::resimulate(*store, range, o.run, overrides);
+  if (runs.empty()) {
+    fmt::print("identical: 0 derived events matched (no market events in the range)\n");
+    return 0;
+  }
+  // A journal of one run: one line, as before; of several: a block per run.
+  const bool one_run = blotter::list_runs(*store).size() <= 1;
+  bool identical = true;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i) fmt::print("\n");
+    print_resim(runs[i].result,
+                one_run ? std::string()
+                        : fmt::format("run {} (from seq {}): ", runs[i].run_seq, runs[i].from_seq));
+    identical = identical && runs[i].result.identical;
+  }
+  return identical ? 0 : kExitFinding;
 }
 
 }  // namespace
@@ -250,8 +544,7 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--snapshot-every", run.snapshot_every,
                    "store a snapshot of the state every this many events (0: none)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->capture_default_str();
   run_cmd
       ->add_option("--durability", run.durability,
                    "normal: batches committed by a writer thread (WAL, synchronous=NORMAL); "
@@ -286,6 +579,10 @@ int main(int argc, char** argv) {
   auto* state_cmd = app.add_subcommand("state", "positions, PnL and risk state rebuilt by replay");
   state_cmd->add_option("journal", journal, "the journal")->required();
   state_cmd->add_option("--at", at, "#SEQ, YYYY-MM-DD (end of that trading day) or a date-time");
+  blotter::Seq state_run = 0;
+  state_cmd->add_option("--run", state_run,
+                        "the books of this run, by the seq of its RUN_STARTED (default: of the "
+                        "run holding the last event, or the event at --at)");
   std::string state_format = "table";
   state_cmd->add_option("--format", state_format, "output format")
       ->check(CLI::IsMember({"table", "json"}))
@@ -294,35 +591,40 @@ int main(int argc, char** argv) {
   auto* runs_cmd = app.add_subcommand("runs", "list the runs recorded in a journal");
   runs_cmd->add_option("journal", journal, "the journal")->required();
 
-  RunOptions resim;
-  std::vector<std::string> resim_overrides;
+  ResimArgs resim;
   auto* resim_cmd = app.add_subcommand(
       "resim", "re-simulate the recorded market events and compare with the recorded decisions");
   resim_cmd->add_option("journal", journal, "the journal")->required();
-  resim_cmd->add_option("--from", range_options.from,
-                        "first market event: #SEQ, YYYY-MM-DD or a date-time");
-  resim_cmd->add_option("--to", range_options.to,
+  resim_cmd->add_option("--from", resim.range.from,
+                        "first market event: #SEQ, YYYY-MM-DD or a date-time (each run starts "
+                        "from its state rebuilt there)");
+  resim_cmd->add_option("--to", resim.range.to,
                         "last market event: #SEQ, YYYY-MM-DD or a date-time");
+  resim_cmd->add_option("--run", resim.run,
+                        "only this run, by the seq of its RUN_STARTED (default: every run, in "
+                        "order)");
   resim_cmd->add_option("--window", resim.window, "override the recorded window");
-  resim_cmd->add_option("--quantity", resim.quantity, "override the recorded quantity");
+  resim_cmd->add_option("--quantity", resim.quantity,
+                        "override the recorded sizing with this fixed quantity");
+  resim_cmd->add_option("--risk-per-trade", resim.risk_per_trade,
+                        "override the recorded sizing with fixed-fractional sizing");
+  resim_cmd->add_option("--capital", resim.capital, "override the recorded capital");
   resim_cmd->add_option("--max-daily-loss", resim.max_daily_loss,
                         "override the recorded loss limit");
+  resim_cmd->add_option("--max-position", resim.max_position,
+                        "override the recorded position limit");
   resim_cmd->add_option("--fill", resim.fill, "override the recorded fill model")
       ->check(CLI::IsMember({"signal", "next-open"}));
   resim_cmd->add_option("--slippage-bps", resim.slippage_bps, "override the recorded slippage");
   resim_cmd->add_option("--commission", resim.commission, "override the recorded commission");
-  resim.window = 0;
-  resim.fill.clear();
-  resim.slippage_bps.clear();
-  resim.commission.clear();
+  resim_cmd->add_option("--tz", resim.tz, "override the recorded time zone of the trading day");
 
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
   auto* snapshot_cmd = app.add_subcommand(
       "snapshot", "rebuild the journal's snapshots (derived state that speeds up state --at)");
   snapshot_cmd->add_option("journal", journal, "the journal")->required();
   snapshot_cmd->add_option("--every", snapshot_every, "events between snapshots")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->capture_default_str();
 
   auto* export_cmd = app.add_subcommand(
       "export", "write recorded events as CSV or JSON lines, for pandas, jq or a spreadsheet");
@@ -379,13 +681,24 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = app.add_subcommand("migrate", "upgrade a journal to this blotter's schema");
   migrate_cmd->add_option("journal", migrate_journal, "the journal")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  if (const int usage = parse_command_line(app, argc, argv); usage >= 0) return usage;
 
   try {
+    // Paths given empty would otherwise read as options not given.
+    for (const auto& [cmd, name, value] :
+         {std::tuple{run_cmd, "--bars", &run.bars}, std::tuple{run_cmd, "--ticks", &run.ticks},
+          std::tuple{run_cmd, "--journal", &run.journal},
+          std::tuple{audit_cmd, "--html", &audit.html}})
+      if (*cmd && cmd->count(name) && value->empty())
+        throw blotter::ConfigError(fmt::format("{}: the path is empty", name));
+    if (!*run_cmd && (*migrate_cmd ? migrate_journal : journal).empty())
+      throw blotter::ConfigError("the journal's path is empty");
+    refuse_journal_as_stdout(*run_cmd ? run.journal : *migrate_cmd ? migrate_journal : journal);
+    if (*query_cmd) non_negative_finite("--timeout", timeout);
+    if (*replay_cmd) non_negative_finite("--speed", speed);
+    if (*snapshot_cmd && snapshot_every <= 0)
+      throw blotter::ConfigError(fmt::format("--every {}: must be 1 or more", snapshot_every));
+
     if (*run_cmd) return run_command(run);
     if (*query_cmd) {
       blotter::QueryOptions options;
@@ -410,14 +723,11 @@ int main(int argc, char** argv) {
     }
     if (*state_cmd) {
       auto store = open_read(journal);
-      blotter::Seq at_seq = store->last_seq();
-      if (!at.empty()) {
-        blotter::ScanRange range;
-        blotter::apply_bound(at, true, blotter::journal_calendar(*store), range);
-        at_seq = range.to_ts != INT64_MAX ? store->last_seq_at_or_before(range.to_ts)
-                                          : std::min(range.to_seq, at_seq);
-      }
-      const auto state = blotter::rebuild_state(*store, at_seq);
+      const auto [state, before] = blotter::state_at(*store, at, state_run);
+      if (before && state_format != "json")
+        fmt::print("{} is before the first event of {} (seq {} at {})\n", at,
+                   state_run ? fmt::format("run {}", state_run) : std::string("the journal"),
+                   before->seq, blotter::format_timestamp(before->ts_ns));
       std::cout << (state_format == "json" ? blotter::state_json(state)
                                            : blotter::state_table(state));
       return 0;
@@ -432,47 +742,13 @@ int main(int argc, char** argv) {
           options, std::cout);
       return 0;
     }
-    if (*resim_cmd) {
-      auto store = open_read(journal);
-      const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
-      // The recorded configuration: the latest run started at or before the range.
-      blotter::RunStarted manifest;
-      const auto runs = blotter::list_runs(*store);
-      for (const auto& [seq, m] : runs)
-        if (seq <= range.from_seq || &m == &runs.front().second) manifest = m;
-      auto config = blotter::trading_config_of(manifest);
-      if (resim.window) config.signal.window = resim.window;
-      if (!resim.quantity.empty()) config.risk.quantity = to_decimal("--quantity", resim.quantity);
-      if (!resim.max_daily_loss.empty())
-        config.risk.max_daily_loss = to_decimal("--max-daily-loss", resim.max_daily_loss);
-      if (!resim.fill.empty())
-        config.execution.fill =
-            resim.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
-      if (!resim.slippage_bps.empty())
-        config.execution.slippage_bps = to_decimal("--slippage-bps", resim.slippage_bps);
-      if (!resim.commission.empty())
-        config.execution.commission = to_decimal("--commission", resim.commission);
-      const auto r = blotter::resimulate(*store, range, config);
-      if (r.identical) {
-        fmt::print("identical: {} derived events matched\n", r.matched);
-        return 0;
-      }
-      fmt::print("diverged at seq {} after {} matching derived events\n", r.diverging_seq,
-                 r.matched);
-      fmt::print("\nbefore it (recorded):\n");
-      for (const auto& e : r.context) fmt::print("  {}\n", blotter::event_json(e));
-      fmt::print("\nrecorded:     {}\n",
-                 r.recorded ? blotter::event_json(*r.recorded) : std::string("(no such event)"));
-      fmt::print("re-simulated: {}\n", r.resimulated ? blotter::event_json(*r.resimulated)
-                                                     : std::string("(no such event)"));
-      return 1;
-    }
+    if (*resim_cmd) return resim_command(journal, resim);
     if (*audit_cmd) return audit_command(journal, audit);
     if (*snapshot_cmd) {
-      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kWrite);
+      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
       const auto n = blotter::write_snapshots(*store, snapshot_every);
-      fmt::print("{}: {} snapshots of {} events (every {} events)\n", journal, n, store->last_seq(),
-                 snapshot_every);
+      fmt::print("{}: {} snapshots of {} events (every {} events)\n",
+                 blotter::terminal_text(journal), n, store->last_seq(), snapshot_every);
       return 0;
     }
     if (*export_cmd) {
@@ -485,9 +761,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*verify_cmd) {
-      const auto result = blotter::verify_journal(journal);
+      const auto result = verify_with_progress(journal);
       if (!result.ok) {
-        fmt::print("{}\n", result.problem);
+        fmt::print("{}\n", blotter::terminal_text(result.problem));
         return kExitFinding;
       }
       fmt::print("ok: {} events, head {}\n", result.events, blotter::to_hex(result.head.hash));
@@ -502,25 +778,27 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*annotate_cmd) {
-      // Opening for writing would create a missing journal: refuse that first.
-      if (!std::filesystem::exists(journal))
-        throw blotter::StoreError(fmt::format("{}: no such journal", journal));
       if (annotate_seq->count() && note.refers_to_seq <= 0)
         throw blotter::ConfigError(fmt::format("--seq {}: no such event", note.refers_to_seq));
-      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kWrite);
+      // kUpdate: a missing or empty file, or one that needs migrating, is
+      // refused before anything is written.
+      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
       const blotter::Event e = blotter::annotate(*store, note);
       fmt::print("seq {}: annotation of {}\n", e.seq,
-                 note.day.empty() ? fmt::format("seq {}", note.refers_to_seq) : note.day);
+                 note.day.empty() ? fmt::format("seq {}", note.refers_to_seq)
+                                  : blotter::terminal_text(note.day));
       return 0;
     }
     if (*migrate_cmd) {
-      auto j = blotter::SqliteJournal::open(migrate_journal, blotter::SqliteJournal::Mode::kWrite);
-      fmt::print("{}: schema version {}\n", migrate_journal, j->schema_version());
+      auto j = SqliteJournal::open(migrate_journal, SqliteJournal::Mode::kMigrate);
+      fmt::print("{}: schema version {}\n", blotter::terminal_text(migrate_journal),
+                 j->schema_version());
       return 0;
     }
   } catch (const std::exception& e) {
     std::cout.flush();
-    fmt::print(stderr, "blotter: {}\n", e.what());
+    // Messages quote paths and text as given: escaped, they stay one line.
+    fmt::print(stderr, "blotter: {}\n", blotter::terminal_text(e.what()));
     return kExitError;
   }
   return 0;

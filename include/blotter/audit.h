@@ -151,10 +151,17 @@ struct RangeReport {
   std::vector<std::string> symbols;
   BookFigures open, close;
   std::vector<AuditDay> days;
+  // Largest fall of equity over the whole range, marked after each event and
+  // starting from the opening equity: it may span days, so it can exceed
+  // every day's own max_drawdown.
+  Drawdown max_drawdown;
 
   Decimal realized_pnl() const { return close.realized_pnl - open.realized_pnl; }
   Decimal unrealized_pnl() const { return close.unrealized_pnl - open.unrealized_pnl; }
   Decimal pnl() const { return close.equity() - open.equity(); }
+  // The totals row: the days' PnL and counts summed, the equity at the close,
+  // and the range's own max_drawdown (not the largest day's). day is 0.
+  AuditDay totals() const;
 };
 
 // Audits trading day `day` (a Calendar day number) of the run chosen by

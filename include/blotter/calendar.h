@@ -32,6 +32,9 @@ class Calendar {
   }
   // [first ns, first ns of the next day) of trading day `day`, in UTC ns.
   std::pair<TimestampNs, TimestampNs> bounds(std::int32_t day) const;
+  // Event time `ts` as the zone's local time in ISO 8601 with its UTC offset,
+  // "2024-01-08T09:30:00-05:00" (format_timestamp's text in UTC).
+  std::string format_local(TimestampNs ts) const;
   // "YYYY-MM-DD" of trading day `day`.
   static std::string day_name(std::int32_t day);
   // Parses "YYYY-MM-DD" into a day number; throws blotter::ConfigError.

@@ -52,6 +52,21 @@ std::string books_table(const std::map<std::string, Position>& positions, Decima
                         Decimal unrealized_pnl, const std::vector<DayPnl>& days,
                         std::size_t max_days = 0);
 
+// The state `blotter state` shows: rebuilt (rebuild_state) after the last
+// event, ANNOTATIONs aside, at or before bound `at` (as apply_bound reads an
+// upper bound; empty: no bound) of the run whose RUN_STARTED is `run_seq`, or
+// of the whole journal if `run_seq` is 0 (then the state is that of the run
+// the event belongs to: the latest one that has an event by then). Bare dates
+// are days in the time zone of that run (of the journal's latest run if
+// `run_seq` is 0). If `at` is before the first event (of the journal, or of
+// that run), the state is the empty one and `before` is that first event.
+// Throws blotter::ConfigError for a bad bound or if there is no run at `run_seq`.
+struct StateAt {
+  RebuiltState state;
+  std::optional<Event> before;
+};
+StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq = 0);
+
 // The rebuilt state as JSON (decimals as exact strings) or as a terminal table.
 std::string state_json(const RebuiltState& state);
 std::string state_table(const RebuiltState& state);
@@ -65,12 +80,44 @@ struct ResimResult {
   std::vector<Event> context;  // up to 5 recorded events before the divergence
 };
 
-// Feeds the recorded BAR/TICK events of `range` through fresh components
-// configured with `config`, into a scratch in-memory store, and compares the
-// derived events (SIGNAL, ORDER, FILL, RISK_REJECTED) with the recorded ones
-// in order, on ts_ns, type, symbol and payload (seq references are compared
-// by their position among the derived events, since seqs differ).
-ResimResult resimulate(const EventStore& store, const ScanRange& range,
-                       const TradingConfig& config);
+// Changes to the recorded configuration: each option set replaces the
+// recorded one in every run re-simulated.
+struct ResimOverrides {
+  std::optional<int> window;
+  std::optional<Decimal> quantity;        // fixed sizing: drops a recorded risk_per_trade
+  std::optional<Decimal> risk_per_trade;  // fixed-fractional sizing
+  std::optional<Decimal> capital, max_daily_loss, max_position;
+  std::optional<FillModel> fill;
+  std::optional<Decimal> slippage_bps, commission;
+  std::optional<std::string> tz;
+
+  // `config` with these changes. Throws blotter::ConfigError if both
+  // quantity and risk_per_trade are set (two sizing rules).
+  TradingConfig applied_to(TradingConfig config) const;
+};
+
+// The re-simulation of one run.
+struct RunResim {
+  Seq run_seq = 0;   // its RUN_STARTED; 0: events before the journal's first run
+  Seq from_seq = 0;  // the first market event re-simulated; the state before it is rebuilt
+  ResimResult result;
+};
+
+// Re-simulates each run of `store` with market events in `range` (seq and
+// time bounds; only the run whose RUN_STARTED is `run_seq` if that is not 0),
+// in seq order, each with its own recorded configuration changed by
+// `overrides`. A run starts from its state rebuilt (from a snapshot and
+// replay) right before its first market event in the range: positions,
+// windows, pending orders and halts as recorded. Its recorded BAR/TICK events
+// up to the end of the range are then fed through components configured so,
+// into a scratch store, and the derived events (SIGNAL, ORDER, FILL,
+// RISK_REJECTED) compared with the recorded ones of that run in order, on
+// ts_ns, type, symbol and payload (a seq reference compares by its position
+// among the market, derived and handler-error events, since seqs differ).
+// Every configuration is validated before any run is re-simulated. Throws
+// blotter::ConfigError for an invalid configuration or no run at `run_seq`,
+// blotter::Error if the journal cannot be read.
+std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range, Seq run_seq = 0,
+                                 const ResimOverrides& overrides = {});
 
 }  // namespace blotter

@@ -46,22 +46,38 @@ class RiskManager {
   const Portfolio& book() const { return book_; }
   // Whether entries are refused for the rest of the current trading day.
   bool entries_halted() const;
-  // How much of today's loss limit is used: max(0, -day PnL).
+  // The day's loss that counts against the limit: while entries are halted,
+  // the loss at the event that reached the limit (at least the limit, even
+  // if the day's PnL recovered since); otherwise today's loss so far,
+  // max(0, -day PnL).
   Decimal daily_loss_used() const;
   Decimal daily_loss_limit() const { return loss_limit_; }
+
+  // What halted entries: the day's PnL at the event that reached the limit, and that event's time.
+  struct Halt {
+    Decimal day_pnl;
+    TimestampNs ts_ns = 0;
+  };
+  // The halt of the current trading day; nullopt while entries are allowed.
+  std::optional<Halt> halt() const;
 
   // For snapshots: restore(state()) leaves the manager unchanged.
   struct State {
     Portfolio::State book;
     std::map<std::string, Decimal> pending;  // ordered, not yet filled (signed)
     std::optional<std::int32_t> halted_day;
+    // What halted halted_day; state() sets it only while that day is the
+    // current one (it matters only then).
+    std::optional<Halt> halt;
   };
   State state() const;
   void restore(State state);
 
  private:
   void reject(const Event& signal_event, Direction direction, std::string reason);
-  void check_loss_limit();
+  // Halts entries for the day if its PnL is at or below the limit at the
+  // event of time `ts`.
+  void check_loss_limit(TimestampNs ts);
   Decimal exposure(const Event& event);
   // The pending quantity of `event`'s symbol, 0 if it has none yet.
   Decimal& pending_for(const Event& event);
@@ -78,6 +94,7 @@ class RiskManager {
   };
   std::vector<Pending> pending_;
   std::optional<std::int32_t> halted_day_;
+  Halt halt_;  // what halted halted_day_
 };
 
 }  // namespace blotter

@@ -31,16 +31,20 @@ enum class Durability {
 class SqliteJournal final : public EventStore {
  public:
   enum class Mode {
-    kWrite,  // create if missing, apply pending migrations, WAL; the only writer
-    kRead,   // read-only: never writes, never checkpoints
+    kWrite,    // create if missing or empty, apply pending migrations, WAL; the only writer
+    kUpdate,   // an existing journal of this schema version, WAL; the only writer
+    kMigrate,  // an existing journal: apply pending migrations, WAL; the only writer
+    kRead,     // read-only: never writes, never checkpoints
   };
 
   // Opens the journal at `path`. Throws blotter::StoreError, naming the file,
-  // if it is not a SQLite database, not a blotter journal, was written by a
-  // newer blotter, or (kRead) does not exist, is empty (a new journal to
-  // kWrite) or needs migrating. kWrite applies every compiled-in migration not
-  // yet recorded in the journal, each in its own transaction; migration 0004
-  // computes the hash chain of events journaled before it.
+  // if it is a directory, not a SQLite database, not a blotter journal, was
+  // written by a newer blotter, or (all but kWrite) does not exist or is
+  // empty (a new journal to kWrite), or (kRead, kUpdate) needs migrating;
+  // (writers) if its directory does not exist or is not writable. A refused
+  // file is left as it was. kWrite and kMigrate apply every compiled-in
+  // migration not yet recorded in the journal, each in its own transaction;
+  // migration 0004 computes the hash chain of events journaled before it.
   static std::unique_ptr<SqliteJournal> open(const std::string& path, Mode mode,
                                              WallClock clock = system_wall_clock(),
                                              Durability durability = Durability::kNormal);

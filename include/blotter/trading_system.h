@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "blotter/bus.h"
 #include "blotter/calendar.h"
+#include "blotter/error.h"
 #include "blotter/execution_engine.h"
 #include "blotter/market_data.h"
 #include "blotter/portfolio.h"
@@ -89,6 +91,22 @@ struct RunConfig {
   // A snapshot is stored with the first commit after every this many events
   // (and one at the end of the run); 0: none.
   std::int64_t snapshot_every = 100'000;
+  // If not null: once it reads true (say, set by a signal handler), the run
+  // stops before its next input row and throws RunInterrupted. The open
+  // batch is rolled back, as if the process had been killed there, so the
+  // same run resumes later exactly as after a kill.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// A run stopped through RunConfig::stop, after the journal was left with its
+// committed batches only. What the journal holds of the run:
+class RunInterrupted : public Error {
+ public:
+  RunInterrupted() : Error("the run was interrupted") {}
+  Seq run_seq = 0;        // the run's RUN_STARTED; 0 if not committed
+  Seq first_seq = 0;      // the first seq this process committed; 0 if none
+  Seq last_seq = 0;       // the journal's last committed seq
+  std::int64_t rows = 0;  // the run's input rows committed, this and earlier processes
 };
 
 struct RunSummary {
@@ -99,7 +117,8 @@ struct RunSummary {
   Outcome outcome = Outcome::kNew;
   Seq run_seq = 0;                // the run's RUN_STARTED
   std::int64_t skipped_rows = 0;  // kResumed: input rows already journaled, not read again
-  // Events this process appended, by type.
+  // Events this process appended, by type (a resumed run's events that
+  // earlier processes had journaled are not counted).
   std::array<std::uint64_t, kEventTypeCount> events_by_type{};
   std::int64_t rows = 0;
   Seq first_seq = 0, last_seq = 0;

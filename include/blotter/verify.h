@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "blotter/hash_chain.h"
@@ -28,7 +29,11 @@ struct VerifyResult {
 // wrong would hide events from time ranges). Removing the last events cannot be detected
 // from the journal alone: compare the head with one recorded elsewhere
 // (`blotter head`). Throws blotter::StoreError if the journal cannot be read.
-VerifyResult verify_events(const SqliteJournal& journal);
+// `progress`, if given, is called on the scanning thread after every 65536
+// events and once at the end of the scan, with the number of events checked
+// so far and the journal's last seq.
+using VerifyProgress = std::function<void(std::int64_t checked, std::int64_t total)>;
+VerifyResult verify_events(const SqliteJournal& journal, const VerifyProgress& progress = {});
 
 // Opens the journal at `path` read-only and checks it: first its events
 // (verify_events); derived data, such as stored snapshots, is checked only
@@ -36,6 +41,6 @@ VerifyResult verify_events(const SqliteJournal& journal);
 // stored snapshot must equal a fresh replay at its seq. Throws
 // blotter::StoreError if `path` cannot be opened as a journal (missing, not
 // a journal, needs migrating).
-VerifyResult verify_journal(const std::string& path);
+VerifyResult verify_journal(const std::string& path, const VerifyProgress& progress = {});
 
 }  // namespace blotter
