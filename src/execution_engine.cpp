@@ -1,12 +1,24 @@
 #include "blotter/execution_engine.h"
 
+#include <fmt/format.h>
+
 #include "blotter/error.h"
 
 namespace blotter {
+namespace {
+
+constexpr Decimal kBpsPerUnit = Decimal::from_raw(10'000 * Decimal::kScale);
+
+}  // namespace
 
 ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config)
     : bus_(bus), config_(config) {
   if (config_.slippage_bps.is_negative()) throw ConfigError("--slippage-bps must not be negative");
+  // 10000 bps is the whole price: a sell would fill at 0, or below it beyond.
+  if (config_.slippage_bps >= kBpsPerUnit)
+    throw ConfigError(fmt::format(
+        "--slippage-bps {} must be below 10000 (100%): a sell would fill at a price of 0 or less",
+        config_.slippage_bps.to_string()));
   if (config_.commission.is_negative()) throw ConfigError("--commission must not be negative");
   bus_.subscribe(EventType::kOrder, "ExecutionEngine", [this](const Event& e) { on_order(e); });
   if (config_.fill == FillModel::kNextOpen) {
@@ -43,12 +55,17 @@ void ExecutionEngine::on_market(const Event& e, Decimal price) {
 
 void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const Order& order,
                            Seq order_seq, Decimal market_price) {
-  static const Decimal kBpsPerUnit = Decimal::from_int(10'000);
   // No slippage is exactly no slip: the division is skipped.
   const Decimal slip = config_.slippage_bps.is_zero()
                            ? Decimal()
                            : Decimal::mul_div(market_price, config_.slippage_bps, kBpsPerUnit);
   const Decimal price = order.side == Side::kBuy ? market_price + slip : market_price - slip;
+  // Below 10000 bps the slip is less than the price, but rounding can still
+  // take a price of a few units of 1e-8 to 0.
+  if (!price.is_positive())
+    throw Error(fmt::format("a slippage of {} bps takes the price {} to {}",
+                            config_.slippage_bps.to_string(), market_price.to_string(),
+                            price.to_string()));
   bus_.publish(
       cause.ts_ns, symbol,
       Fill{order.side, order.quantity, price, config_.commission * order.quantity, order_seq});

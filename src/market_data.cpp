@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstring>
@@ -82,17 +83,39 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
                                 required_columns(options_.kind).end());
   allowed.insert("symbol");
   if (options_.kind == MarketDataKind::kTicks) allowed.insert("volume");
+  // A header that ends with commas (a spreadsheet's export of empty columns)
+  // has columns without a name: accepted, and every row's fields there must
+  // be empty. A header of nothing but commas has no such tail.
+  const std::size_t named_end = header.find_last_not_of(" \t,");
+  std::size_t unnamed = 0;
+  if (named_end != std::string::npos) {
+    unnamed = static_cast<std::size_t>(
+        std::count(header.begin() + static_cast<std::ptrdiff_t>(named_end) + 1, header.end(), ','));
+    header.resize(named_end + 1);
+  }
   // One name more than there are columns is enough: it is unknown or repeated.
   std::vector<std::string_view> names;
-  column_count_ = split(header, allowed.size() + 1, names);
+  named_count_ = split(header, allowed.size() + 1, names);
+  column_count_ = named_count_ + unnamed;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name = lower(std::string(trim(names[i])));
-    if (!allowed.count(name))
+    if (!allowed.count(name)) {
+      // Another separator: the whole header is one name.
+      if (names.size() == 1) {
+        const auto semicolons = std::count(header.begin(), header.end(), ';');
+        const auto tabs = std::count(header.begin(), header.end(), '\t');
+        if (semicolons + tabs > 0)
+          fail(shown(name),
+               fmt::format("the header looks {}-separated; blotter reads "
+                           "comma-separated files (expected {})",
+                           semicolons >= tabs ? "';'" : "tab", expected_header(options_.kind)));
+      }
       fail(name.empty() ? fmt::format("#{}", i + 1) : shown(name),
            fmt::format("unknown column (expected {})", expected_header(options_.kind)));
+    }
     if (!columns_.emplace(name, static_cast<int>(i)).second) fail(name, "column appears twice");
   }
-  assert(column_count_ == names.size());
+  assert(named_count_ == names.size());
   for (const std::string& name : required_columns(options_.kind))
     if (!columns_.count(name))
       fail(name, fmt::format("missing column (expected {})", expected_header(options_.kind)));
@@ -252,7 +275,13 @@ std::optional<Event> CsvMarketData::next() {
     std::vector<std::string_view>& fields = fields_;
     const std::size_t found = split(line_text_, column_count_, fields);
     if (found != column_count_)
-      fail("", fmt::format("expected {} fields, found {}", column_count_, found));
+      fail("", fmt::format("expected {} fields, found {}{}", column_count_, found,
+                           found == column_count_ + 1 && trim(line_text_).ends_with(',')
+                               ? " (the line ends with a comma, the header does not)"
+                               : ""));
+    for (std::size_t i = named_count_; i < column_count_; ++i)
+      if (!trim(fields[i]).empty())
+        fail(fmt::format("#{}", i + 1), "not empty, in a column without a name in the header");
 
     Event event;
     if (symbol_column_ >= 0) {
@@ -298,7 +327,10 @@ std::optional<Event> CsvMarketData::next() {
       last_ts_by_symbol_.push_back(event.ts_ns);  // the symbol's first row
     } else {
       TimestampNs& previous = last_ts_by_symbol_[id];
-      if (event.ts_ns <= previous)
+      // Ticks at the same time are normal market data (several trades in one
+      // timestamp's resolution), read in file order; bars are one per period.
+      if (event.ts_ns < previous ||
+          (event.ts_ns == previous && options_.kind == MarketDataKind::kBars))
         fail("timestamp",
              fmt::format("{} is not after the previous {} row's {}", format_timestamp(event.ts_ns),
                          event.symbol, format_timestamp(previous)));

@@ -124,14 +124,6 @@ void Portfolio::advance_in_time(TimestampNs ts) {
   days_.push_back(DayPnl{day, Decimal(), Decimal(), unrealized_, 0});
 }
 
-// Applies `change` to `p` and keeps the unrealized totals in step.
-template <class Change>
-void Portfolio::revalue(Position& p, const Change& change) {
-  const Decimal before = p.unrealized_pnl();
-  change(p);
-  add_unrealized(p.unrealized_pnl() - before);
-}
-
 void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
   mark(ts, position_for(symbol), price);
 }
@@ -166,36 +158,46 @@ bool Portfolio::mark(TimestampNs ts, Position& position, Decimal price) {
 
 void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {
   advance_to(ts);
+  // All or nothing: every new figure is computed first, any of which may
+  // overflow (blotter::Error), and only then assigned, so a fill the books
+  // cannot hold leaves them as they were.
+  Position p = position;
+  // No market price yet: value at the latest fill. That is not a mark, so
+  // `marked` stays false and the next fill or market event replaces it.
+  if (!p.marked) p.last_price = fill.price;
+  const Decimal delta = fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
+  Decimal opening = delta;
+  Decimal closing_amount;  // price * the closing part, signed like delta
   Decimal realized;
-  revalue(position, [&](Position& p) {
-    // No market price yet: value at the latest fill. That is not a mark, so
-    // `marked` stays false and the next fill or market event replaces it.
-    if (!p.marked) p.last_price = fill.price;
-    const Decimal delta = fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
-    Decimal opening = delta;
-    const bool reducing =
-        !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());
-    if (reducing) {
-      // The part of delta that closes existing quantity (signed like delta).
-      const Decimal closing = delta.abs() < p.quantity.abs() ? delta : -p.quantity;
-      const Decimal removed_cost =
-          closing == -p.quantity ? p.cost : Decimal::mul_div(p.cost, -closing, p.quantity);
-      realized = fill.price * -closing - removed_cost;
-      p.cost -= removed_cost;
-      p.quantity += closing;
-      opening = delta - closing;
-    }
-    if (!opening.is_zero()) {
-      p.cost += fill.price * opening;
-      p.quantity += opening;
-    }
-    realized -= fill.commission;
-    p.realized_pnl += realized;
-    assert(!p.quantity.is_zero() || p.cost.is_zero());
-  });
-  realized_ += realized;
-  days_.back().realized_pnl += realized;
-  ++days_.back().fills;
+  const bool reducing = !p.quantity.is_zero() && (delta.is_negative() != p.quantity.is_negative());
+  if (reducing) {
+    // The part of delta that closes existing quantity (signed like delta).
+    const Decimal closing = delta.abs() < p.quantity.abs() ? delta : -p.quantity;
+    const Decimal removed_cost =
+        closing == -p.quantity ? p.cost : Decimal::mul_div(p.cost, -closing, p.quantity);
+    closing_amount = fill.price * closing;
+    realized = -closing_amount - removed_cost;
+    p.cost -= removed_cost;
+    p.quantity += closing;
+    opening = delta - closing;
+  }
+  if (!opening.is_zero()) {
+    // A fill that closes one side and opens the other splits its amount,
+    // rounded once, so every fill moves exactly price * quantity rounded.
+    p.cost += reducing ? fill.price * delta - closing_amount : fill.price * opening;
+    p.quantity += opening;
+  }
+  realized -= fill.commission;
+  p.realized_pnl += realized;
+  assert(!p.quantity.is_zero() || p.cost.is_zero());
+  const Decimal unrealized = unrealized_ + (p.unrealized_pnl() - position.unrealized_pnl());
+  const Decimal total_realized = realized_ + realized;
+  DayPnl today = day_with(unrealized, total_realized, realized);
+  ++today.fills;
+  position = p;
+  realized_ = total_realized;
+  unrealized_ = unrealized;
+  days_.back() = today;
 }
 
 }  // namespace blotter

@@ -14,6 +14,7 @@
 #include "blotter/terminal_text.h"
 #include "books_json.h"
 #include "payload_json.h"
+#include "row_json.h"
 
 namespace blotter {
 namespace {
@@ -75,72 +76,6 @@ Event with_reference(Event e, Seq ref) {
   return e;
 }
 
-// Writes rows as JSON lines. The time text is format_timestamp's; its date
-// part is formatted once per day, since consecutive rows mostly share a day.
-class RowJsonWriter {
- public:
-  void append(std::string& out, const JournalRow& row) {
-    out += R"({"seq":)"sv;
-    append_integer(out, row.seq);
-    out += R"(,"time":")"sv;
-    append_time(out, row.ts_ns);
-    out += R"(","ts_ns":)"sv;
-    append_integer(out, row.ts_ns);
-    out += R"(,"type":)"sv;
-    detail::append_json_string(out, row.type);
-    out += R"(,"symbol":)"sv;
-    if (row.symbol)
-      detail::append_json_string(out, *row.symbol);
-    else
-      out += "null"sv;
-    // The payload is already a JSON object: embedded as its text, not parsed again.
-    out += R"(,"payload":)"sv;
-    out += row.payload;
-    out += '}';
-  }
-
- private:
-  static void append_integer(std::string& out, std::int64_t value) {
-    char digits[24];
-    const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
-    // A pointer and a count: append(first, last) goes through std::string's
-    // general replace, several times slower for a few bytes.
-    out.append(digits, static_cast<std::size_t>(end - digits));
-  }
-  static void append_two(std::string& out, std::int64_t value) {
-    out += static_cast<char>('0' + value / 10);
-    out += static_cast<char>('0' + value % 10);
-  }
-
-  void append_time(std::string& out, TimestampNs ts) {
-    constexpr std::int64_t kNsPerSecond = 1'000'000'000;
-    const auto [day, ns_of_day] = split_utc_day(ts);
-    if (day != day_ || date_.empty()) {
-      // "2024-03-01T": format_timestamp's text up to its 'T', whatever the year's width.
-      const std::string full = format_timestamp(ts);
-      date_ = full.substr(0, full.find('T') + 1);
-      day_ = day;
-    }
-    out += date_;
-    const std::int64_t seconds = ns_of_day / kNsPerSecond;
-    append_two(out, seconds / 3600);
-    out += ':';
-    append_two(out, seconds / 60 % 60);
-    out += ':';
-    append_two(out, seconds % 60);
-    if (const std::int64_t ns = ns_of_day % kNsPerSecond; ns != 0) {
-      char digits[10] = {'.'};
-      std::int64_t rest = ns;
-      for (int i = 9; i >= 1; --i, rest /= 10) digits[i] = static_cast<char>('0' + rest % 10);
-      out.append(digits, sizeof digits);
-    }
-    out += 'Z';
-  }
-
-  std::int64_t day_ = 0;
-  std::string date_;
-};
-
 }  // namespace
 
 ReplayClock& real_clock() {
@@ -184,7 +119,7 @@ Calendar journal_calendar(const EventStore& store) {
 
 std::string row_json(const JournalRow& row) {
   std::string out;
-  RowJsonWriter().append(out, row);
+  detail::RowJsonWriter().append(out, row);
   return out;
 }
 
@@ -205,7 +140,7 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     text.clear();
   };
-  RowJsonWriter jsonl;
+  detail::RowJsonWriter jsonl;
   if (format == ReplayFormat::kTable)
     fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time",
                    "type", "symbol", "payload");

@@ -65,9 +65,14 @@ void RiskManager::on_market(const Event& e, Decimal price) {
 
 void RiskManager::on_fill(const Event& e) {
   const Fill& fill = e.as<Fill>();
+  // All or nothing: a fill the book cannot hold (it throws, unchanged) leaves
+  // the pending quantity as it was too, so position + pending stays the
+  // exposure the orders made.
   Decimal& pending = pending_for(e);
-  pending -= fill.side == Side::kBuy ? fill.quantity : -fill.quantity;
+  const Decimal still_pending =
+      pending - (fill.side == Side::kBuy ? fill.quantity : -fill.quantity);
   book_.on_event(e);
+  pending = still_pending;
   check_loss_limit(e.ts_ns);
 }
 

@@ -161,6 +161,13 @@ LatestRun latest_run(const EventStore& store) {
   return latest;
 }
 
+// The HANDLER_ERROR events of seqs first..last.
+std::int64_t handler_errors(const EventStore& store, Seq first, Seq last) {
+  ScanRange errors(first, last);
+  errors.types = {EventType::kHandlerError};
+  return store.count(errors);
+}
+
 void fill_summary(RunSummary& summary, const TradingSystem& system) {
   const Portfolio& book = system.portfolio();
   summary.positions = book.positions();
@@ -296,6 +303,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     fill_summary(summary, *state.system);
     summary.first_seq = latest.run_seq;
     summary.last_seq = journal.last_seq();
+    summary.handler_errors = handler_errors(journal, summary.run_seq, summary.last_seq);
     return summary;
   }
 
@@ -405,6 +413,10 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   for (std::size_t t = 0; t < kEventTypeCount; ++t)
     summary.events_by_type[t] =
         system.bus().published(static_cast<EventType>(t)) - journaled_before[t];
+  // A new run's are all this process's; a resumed run's also those before.
+  summary.handler_errors =
+      resume ? handler_errors(journal, summary.run_seq, summary.last_seq)
+             : static_cast<std::int64_t>(system.bus().published(EventType::kHandlerError));
   fill_summary(summary, system);
   return summary;
 }
@@ -421,6 +433,12 @@ RunSummary run_paper_trading(const RunConfig& config) {
     throw InputError(config.input_path, 0, "",
                      "not a regular file (a pipe or a device): blotter run reads its input more "
                      "than once");
+  // Options the components refuse are refused before anything is read or
+  // opened: components built on a scratch store check them.
+  {
+    MemoryStore scratch;
+    TradingSystem check(scratch, config.trading);
+  }
   // The header and the first row (its time is RUN_STARTED's) are read before
   // the journal is opened; the rest is checked on another thread during the run.
   const TimestampNs first_ts = [&] {

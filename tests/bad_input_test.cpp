@@ -124,6 +124,22 @@ std::vector<BadInput> bad_inputs() {
       {"an extra, unknown column",
        "timestamp,open,high,low,close,volume,note\n2024-01-02,1,1,1,1,1,x\n", field("1", "note"),
        fmt::format("unknown column {}", kExpectedHeader)},
+      // Regression: a spreadsheet's ';' or tab separators gave "unknown column"
+      // with the whole header as one name.
+      {"a ';'-separated file", "timestamp;open;high;low;close;volume\n2024-01-02;1;1;1;1;1\n",
+       field("1", "timestamp;open;high;low;close;volume"),
+       fmt::format("the header looks ';'-separated; blotter reads comma-separated files {}",
+                   kExpectedHeader)},
+      {"a tab-separated file",
+       "timestamp\topen\thigh\tlow\tclose\tvolume\n2024-01-02\t1\t1\t1\t1\t1\n",
+       field("1", "timestamp\\x09open\\x09high\\x09low\\x09close\\x09volume"),
+       fmt::format("the header looks tab-separated; blotter reads comma-separated files {}",
+                   kExpectedHeader)},
+      {"a value under the header's trailing comma",
+       h.substr(0, h.size() - 1) + ",\n2024-01-02,1,1,1,1,1,x\n", field("2", "#7"),
+       "not empty, in a column without a name in the header"},
+      {"a trailing comma on a row only", h + "2024-01-02,1,1,1,1,1,\n", ":2",
+       "expected 6 fields, found 7 (the line ends with a comma, the header does not)"},
       {"a repeated column", "timestamp,open,high,low,close,Close,volume\n2024-01-02,1,1,1,1,1,1\n",
        field("1", "close"), "column appears twice"},
       {"a tick column in a bar file", "timestamp,price\n2024-01-02,1\n", field("1", "price"),
@@ -319,6 +335,7 @@ std::vector<GoodInput> good_inputs(const std::string& plain) {
   const auto with_symbol = [](const std::string& line) {
     return line + (line.rfind("timestamp", 0) == 0 ? ",symbol" : ",GOOG");
   };
+  const auto trailing = [](const std::string& line) { return line + ","; };
   std::string no_final_newline = plain;
   no_final_newline.pop_back();
   return {
@@ -329,6 +346,7 @@ std::vector<GoodInput> good_inputs(const std::string& plain) {
       {"no newline after the last row", no_final_newline},
       {"columns in another order, names in any case", rewrite(plain, reordered)},
       {"a symbol column instead of --symbol", rewrite(plain, with_symbol), {}},
+      {"a trailing comma on every line (a spreadsheet's empty column)", rewrite(plain, trailing)},
       {"all of these at once",
        "\xEF\xBB\xBF\r\n" +
            rewrite(rewrite(rewrite(plain, with_symbol), quoted), blank_between_crlf, "\r\n"),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
 
@@ -191,6 +192,90 @@ TEST_SUITE("cli") {
     CHECK(count(db, "SELECT count(*) FROM events") == 2 * first);
     CHECK(count(db, "SELECT count(*) FROM runs") == 2);
   }
+
+  TEST_CASE("regression: a run whose books overflowed says so and exits 3") {
+    // A commission of 1e10 per unit: realized PnL leaves Decimal's range after
+    // a few fills. The run exited 0 with a flat position that still had
+    // unrealized PnL; now every failed update changes nothing and the run
+    // ends with exit 3 and one line saying how many handler errors and where.
+    TempDir dir;
+    const std::string db = dir.file("c.db");
+    const CliResult r = run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
+                                quote(db) + " --commission 10000000000");
+    INFO(r.err);
+    CHECK(r.exit_code == 3);
+    const std::int64_t errors = count(db, "SELECT count(*) FROM handler_errors");
+    CHECK(errors > 0);
+    CHECK(r.err == fmt::format("blotter: run 1 journaled with {} handler errors: the books may be "
+                               "incomplete; see `blotter query {} \"SELECT * FROM handler_errors "
+                               "WHERE seq BETWEEN 1 AND {}\"`\n",
+                               errors, db, count(db, "SELECT max(seq) FROM events")));
+    CHECK(count(db, "SELECT count(*) FROM handler_errors WHERE error LIKE '%overflow%'") == errors);
+    // The books agree with themselves: a flat position has no unrealized PnL,
+    // and the total is the sum of the positions'.
+    const CliResult state = run_cli("state " + quote(db) + " --format json");
+    REQUIRE(state.exit_code == 0);
+    const auto j = nlohmann::json::parse(state.out);
+    blotter::Decimal unrealized;
+    for (const auto& p : j["positions"]) {
+      const blotter::Decimal u =
+          blotter::Decimal::from_string(p["unrealized_pnl"].get<std::string>());
+      if (blotter::Decimal::from_string(p["quantity"].get<std::string>()).is_zero())
+        CHECK(u.is_zero());
+      unrealized += u;
+    }
+    CHECK(blotter::Decimal::from_string(j["unrealized_pnl"].get<std::string>()) == unrealized);
+    // The same command again finds the run finished, and still says so.
+    const CliResult again =
+        run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(db) +
+                " --commission 10000000000");
+    CHECK(again.exit_code == 3);
+    CHECK(again.out.find("already holds this run") != std::string::npos);
+  }
+
+  TEST_CASE("regression: a slippage that makes prices 0 or less is refused before anything") {
+    TempDir dir;
+    for (const char* bps : {"10000", "20000"}) {
+      const std::string db = dir.file(std::string("s") + bps + ".db");
+      const CliResult r = run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " +
+                                  quote(db) + " --slippage-bps " + bps);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err == fmt::format("blotter: --slippage-bps {} must be below 10000 (100%): a sell "
+                                 "would fill at a price of 0 or less\n",
+                                 bps));
+      CHECK_FALSE(std::filesystem::exists(db));
+    }
+    // resim's override is checked by the same components.
+    const CliResult r = run_cli("resim " + quote(goog_journal()) + " --slippage-bps 20000");
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("must be below 10000") != std::string::npos);
+  }
+
+  TEST_CASE("ticks of one symbol at the same time trade, and a rerun finds the run finished") {
+    TempDir dir;
+    std::string csv = "timestamp,symbol,price\n";
+    for (int i = 0; i < 400; ++i) {
+      const int second = i / 3;  // three ticks a second
+      csv += fmt::format("{},T,{}.{:02}\n", 1704205800 + second, 100 + (i * 7) % 13, i % 100);
+    }
+    const std::string input = dir.write("ticks.csv", csv);
+    const std::string db = dir.file("t.db");
+    const std::string command =
+        "run --ticks " + quote(input) + " --journal " + quote(db) + " --window 5";
+    const CliResult r = run_cli(command);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(count(db, "SELECT count(*) FROM ticks") == 400);
+    CHECK(count(db, "SELECT count(*) FROM fills") > 0);
+    CHECK(count(db,
+                "SELECT count(*) FROM (SELECT ts_ns FROM events WHERE type = 'TICK' "
+                "GROUP BY ts_ns HAVING count(*) = 3)") == 133);
+    const CliResult again = run_cli(command);
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("already holds this run") != std::string::npos);
+    CHECK(run_cli("verify " + quote(db)).exit_code == 0);
+  }
+
   TEST_CASE("a usage error is one line and exit 2; --help and --version exit 0") {
     const std::string& db = goog_journal();
     TempDir dir;

@@ -168,6 +168,30 @@ TEST_SUITE("execution_engine") {
     CHECK(rig.fills.size() == 3);
   }
 
+  TEST_CASE("regression: a slippage of 10000 bps or more is refused (prices of 0 or less)") {
+    MemoryStore store;
+    EventBus bus(store);
+    for (const char* bps : {"10000", "20000", "10000.00000001"}) {
+      CAPTURE(bps);
+      ExecutionConfig c;
+      c.slippage_bps = D(bps);
+      CHECK_THROWS_WITH_AS(ExecutionEngine(bus, c), doctest::Contains("must be below 10000"),
+                           ConfigError);
+    }
+    ExecutionConfig most;
+    most.slippage_bps = D("9999.99999999");
+    CHECK_NOTHROW(ExecutionEngine(bus, most));
+  }
+
+  TEST_CASE("a slipped price that rounds to 0 is a handler's error, not a fill") {
+    ExecutionConfig c;
+    c.slippage_bps = D("9999");
+    Rig rig(c);
+    rig.order(1, "X", Side::kSell, "1", "0.00000001");
+    CHECK(rig.fills.empty());
+    CHECK(rig.bus.published(EventType::kHandlerError) == 1);
+  }
+
   TEST_CASE("negative slippage or commission is refused") {
     MemoryStore store;
     EventBus bus(store);

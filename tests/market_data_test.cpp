@@ -349,7 +349,8 @@ TEST_SUITE("market_data") {
   TEST_CASE("an extra unknown column is refused") {
     check_error(refuse("timestamp,open,high,low,close,volume,note\n2024-03-01,1,2,1,2,10,x\n"), 1,
                 "note", "unknown column");
-    check_error(refuse("timestamp,open,high,low,close,volume,\n2024-03-01,1,2,1,2,10,\n"), 1, "#7",
+    // A column without a name is one only at the end (trailing commas: accepted).
+    check_error(refuse("timestamp,open,,high,low,close,volume\n2024-03-01,1,,2,1,2,10\n"), 1, "#3",
                 "unknown column");
     // A bar file's columns are not a tick file's.
     check_error(refuse("timestamp,price,open\n2024-03-01,1,1\n", ticks()), 1, "open",
@@ -443,6 +444,49 @@ TEST_SUITE("market_data") {
     check_error(refuse(std::string(kBarHeader) +
                        "2024-03-01T10:00:00Z,1,2,1,2,10\n2024-03-01T12:00:00+02:00,1,2,1,2,10\n"),
                 3, "timestamp", "not after");
+  }
+
+  TEST_CASE("ticks of one symbol at the same time are read in file order") {
+    const auto events = read_text(
+        "timestamp,symbol,price,volume\n2024-03-01T14:30:00Z,A,10,1\n2024-03-01T14:30:00Z,A,10.5,"
+        "2\n"
+        "2024-03-01T14:30:00Z,B,7,1\n2024-03-01T14:30:00Z,A,10.25,3\n2024-03-01T14:30:01Z,A,11,1\n",
+        ticks(""));
+    REQUIRE(events.size() == 5);
+    CHECK(events[0].as<Tick>().price == d("10"));
+    CHECK(events[1].as<Tick>().price == d("10.5"));
+    CHECK(events[2].symbol == "B");
+    CHECK(events[3].as<Tick>().price == d("10.25"));
+    CHECK(events[3].ts_ns == events[0].ts_ns);
+    // Backwards is still refused for ticks, and the same time for bars.
+    check_error(
+        refuse("timestamp,price\n2024-03-01T14:30:01Z,1\n2024-03-01T14:30:00Z,1\n", ticks()), 3,
+        "timestamp", "not after");
+  }
+
+  TEST_CASE("a header in another separator than ',' is named") {
+    check_error(refuse("timestamp;open;high;low;close;volume\n2024-03-01;1;2;1;2;10\n"), 1,
+                "timestamp;open;high;low;close;volume", "the header looks ';'-separated");
+    check_error(refuse("timestamp\tprice\n2024-03-01\t1\n", ticks()), 1, "timestamp\\x09price",
+                "the header looks tab-separated");
+    // A comma-separated header with an unknown name stays an unknown column.
+    check_error(refuse("timestamp,open,high,low,close,vol;ume\n2024-03-01,1,2,1,2,10\n"), 1,
+                "vol;ume", "unknown column");
+  }
+
+  TEST_CASE("trailing commas on every line are columns without a name, and must stay empty") {
+    const auto events = read_text(
+        "timestamp,open,high,low,close,volume,\n2024-03-01,1,2,1,2,10,\n2024-03-04,1,2,1,3,10, \n");
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].as<Bar>().close == d("3"));
+    const auto two = read_text("timestamp,price,,\n2024-03-01,1,,\n", ticks());
+    CHECK(two.size() == 1);
+    check_error(refuse("timestamp,open,high,low,close,volume,\n2024-03-01,1,2,1,2,10,7\n"), 2, "#7",
+                "column without a name");
+    check_error(refuse("timestamp,open,high,low,close,volume,\n2024-03-01,1,2,1,2,10\n"), 2, "",
+                "expected 7 fields, found 6");
+    check_error(refuse("timestamp,open,high,low,close,volume\n2024-03-01,1,2,1,2,10,\n"), 2, "",
+                "the line ends with a comma, the header does not");
   }
 
   TEST_CASE("a timestamp going backwards across symbols is refused") {

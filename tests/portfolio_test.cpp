@@ -169,6 +169,87 @@ TEST_SUITE("portfolio") {
     CHECK(book.unrealized_pnl() == before + D("1"));
   }
 
+  TEST_CASE("regression: a fill that overflows the books leaves them as they were") {
+    // A commission of 1e10 per unit: the fourth fill's realized PnL no longer
+    // fits the total. It used to leave the position flat with its cost, the
+    // unrealized PnL and the day's figures out of step with the totals.
+    Portfolio book;
+    book.on_fill(kNoon, "GOOG", buy("1", "100", "30000000000"));
+    book.on_fill(kNoon + 1, "GOOG", sell("1", "101", "30000000000"));
+    book.on_fill(kNoon + 2, "GOOG", buy("1", "102", "30000000000"));
+    book.on_mark(kNoon + 3, "GOOG", D("103"));
+    const Position before = *book.position("GOOG");
+    const Decimal realized = book.realized_pnl(), unrealized = book.unrealized_pnl();
+    const DayPnl day = book.days().back();
+    CHECK(before.quantity == D("1"));
+    CHECK_THROWS_AS(book.on_fill(kNoon + 4, "GOOG", sell("1", "104", "30000000000")), Error);
+    const Position& after = *book.position("GOOG");
+    CHECK(after.quantity == before.quantity);
+    CHECK(after.cost == before.cost);
+    CHECK(after.realized_pnl == before.realized_pnl);
+    CHECK(after.last_price == before.last_price);
+    CHECK(book.realized_pnl() == realized);
+    CHECK(book.unrealized_pnl() == unrealized);
+    CHECK(book.unrealized_pnl() == after.unrealized_pnl());
+    CHECK(book.days().back().realized_pnl == day.realized_pnl);
+    CHECK(book.days().back().fills == day.fills);
+    CHECK(book.day_pnl() == day.pnl());
+    // A buy whose cost cannot be held changes nothing either.
+    CHECK_THROWS_AS(book.on_fill(kNoon + 5, "GOOG", buy("1000000000", "100")), Error);
+    CHECK(book.position("GOOG")->quantity == D("1"));
+    CHECK(book.unrealized_pnl() == unrealized);
+  }
+
+  TEST_CASE("from flat to flat, realized PnL equals the fills' amounts exactly, fractional too") {
+    // Each fill moves price * quantity rounded half to even at 8 places; the
+    // cost basis is carried as a total, so no rounding of an average cost
+    // creeps in over many fills, partial closes and a flip.
+    Portfolio book;
+    Decimal cash;  // sells minus buys, each price * quantity rounded, minus commissions
+    std::uint64_t state = 12345;
+    const auto next = [&state](std::uint64_t n) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<std::int64_t>((state >> 33) % n);
+    };
+    Decimal position;
+    TimestampNs t = kNoon;
+    for (int i = 0; i < 14'000; ++i) {
+      const Decimal price = Decimal::from_raw(100 * Decimal::kScale + next(5'000'000'000));
+      Decimal quantity = Decimal::from_raw(1 + next(300'000'000));  // 0.00000001 .. 3
+      const Decimal commission = Decimal::from_raw(next(1000));
+      bool selling = next(3) == 0 && position.is_positive();
+      if (i % 50 == 49) {  // close to flat, now and then
+        selling = position.is_positive();
+        quantity = position.abs();
+        if (quantity.is_zero()) continue;
+      }
+      const Fill fill{selling ? Side::kSell : Side::kBuy, quantity, price, commission, 1};
+      book.on_fill(++t, "X", fill);
+      const Decimal amount = price * quantity;
+      cash += (selling ? amount : -amount) - commission;
+      position += selling ? -quantity : quantity;
+      REQUIRE(book.position("X")->quantity == position);
+      if (position.is_zero()) {
+        REQUIRE(book.realized_pnl() == cash);
+        REQUIRE(book.position("X")->cost.is_zero());
+      }
+    }
+    if (position.is_positive()) {
+      book.on_fill(++t, "X", Fill{Side::kSell, position, D("100"), Decimal(), 1});
+      cash += D("100") * position;
+    }
+    REQUIRE(book.realized_pnl() == cash);
+    // A flip: one fill that closes the long and opens a short splits its amount.
+    book.on_fill(++t, "X", buy("0.33333333", "10.00000001"));
+    cash -= D("0.33333333") * D("10.00000001");
+    book.on_fill(++t, "X", sell("0.66666667", "9.99999999"));
+    cash += D("0.66666667") * D("9.99999999");
+    book.on_fill(++t, "X", buy("0.33333334", "10.00000003"));
+    cash -= D("0.33333334") * D("10.00000003");
+    REQUIRE(book.position("X")->quantity.is_zero());
+    CHECK(book.realized_pnl() == cash);
+  }
+
   TEST_CASE("before any market price a position is valued at its fill, which is not a mark") {
     Portfolio book;
     book.on_fill(kNoon, "GOOG", buy("10", "100"));

@@ -199,6 +199,31 @@ TEST_SUITE("resume") {
     }
   }
 
+  TEST_CASE("ticks at the same time resume to the uninterrupted run's events") {
+    // Resuming skips rows by count, not by time: a batch that ends inside a
+    // run of ticks at one time resumes at the right tick.
+    TempDir dir;
+    std::string text = "timestamp,symbol,price\n";
+    for (int i = 0; i < 600; ++i)
+      text += fmt::format("{},T,{}.{:02}\n", 1704205800 + i / 7, 100 + (i * 7) % 13, i % 100);
+    const std::string csv = dir.write("ticks.csv", text);
+    RunConfig whole = busy_config(csv, dir.file("whole.db"));
+    whole.input.kind = MarketDataKind::kTicks;
+    REQUIRE(run_paper_trading(whole).rows == 600);
+    const auto expected = trading_events(whole.journal_path);
+    REQUIRE(count(whole.journal_path, "SELECT count(*) FROM fills") > 0);
+    for (int batches : {1, 3, 7}) {
+      CAPTURE(batches);
+      RunConfig c = busy_config(csv, dir.file("t" + std::to_string(batches) + ".db"));
+      c.input.kind = MarketDataKind::kTicks;
+      run_interrupted(c, batches);
+      const RunSummary resumed = run_paper_trading(c);
+      CHECK(resumed.outcome == RunSummary::Outcome::kResumed);
+      CHECK(resumed.skipped_rows == 50 * batches);
+      CHECK(trading_events(c.journal_path) == expected);
+    }
+  }
+
   TEST_CASE("a run resumed twice lists both resumptions and counts the whole run") {
     TempDir dir;
     const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);

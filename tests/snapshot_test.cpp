@@ -59,6 +59,46 @@ TEST_SUITE("snapshot") {
     CHECK(text.find("\"pending\"") != std::string::npos);
   }
 
+  TEST_CASE("a state written in another JSON layout decodes to the same state") {
+    // The text encode_state writes is read in one pass; any other layout of
+    // the same JSON (spaces, another key order) through a JSON tree.
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const std::string text = encode_state(s.system->state());
+    REQUIRE(text.rfind(R"({"signals":)", 0) == 0);
+    const std::string spaced = "{ " + text.substr(1);
+    CHECK(encode_state(decode_state(spaced)) == text);
+    const std::string reordered = nlohmann::json::parse(text).dump(2);  // keys sorted, indented
+    CHECK(reordered != text);
+    CHECK(encode_state(decode_state(reordered)) == text);
+  }
+
+  TEST_CASE("a state halted on its current day round-trips with what halted it") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    TradingSystem::State state = s.system->state();
+    REQUIRE_FALSE(state.risk.book.days.empty());
+    state.risk.halted_day = state.risk.book.days.back().day;
+    state.risk.halt = RiskManager::Halt{Decimal::from_string("-1234.56789012"), 1'700'000'000'123};
+    const std::string text = encode_state(state);
+    REQUIRE(text.find(R"("halt":{"day_pnl":"-1234.56789012","ts_ns":1700000000123})") !=
+            std::string::npos);
+    // The text as written (read in one pass) and other layouts of it.
+    for (const std::string& layout :
+         {text, "{ " + text.substr(1), nlohmann::json::parse(text).dump(2)}) {
+      const TradingSystem::State decoded = decode_state(layout);
+      REQUIRE(decoded.risk.halt.has_value());
+      CHECK(decoded.risk.halt->day_pnl == state.risk.halt->day_pnl);
+      CHECK(decoded.risk.halt->ts_ns == state.risk.halt->ts_ns);
+      CHECK(decoded.risk.halted_day == state.risk.halted_day);
+      CHECK(encode_state(decoded) == text);
+    }
+    // Without a halt the text has no "halt" key: as before it existed.
+    state.risk.halt.reset();
+    state.risk.halted_day.reset();
+    CHECK(encode_state(state).find(R"("halt")") == std::string::npos);
+  }
+
   TEST_CASE("a malformed state is refused with the path of the bad field") {
     CHECK_THROWS_WITH_AS(decode_state("[]"), doctest::Contains("expected an object"), Error);
     CHECK_THROWS_WITH_AS(decode_state("{"), doctest::Contains("invalid JSON"), Error);
@@ -181,6 +221,64 @@ TEST_SUITE("snapshot") {
       REQUIRE(encode_state(fast.system->state()) == encode_state(full.system->state()));
     }
     CHECK(from_snapshot > 0);
+  }
+
+  TEST_CASE("regression: a snapshot of 20000 symbols round-trips to the state of a full replay") {
+    // Encoding and decoding looked every symbol up linearly (quadratic in the
+    // number of symbols); tools/bench_snapshots.sh measures the speed, this the
+    // result: every symbol's window, position and pending order comes back.
+    TempDir dir;
+    RunConfig c = config_for(synthetic_bars(dir, "wide.csv", 4, 20'000), dir.file("wide.db"));
+    c.batch_rows = 4096;
+    c.trading.signal.window = 3;
+    c.trading.execution.fill = FillModel::kNextOpen;
+    c.snapshot_every = 30'000;
+    run_paper_trading(c);
+    auto journal = SqliteJournal::open(c.journal_path, SqliteJournal::Mode::kRead);
+    REQUIRE(journal->snapshot_seqs().size() >= 2);
+    CHECK_FALSE(check_snapshots(*journal).has_value());
+    for (const Seq seq : journal->snapshot_seqs()) {
+      CAPTURE(seq);
+      const RebuiltState fast = rebuild_state(*journal, seq);
+      const RebuiltState full = rebuild_state(*journal, seq, false);
+      REQUIRE(fast.from_snapshot == seq);
+      const TradingSystem::State state = fast.system->state();
+      CHECK(state.signals.size() == 20'000);
+      CHECK(state.portfolio.positions.size() == 20'000);
+      CHECK(encode_state(state) == encode_state(full.system->state()));
+      CHECK(state_json(fast) == state_json(full));
+    }
+    const RebuiltState last = rebuild_state(*journal, journal->last_seq());
+    CHECK_FALSE(last.system->state().execution.empty());
+  }
+
+  TEST_CASE("the state's text is the same, byte for byte, as snapshots stored before") {
+    // Golden text: a snapshot written by an earlier blotter must still compare
+    // equal with a fresh encoding of the same state (verify compares text).
+    const std::string stored =
+        R"({"signals":{"A\"B":{"window":["1.5","2"],"sum":"3.5","previous":"1.25","has_previous":true},)"
+        R"("Z":{"window":[],"sum":"0","previous":"0","has_previous":false}},"risk":{"book":{"positions":)"
+        R"([{"symbol":"Z","quantity":"-2","cost":"-3.00000001","realized_pnl":"0","last_price":"1.5",)"
+        R"("marked":false}],"days":[{"day":19000,"realized_pnl":"-1","unrealized_pnl":"0.5",)"
+        R"("unrealized_at_close":"0.5","fills":2}],"realized_pnl":"-1","unrealized_pnl":"0.5",)"
+        R"("unrealized_at_open":"0","last_ts_ns":1641600000000000000},"pending":{"Z":"2"},)"
+        R"("halted_day":18999},"execution":{"Z":[{"order_seq":7,"order":{"side":"buy","quantity":"2",)"
+        R"("price":"1.5","signal_seq":6}}]},"portfolio":{"positions":[],"days":[],"realized_pnl":"0",)"
+        R"("unrealized_pnl":"0","unrealized_at_open":"0","last_ts_ns":0}})";
+    CHECK(encode_state(decode_state(stored)) == stored);
+    // Halted on the current day: "halt" follows "halted_day", as ordered_json
+    // (which wrote snapshots before) appends it.
+    std::string halted = stored;
+    const std::string day = R"("halted_day":18999})";
+    REQUIRE(halted.find(day) != std::string::npos);
+    halted.replace(halted.find(day), day.size(),
+                   R"("halted_day":19000,"halt":{"day_pnl":"-1.5","ts_ns":1641590000000000000}})");
+    CHECK(nlohmann::ordered_json::parse(halted).dump() == halted);
+    const TradingSystem::State state = decode_state(halted);
+    REQUIRE(state.risk.halt.has_value());
+    CHECK(state.risk.halt->day_pnl == Decimal::from_string("-1.5"));
+    CHECK(state.risk.halt->ts_ns == 1641590000000000000);
+    CHECK(encode_state(state) == halted);
   }
 
   TEST_CASE("blotter snapshot rebuilds them from the events alone") {

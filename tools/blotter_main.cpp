@@ -36,6 +36,9 @@ using blotter::Decimal;
 
 constexpr int kExitFinding = 1;
 constexpr int kExitError = 2;
+// `run` journaled its run, but a component failed on some events
+// (HANDLER_ERROR): the books may lack what it would have done.
+constexpr int kExitHandlerErrors = 3;
 
 // CLI11 validator and converter for exact decimals.
 Decimal to_decimal(const std::string& option, const std::string& text) {
@@ -259,6 +262,20 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
                                         kShownDays));
 }
 
+// Exit status of a journaled run: kExitHandlerErrors, with one line saying
+// where to look, if a component failed on any of its events.
+int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSummary& s) {
+  if (s.handler_errors == 0) return 0;
+  std::cout.flush();
+  fmt::print(
+      stderr,
+      "blotter: run {} journaled with {} handler error{}: the books may be incomplete; "
+      "see `blotter query {} \"SELECT * FROM handler_errors WHERE seq BETWEEN {} AND {}\"`\n",
+      s.run_seq, s.handler_errors, s.handler_errors == 1 ? "" : "s", config.journal_path, s.run_seq,
+      s.last_seq);
+  return kExitHandlerErrors;
+}
+
 // SIGINT and SIGTERM stop a run before its next row (RunConfig::stop); a
 // second one ends the process at once, as the handler resets itself.
 static_assert(std::atomic<bool>::is_always_lock_free);
@@ -366,7 +383,7 @@ int run_command(const RunOptions& o) {
     report_interrupted(config, stopped, progress_shown);
   }
   print_summary(config, summary);
-  return 0;
+  return handler_errors_status(config, summary);
 }
 
 // Throws blotter::ConfigError unless `value` is a finite number, 0 or more.

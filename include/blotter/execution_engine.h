@@ -29,7 +29,9 @@ struct ExecutionConfig {
 // journal). Not thread-safe.
 class ExecutionEngine {
  public:
-  // Throws blotter::ConfigError for negative slippage or commission.
+  // Throws blotter::ConfigError for negative slippage or commission, or a
+  // slippage of 10000 bps or more (prices of 0 or less). A fill whose
+  // slipped price rounds to 0 or less throws blotter::Error (a HANDLER_ERROR).
   ExecutionEngine(EventBus& bus, ExecutionConfig config = {});
 
   void on_order(const Event& order_event);

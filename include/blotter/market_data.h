@@ -36,14 +36,16 @@ struct CsvOptions {
 //
 // Accepted: a UTF-8 byte-order mark; CRLF line ends; blank lines (skipped);
 // columns in any order, names case-insensitive; fields in double quotes
-// (RFC 4180); decimals with an exponent, given exactly.
+// (RFC 4180); decimals with an exponent, given exactly; commas at the end of
+// the header (columns without a name, whose fields must be empty); ticks of
+// one symbol at the same time, in file order.
 // Refused, with an InputError naming file, line and field: a missing file;
 // a file with no header or no rows; a missing, unknown or repeated column;
 // a row with the wrong number of fields; a field that is not a number or not
 // exact to 8 places, NaN, infinities or values beyond the decimal range; a
 // price <= 0; a negative volume; high < low; a timestamp that is not valid,
 // is of another format than the first row's, is not after the previous
-// row's of the same symbol, or is before the previous row's (the file must
+// row's of the same symbol (for ticks: before it), or is before the previous row's (the file must
 // be in time order); an empty symbol or one with control characters, spaces,
 // more than 32 bytes or bytes that are not UTF-8; a NUL byte; a line longer
 // than kMaxLineBytes. Text from the file quoted in a message is cut short and
@@ -92,6 +94,7 @@ class CsvMarketData {
   std::int64_t rows_ = 0;
   std::uint64_t bytes_ = 0, size_ = 0;
   std::size_t column_count_ = 0;
+  std::size_t named_count_ = 0;         // the columns before the header's trailing commas
   std::map<std::string, int> columns_;  // name -> index
   int symbol_column_ = -1, timestamp_column_ = -1;
   // Bars: open, high, low, close, volume. Ticks: price, volume (-1: none).

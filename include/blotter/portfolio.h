@@ -45,9 +45,14 @@ struct DayPnl {
 
 // Books fills into positions with average cost, and marks open positions to
 // the latest BAR close or TICK price. Commissions are charged to realized PnL
-// when paid. Reducing a position realizes (price - average cost) per unit; the
-// cost basis removed is rounded half to even at 8 places, and the whole basis
-// goes when the position closes. Not thread-safe.
+// when paid. A position carries its cost basis as a total, never as a rounded
+// average: a fill's amount is price * quantity rounded half to even at 8
+// places (exact for whole quantities); opening adds it to the basis, reducing
+// realizes it minus the share of the basis removed (rounded half to even at 8
+// places), and the whole basis goes when the position closes. So from flat to
+// flat, the realized PnL equals the fills' amounts (sells minus buys) minus
+// the commissions exactly. An update that would leave Decimal's range throws
+// blotter::Error and changes nothing. Not thread-safe.
 class Portfolio {
  public:
   explicit Portfolio(Calendar calendar = Calendar());
@@ -111,14 +116,28 @@ class Portfolio {
   void restore(State state);
 
  private:
-  template <class Change>
-  void revalue(Position& p, const Change& change);
-  // Adds `change` to the unrealized total and the current day's figures.
+  // Adds `change` to the unrealized total and the current day's figures;
+  // all or nothing, as day_with().
   void add_unrealized(Decimal change) {
-    unrealized_ += change;
-    DayPnl& today = days_.back();
-    today.unrealized_pnl = unrealized_ - unrealized_at_open_;
-    today.unrealized_at_close = unrealized_;
+    const Decimal unrealized = unrealized_ + change;
+    const DayPnl today = day_with(unrealized, realized_, Decimal());
+    unrealized_ = unrealized;
+    days_.back() = today;
+  }
+  // The current day's figures once the unrealized total is `unrealized`, the
+  // realized total `realized` and `realized_today` more was realized today.
+  // Throws blotter::Error if any of them, the day's PnL or the equity (realized
+  // + unrealized) leaves Decimal's range; the caller then assigns nothing, so
+  // an overflow leaves the books as they were and every sum a reader takes
+  // of them stays in range.
+  DayPnl day_with(Decimal unrealized, Decimal realized, Decimal realized_today) const {
+    DayPnl today = days_.back();
+    today.realized_pnl += realized_today;
+    today.unrealized_pnl = unrealized - unrealized_at_open_;
+    today.unrealized_at_close = unrealized;
+    static_cast<void>(today.pnl());
+    static_cast<void>(realized + unrealized);
+    return today;
   }
   // The position of `symbol`, created flat if there is none.
   Position& position_for(const std::string& symbol);

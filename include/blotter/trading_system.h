@@ -126,6 +126,9 @@ struct RunSummary {
   Decimal realized_pnl, unrealized_pnl;
   std::vector<DayPnl> days;
   std::size_t unfilled_orders = 0;
+  // HANDLER_ERROR events of the run (all its processes, resumed or not): a
+  // component failed on an event, so the books may lack what it did.
+  std::int64_t handler_errors = 0;
 };
 
 // Paper-trades one CSV file into the journal. The input is validated in full
