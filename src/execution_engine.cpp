@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <exception>
+
 #include "blotter/error.h"
 
 namespace blotter {
@@ -50,7 +52,18 @@ void ExecutionEngine::on_market(const Event& e, Decimal price) {
   if (it == pending_.end()) return;
   std::deque<Pending> orders = std::move(it->second);
   pending_.erase(it);
-  for (const Pending& p : orders) fill(e, e.symbol, p.order, p.seq, price);
+  // An order that cannot be filled (its price or commission out of range)
+  // does not take the orders queued after it down with it: they fill, and
+  // the first failure is reported (a HANDLER_ERROR) once all have been tried.
+  std::exception_ptr failed;
+  for (const Pending& p : orders) {
+    try {
+      fill(e, e.symbol, p.order, p.seq, price);
+    } catch (const Error&) {
+      if (!failed) failed = std::current_exception();
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
 }
 
 void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const Order& order,

@@ -158,6 +158,9 @@ class Reader {
   }
   std::int64_t integer() const {
     if (!j_.is_number_integer()) fail("expected an integer");
+    // An unsigned number above INT64_MAX would wrap: refuse it.
+    if (j_.is_number_unsigned() && j_.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+      fail("out of range");
     return j_.get<std::int64_t>();
   }
   bool boolean() const {

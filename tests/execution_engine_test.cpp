@@ -192,6 +192,19 @@ TEST_SUITE("execution_engine") {
     CHECK(rig.bus.published(EventType::kHandlerError) == 1);
   }
 
+  TEST_CASE("regression: a queued order that cannot fill does not drop the orders after it") {
+    ExecutionConfig c = next_open();
+    c.slippage_bps = D("9999");
+    Rig rig(c);
+    rig.order(1, "X", Side::kSell, "1", "0.00000001");  // slips to 0: no fill
+    const Seq buy = rig.order(2, "X", Side::kBuy, "1", "0.00000001");
+    rig.bar(3, "X", "0.00000001", "0.00000001");
+    REQUIRE(rig.fills.size() == 1);
+    CHECK(rig.fills[0].as<Fill>().order_seq == buy);
+    CHECK(rig.bus.published(EventType::kHandlerError) == 1);
+    CHECK(rig.engine.pending_orders() == 0);
+  }
+
   TEST_CASE("negative slippage or commission is refused") {
     MemoryStore store;
     EventBus bus(store);

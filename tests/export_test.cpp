@@ -139,6 +139,28 @@ TEST_SUITE("export") {
     CHECK(j["hash"] == q.getColumn(6).getString());
   }
 
+  TEST_CASE("each jsonl line is the compact JSON of its row, in the documented key order") {
+    TempDir dir;
+    const std::string db = goog_journal_in(dir);
+    REQUIRE(run_cli("annotate " + quote(db) + " --seq 3 " +
+                    quote("caf\xc3\xa9 \x01 \"quoted\" \\ tab\t") + " --tag " + quote("t\x7f"))
+                .exit_code == 0);
+    const CliResult r = run_cli("export " + quote(db) + " --format jsonl");
+    REQUIRE(r.exit_code == 0);
+    const auto lines = lines_of(r.out);
+    REQUIRE(static_cast<std::int64_t>(lines.size()) == count(db, "SELECT count(*) FROM events"));
+    for (const std::string& line : lines) {
+      CAPTURE(line);
+      const auto j = nlohmann::ordered_json::parse(line);
+      CHECK(j.dump() == line);
+      std::vector<std::string> keys;
+      for (const auto& [key, value] : j.items()) keys.push_back(key);
+      CHECK(keys == std::vector<std::string>{"seq", "time", "ts_ns", "type", "symbol", "payload",
+                                             "recorded_ns", "hash"});
+    }
+    CHECK(lines.back().find("caf\xc3\xa9 \\u0001 \\\"quoted\\\" \\\\ tab\\t") != std::string::npos);
+  }
+
   TEST_CASE("an event without a symbol has a null symbol in jsonl") {
     const std::string& db = goog_journal();
     const CliResult r = run_cli("export " + quote(db) + " --type RUN_STARTED --format jsonl");

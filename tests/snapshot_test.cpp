@@ -169,6 +169,18 @@ TEST_SUITE("snapshot") {
                          Error);
   }
 
+  TEST_CASE("regression: an integer above INT64_MAX is refused, not wrapped to a negative") {
+    auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
+    std::string text =
+        encode_state(rebuild_state(*journal, journal->last_seq(), false).system->state());
+    const std::string key = "\"last_ts_ns\":";
+    const auto at = text.find(key);
+    REQUIRE(at != std::string::npos);
+    const auto end = text.find_first_not_of("0123456789-", at + key.size());
+    text.replace(at + key.size(), end - at - key.size(), "18446744073709551615");
+    CHECK_THROWS_WITH_AS(decode_state(text), doctest::Contains("last_ts_ns: out of range"), Error);
+  }
+
   TEST_CASE("regression: a recorded configuration the components refuse names its RUN_STARTED") {
     // The error of rebuilding a journal whose RUN_STARTED is `manifest`.
     auto rebuild_error = [](const RunStarted& manifest) {

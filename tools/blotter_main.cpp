@@ -262,6 +262,16 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
                                         kShownDays));
 }
 
+// `text` as one POSIX shell word.
+std::string shell_quoted(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-./+,:@%") == std::string::npos)
+    return text;
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 // Exit status of a journaled run: kExitHandlerErrors, with one line saying
 // where to look, if a component failed on any of its events.
 int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -271,8 +281,8 @@ int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSu
       stderr,
       "blotter: run {} journaled with {} handler error{}: the books may be incomplete; "
       "see `blotter query {} \"SELECT * FROM handler_errors WHERE seq BETWEEN {} AND {}\"`\n",
-      s.run_seq, s.handler_errors, s.handler_errors == 1 ? "" : "s", config.journal_path, s.run_seq,
-      s.last_seq);
+      s.run_seq, s.handler_errors, s.handler_errors == 1 ? "" : "s",
+      blotter::terminal_text(shell_quoted(config.journal_path)), s.run_seq, s.last_seq);
   return kExitHandlerErrors;
 }
 
@@ -506,7 +516,7 @@ int resim_command(const std::string& journal, const ResimArgs& o) {
     return 0;
   }
   // A journal of one run: one line, as before; of several: a block per run.
-  const bool one_run = blotter::list_runs(*store).size() <= 1;
+  const bool one_run = runs.size() == 1 && blotter::list_runs(*store).size() <= 1;
   bool identical = true;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (i) fmt::print("\n");

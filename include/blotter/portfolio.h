@@ -52,7 +52,8 @@ struct DayPnl {
 // places), and the whole basis goes when the position closes. So from flat to
 // flat, the realized PnL equals the fills' amounts (sells minus buys) minus
 // the commissions exactly. An update that would leave Decimal's range throws
-// blotter::Error and changes nothing. Not thread-safe.
+// blotter::Error and changes no figure (the event's day may be opened, and
+// its symbol listed, flat). Not thread-safe.
 class Portfolio {
  public:
   explicit Portfolio(Calendar calendar = Calendar());
