@@ -290,26 +290,6 @@ TradingConfig ResimOverrides::applied_to(TradingConfig config) const {
 
 namespace {
 
-// One run of the journal: its RUN_STARTED up to the event before the next
-// one. Events before the first RUN_STARTED form a run of their own (seq 0).
-struct RunSpan {
-  Seq run_seq = 0;
-  RunStarted manifest;
-  Seq first = 0, last = 0;
-};
-
-std::vector<RunSpan> run_spans(const EventStore& store) {
-  const auto runs = list_runs(store);
-  const Seq last = store.last_seq();
-  std::vector<RunSpan> spans;
-  const Seq first_run = runs.empty() ? last + 1 : runs.front().first;
-  if (first_run > 1) spans.push_back(RunSpan{0, RunStarted{}, 1, first_run - 1});
-  for (std::size_t i = 0; i < runs.size(); ++i)
-    spans.push_back(RunSpan{runs[i].first, runs[i].second, runs[i].first,
-                            i + 1 < runs.size() ? runs[i + 1].first - 1 : last});
-  return spans;
-}
-
 // The first market event of `run` within `range`'s seq and time bounds, or 0.
 Seq first_market_event(const EventStore& store, const RunSpan& run, const ScanRange& range) {
   ScanRange scan(std::max(run.first, range.from_seq), std::min(run.last, range.to_seq));

@@ -190,6 +190,18 @@ std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store) {
   return runs;
 }
 
+std::vector<RunSpan> run_spans(const EventStore& store) {
+  const auto runs = list_runs(store);
+  const Seq last = store.last_seq();
+  std::vector<RunSpan> spans;
+  const Seq first_run = runs.empty() ? last + 1 : runs.front().first;
+  if (first_run > 1) spans.push_back(RunSpan{0, RunStarted{}, 1, first_run - 1});
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    spans.push_back(RunSpan{runs[i].first, runs[i].second, runs[i].first,
+                            i + 1 < runs.size() ? runs[i + 1].first - 1 : last});
+  return spans;
+}
+
 void replay_event(RebuiltState& state, const Event& recorded) {
   // An annotation is a note on the journal, not something that happened:
   // nothing handles it, and it carries an earlier event's time.

@@ -196,6 +196,15 @@ void replay_event(RebuiltState& state, const Event& recorded);
 // The runs of `store`: each RUN_STARTED's seq and manifest, in seq order.
 std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store);
 
+// The events of one run: its RUN_STARTED up to the event before the next one.
+struct RunSpan {
+  Seq run_seq = 0;  // 0 for events before the first RUN_STARTED, a run of their own
+  RunStarted manifest;
+  Seq first = 0, last = 0;
+};
+// The runs of `store` as spans of seqs, in seq order, covering every event.
+std::vector<RunSpan> run_spans(const EventStore& store);
+
 // Whether two manifests describe the same run: same input bytes and kind and
 // every option equal (the input's file name and blotter's version aside).
 bool same_run(const RunStarted& a, const RunStarted& b);
