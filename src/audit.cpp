@@ -781,6 +781,25 @@ std::string range_report_text(const RangeReport& r) {
   return out;
 }
 
+namespace {
+
+// The figures of one day of a range, or of its totals, as the JSON report has them.
+Json audit_day_json(const AuditDay& d) {
+  return {{"first_seq", d.first_seq},
+          {"last_seq", d.last_seq},
+          {"realized_pnl", d.realized_pnl.to_string()},
+          {"unrealized_pnl", d.unrealized_pnl.to_string()},
+          {"pnl", d.pnl().to_string()},
+          {"equity", d.equity.to_string()},
+          {"max_drawdown", d.max_drawdown.to_string()},
+          {"events", d.events},
+          {"fills", d.fills},
+          {"rejections", d.rejections},
+          {"handler_errors", d.handler_errors}};
+}
+
+}  // namespace
+
 std::string range_report_json(const RangeReport& r) {
   Json j;
   j["journal"] = r.journal;
@@ -798,32 +817,13 @@ std::string range_report_json(const RangeReport& r) {
               {"unrealized", r.unrealized_pnl().to_string()},
               {"total", r.pnl().to_string()}};
   Json days = Json::array();
-  for (const AuditDay& d : r.days)
-    days.push_back({{"day", Calendar::day_name(d.day)},
-                    {"first_seq", d.first_seq},
-                    {"last_seq", d.last_seq},
-                    {"realized_pnl", d.realized_pnl.to_string()},
-                    {"unrealized_pnl", d.unrealized_pnl.to_string()},
-                    {"pnl", d.pnl().to_string()},
-                    {"equity", d.equity.to_string()},
-                    {"max_drawdown", d.max_drawdown.to_string()},
-                    {"events", d.events},
-                    {"fills", d.fills},
-                    {"rejections", d.rejections},
-                    {"handler_errors", d.handler_errors}});
+  for (const AuditDay& d : r.days) {
+    Json day = {{"day", Calendar::day_name(d.day)}};
+    day.update(audit_day_json(d));
+    days.push_back(std::move(day));
+  }
   j["days"] = days;
-  const AuditDay t = r.totals();
-  j["totals"] = {{"first_seq", t.first_seq},
-                 {"last_seq", t.last_seq},
-                 {"realized_pnl", t.realized_pnl.to_string()},
-                 {"unrealized_pnl", t.unrealized_pnl.to_string()},
-                 {"pnl", t.pnl().to_string()},
-                 {"equity", t.equity.to_string()},
-                 {"max_drawdown", t.max_drawdown.to_string()},
-                 {"events", t.events},
-                 {"fills", t.fills},
-                 {"rejections", t.rejections},
-                 {"handler_errors", t.handler_errors}};
+  j["totals"] = audit_day_json(r.totals());
   j["max_drawdown"] = drawdown_json(r.max_drawdown);
   return dump(j);
 }

@@ -224,8 +224,9 @@ inline std::int64_t last_seq_of(const std::string& db) {
   }
 }
 
-// Starts the CLI with `args`; its output goes to /dev/null.
-inline pid_t spawn_cli(const std::vector<std::string>& args) {
+// Starts the CLI with `args`; its output goes to /dev/null, and its errors
+// too unless `err` names a file to write them to.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::string& err = "") {
   std::vector<std::string> all = {BLOTTER_CLI};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -234,7 +235,11 @@ inline pid_t spawn_cli(const std::vector<std::string>& args) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  if (err.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  else
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   const int failed = posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

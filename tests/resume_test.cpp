@@ -60,25 +60,6 @@ bool run_and_kill(const std::vector<std::string>& args, const std::string& db, S
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-// Starts the CLI with `args`, its stderr into `err`; stdout goes to /dev/null.
-pid_t spawn_cli_capturing(const std::vector<std::string>& args, const std::string& err) {
-  std::vector<std::string> all = {BLOTTER_CLI};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int failed = posix_spawn(&pid, BLOTTER_CLI, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(failed == 0);
-  return pid;
-}
-
 // The number after `label` in `text` ("BAR 123" for label "BAR "); -1 if absent.
 std::int64_t number_after(const std::string& text, const std::string& label) {
   const auto at = text.find(label);
@@ -124,7 +105,7 @@ TEST_SUITE("resume") {
       const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
       CAPTURE(name);
       const std::string db = dir.file(name + ".db"), err = dir.file(name + ".err");
-      const pid_t pid = spawn_cli_capturing(args(db), err);
+      const pid_t pid = spawn_cli(args(db), err);
       int status = 0;
       bool finished = false;
       while (last_seq_of(db) < total / 4) {
