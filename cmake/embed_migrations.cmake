@@ -1,7 +1,7 @@
 # Writes a C++ source holding every migration file as a string, in file-name
 # order. Invoked at build time: cmake -DOUT=... -DFILES=a.sql|b.sql -P this
-set(body "// Generated from migrations/*.sql by cmake/embed_migrations.cmake. Do not edit.\n")
-string(APPEND body "#include \"migrations.h\"\n\nnamespace blotter::detail {\n\n")
+set(body "// Generated from migrations/sqlite/*.sql by cmake/embed_migrations.cmake. Do not edit.\n")
+string(APPEND body "#include \"sqlite/migrations.h\"\n\nnamespace blotter::detail {\n\n")
 string(APPEND body "const std::vector<Migration>& migrations() {\n  static const std::vector<Migration> kAll = {\n")
 string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)

@@ -182,6 +182,8 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
 // The reports as terminal tables, as JSON (decimals as exact strings) and as
 // one self-contained HTML page (Chart.js, script and style inlined: it opens
 // without network access). Every text from the journal is escaped for HTML.
+// The HTML ones throw blotter::ConfigError in a library built without the
+// HTML report (BLOTTER_HTML_REPORT=OFF).
 std::string day_report_text(const DayReport& report);
 std::string day_report_json(const DayReport& report);
 std::string day_report_html(const DayReport& report);

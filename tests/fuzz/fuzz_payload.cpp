@@ -11,7 +11,7 @@
 
 #include "blotter/error.h"
 #include "blotter/event.h"
-#include "payload_json.h"
+#include "events/payload_json.h"
 
 namespace {
 

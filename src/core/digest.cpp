@@ -1,0 +1,48 @@
+#include "core/digest.h"
+
+#include <fmt/format.h>
+#include <nettle/sha2.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <memory>
+#include <vector>
+
+#include "blotter/error.h"
+
+namespace blotter::detail {
+
+Sha256Digest sha256(std::string_view bytes) {
+  static_assert(std::tuple_size_v<Sha256Digest> == SHA256_DIGEST_SIZE);
+  // Nettle's context is a plain struct: hashing allocates nothing and looks
+  // nothing up, and the journal hashes every event.
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update(&ctx, bytes.size(), reinterpret_cast<const std::uint8_t*>(bytes.data()));
+  Sha256Digest digest;
+  sha256_digest(&ctx, digest.size(), digest.data());
+  return digest;
+}
+
+std::string sha256_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) throw InputError(path, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  std::vector<std::uint8_t> buffer(1 << 16);
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0)
+    sha256_update(&ctx, n, buffer.data());
+  if (std::ferror(file.get()))
+    throw InputError(path, 0, "", fmt::format("read error: {}", std::strerror(errno)));
+  Sha256Digest digest;
+  sha256_digest(&ctx, digest.size(), digest.data());
+  std::string hex;
+  hex.reserve(2 * digest.size());
+  for (const std::uint8_t byte : digest) fmt::format_to(std::back_inserter(hex), "{:02x}", byte);
+  return hex;
+}
+
+}  // namespace blotter::detail

@@ -1,0 +1,480 @@
+#include "blotter/trading_system.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <thread>
+
+#include "blotter/error.h"
+#include "blotter/snapshot.h"
+#include "blotter/sqlite_journal.h"
+#include "core/digest.h"
+
+namespace blotter {
+namespace {
+
+std::string optional_text(const std::optional<Decimal>& d) { return d ? d->to_string() : ""; }
+
+std::optional<Decimal> optional_decimal(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return Decimal::from_string(text);
+}
+
+}  // namespace
+
+TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config)
+    : bus_(store),
+      feed_(bus_),
+      execution_(bus_, config.execution),
+      signals_(bus_, config.signal),
+      risk_(bus_, config.risk, Calendar(config.tz)),
+      portfolio_(Calendar(config.tz)) {
+  portfolio_.attach(bus_);
+}
+
+RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256) {
+  const TradingConfig& t = config.trading;
+  RunStarted m;
+  m.input = config.input_path;
+  m.input_sha256 = input_sha256;
+  m.input_kind = config.input.kind == MarketDataKind::kBars ? "bars" : "ticks";
+  m.symbol = config.input.symbol;
+  m.window = t.signal.window;
+  m.quantity = t.risk.quantity.to_string();
+  m.risk_per_trade = optional_text(t.risk.risk_per_trade);
+  m.capital = t.risk.capital.to_string();
+  m.max_daily_loss = t.risk.max_daily_loss.to_string();
+  m.max_position = optional_text(t.risk.max_position);
+  m.fill = t.execution.fill == FillModel::kSignal ? "signal" : "next-open";
+  m.slippage_bps = t.execution.slippage_bps.to_string();
+  m.commission = t.execution.commission.to_string();
+  m.tz = t.tz;
+  m.version = config.version;
+  return m;
+}
+
+TradingConfig trading_config_of(const RunStarted& m) {
+  TradingConfig t;
+  try {
+    if (m.window < 0 || m.window > std::numeric_limits<int>::max())
+      throw Error(fmt::format("window {} is out of range", m.window));
+    if (m.window) t.signal.window = static_cast<int>(m.window);
+    if (!m.quantity.empty()) t.risk.quantity = Decimal::from_string(m.quantity);
+    t.risk.risk_per_trade = optional_decimal(m.risk_per_trade);
+    if (!m.capital.empty()) t.risk.capital = Decimal::from_string(m.capital);
+    if (!m.max_daily_loss.empty()) t.risk.max_daily_loss = Decimal::from_string(m.max_daily_loss);
+    t.risk.max_position = optional_decimal(m.max_position);
+    t.execution.fill = m.fill == "next-open" ? FillModel::kNextOpen : FillModel::kSignal;
+    if (!m.slippage_bps.empty()) t.execution.slippage_bps = Decimal::from_string(m.slippage_bps);
+    if (!m.commission.empty()) t.execution.commission = Decimal::from_string(m.commission);
+    if (!m.tz.empty()) t.tz = m.tz;
+  } catch (const Error& e) {
+    throw Error(fmt::format("invalid run manifest: {}", e.what()));
+  }
+  return t;
+}
+
+TradingSystem::State TradingSystem::state() const {
+  return State{signals_.state(), risk_.state(), execution_.state(), portfolio_.state()};
+}
+
+void TradingSystem::restore(State state) {
+  signals_.restore(std::move(state.signals));
+  risk_.restore(std::move(state.risk));
+  execution_.restore(std::move(state.execution));
+  portfolio_.restore(std::move(state.portfolio));
+}
+
+bool same_run(const RunStarted& a, const RunStarted& b) {
+  RunStarted x = a, y = b;
+  x.input = y.input = "";
+  x.version = y.version = "";
+  return encode_payload(make_event(0, "", x)) == encode_payload(make_event(0, "", y));
+}
+
+namespace {
+
+// Starts the components afresh with `manifest`'s configuration.
+void reset(RebuiltState& state, const RunStarted& manifest, Seq run_seq) {
+  if (!state.scratch) state.scratch = std::make_unique<MemoryStore>();
+  state.system.reset();
+  state.system = std::make_unique<TradingSystem>(*state.scratch, trading_config_of(manifest));
+  state.run_seq = run_seq;
+  state.manifest = manifest;
+}
+
+// The RUN_STARTED at `seq`. Throws blotter::Error if there is none.
+RunStarted manifest_at(const EventStore& store, Seq seq) {
+  std::optional<RunStarted> found;
+  store.scan(ScanRange(seq, seq), [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) found = *run;
+    return false;
+  });
+  if (!found) throw Error(fmt::format("seq {} is not a RUN_STARTED", seq));
+  return *found;
+}
+
+// Starts `state` from the latest usable snapshot at or before `at_seq`.
+// Snapshots are never required: one that cannot be read is passed over.
+void start_from_snapshot(RebuiltState& state, const EventStore& store, Seq at_seq) {
+  const auto snapshot = store.snapshot_at_or_before(at_seq);
+  if (!snapshot || snapshot->format != kSnapshotFormat) return;
+  try {
+    TradingSystem::State restored = decode_state(snapshot->state);
+    reset(state, snapshot->run_seq ? manifest_at(store, snapshot->run_seq) : RunStarted{},
+          snapshot->run_seq);
+    state.system->restore(std::move(restored));
+    state.seq = snapshot->seq;
+    state.ts_ns = snapshot->ts_ns;
+    state.from_snapshot = snapshot->seq;
+  } catch (const Error&) {
+    reset(state, RunStarted{}, 0);
+    state.seq = 0;
+    state.ts_ns = 0;
+  }
+}
+
+// The journal's latest run and whether it finished.
+struct LatestRun {
+  Seq run_seq = 0;
+  RunStarted manifest;
+  bool finished = false;
+};
+
+LatestRun latest_run(const EventStore& store) {
+  LatestRun latest;
+  ScanRange range;
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // a journal indexes these
+  if (const auto snapshot = store.snapshot_at_or_before(store.last_seq()))
+    range.from_seq = std::max<Seq>(1, snapshot->run_seq);
+  store.scan(range, [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) {
+      latest = LatestRun{e.seq, *run, false};
+    } else if (const auto* fin = e.get_if<RunFinished>(); fin && fin->run_seq == latest.run_seq) {
+      latest.finished = latest.run_seq != 0;
+    }
+    return true;
+  });
+  return latest;
+}
+
+// The HANDLER_ERROR events of seqs first..last.
+std::int64_t handler_errors(const EventStore& store, Seq first, Seq last) {
+  ScanRange errors(first, last);
+  errors.types = {EventType::kHandlerError};
+  return store.count(errors);
+}
+
+void fill_summary(RunSummary& summary, const TradingSystem& system) {
+  const Portfolio& book = system.portfolio();
+  summary.positions = book.positions();
+  summary.realized_pnl = book.realized_pnl();
+  summary.unrealized_pnl = book.unrealized_pnl();
+  summary.days = book.days();
+  summary.unfilled_orders = system.execution().pending_orders();
+}
+
+}  // namespace
+
+std::vector<std::pair<Seq, RunStarted>> list_runs(const EventStore& store) {
+  std::vector<std::pair<Seq, RunStarted>> runs;
+  ScanRange range;
+  range.types = {EventType::kRunStarted, EventType::kRunFinished};  // a journal indexes these
+  store.scan(range, [&](const Event& e) {
+    if (const auto* run = e.get_if<RunStarted>()) runs.emplace_back(e.seq, *run);
+    return true;
+  });
+  return runs;
+}
+
+std::vector<RunSpan> run_spans(const EventStore& store) {
+  const auto runs = list_runs(store);
+  const Seq last = store.last_seq();
+  std::vector<RunSpan> spans;
+  const Seq first_run = runs.empty() ? last + 1 : runs.front().first;
+  if (first_run > 1) spans.push_back(RunSpan{0, RunStarted{}, 1, first_run - 1});
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    spans.push_back(RunSpan{runs[i].first, runs[i].second, runs[i].first,
+                            i + 1 < runs.size() ? runs[i + 1].first - 1 : last});
+  return spans;
+}
+
+void replay_event(RebuiltState& state, const Event& recorded) {
+  // An annotation is a note on the journal, not something that happened:
+  // nothing handles it, and it carries an earlier event's time.
+  if (recorded.type() == EventType::kAnnotation) return;
+  if (!state.system) reset(state, RunStarted{}, 0);
+  if (const auto* run = recorded.get_if<RunStarted>()) {
+    try {
+      reset(state, *run, recorded.seq);
+    } catch (const Error& err) {
+      // The components refuse the recorded configuration (an edited journal).
+      throw Error(fmt::format("seq {}: RUN_STARTED: {}", recorded.seq, err.what()));
+    }
+  }
+  state.system->bus().replay(recorded);
+  state.seq = recorded.seq;
+  state.ts_ns = recorded.ts_ns;
+}
+
+void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
+  if (!state.system) reset(state, RunStarted{}, 0);
+  if (to_seq <= state.seq) return;
+  store.scan(ScanRange(state.seq + 1, to_seq), [&](const Event& e) {
+    replay_event(state, e);
+    return true;
+  });
+}
+
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots) {
+  RebuiltState state;
+  reset(state, RunStarted{}, 0);
+  if (use_snapshots) start_from_snapshot(state, store, at_seq);
+  replay_into(state, store, at_seq);
+  return state;
+}
+
+namespace {
+
+// Reads the whole input on a thread of its own, while the run goes on: a run
+// commits nothing until the check has passed, so a bad row anywhere leaves
+// the journal as it was. Also finds the last row's time, for RUN_FINISHED.
+class InputCheck {
+ public:
+  InputCheck(const std::string& path, const CsvOptions& options)
+      : thread_([this, path, options] { check(path, options); }) {}
+  ~InputCheck() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (thread_.joinable()) thread_.join();
+  }
+  InputCheck(const InputCheck&) = delete;
+  InputCheck& operator=(const InputCheck&) = delete;
+
+  // Whether the whole input was read and is good; false while the check is
+  // still reading. Throws what the check found wrong (blotter::InputError).
+  bool passed() {
+    if (!passed_ && finished_.load(std::memory_order_acquire)) wait();
+    return passed_;
+  }
+  // Whether passed() or wait() found the input good.
+  bool has_passed() const { return passed_; }
+  // Waits for the check to finish and returns the last row's time; throws
+  // what it found wrong.
+  TimestampNs wait() {
+    if (thread_.joinable()) thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    passed_ = true;
+    return last_ts_;
+  }
+
+ private:
+  void check(const std::string& path, const CsvOptions& options) {
+    try {
+      CsvMarketData input(path, options);
+      while (!stop_.load(std::memory_order_relaxed)) {
+        const auto e = input.next();
+        if (!e) break;
+        last_ts_ = e->ts_ns;
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    finished_.store(true, std::memory_order_release);
+  }
+
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  bool passed_ = false;
+  std::exception_ptr error_;
+  TimestampNs last_ts_ = 0;
+  std::thread thread_;  // last: it starts once the members above exist
+};
+
+// Removes a journal that a failed run created, with SQLite's side files.
+void remove_journal(const std::string& path) {
+  std::error_code ignored;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(path + suffix, ignored);
+}
+
+// The run proper, in `journal`, once it is open: appends a new run, resumes
+// the latest or finds it finished. Commits nothing before `input_check` has passed.
+RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
+                         InputCheck& input_check, SqliteJournal& journal) {
+  RunSummary summary;
+  const LatestRun latest = latest_run(journal);
+  const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
+
+  if (resume && latest.finished) {
+    summary.outcome = RunSummary::Outcome::kAlreadyFinished;
+    summary.run_seq = latest.run_seq;
+    const RebuiltState state = rebuild_state(journal, journal.last_seq());
+    fill_summary(summary, *state.system);
+    summary.first_seq = latest.run_seq;
+    summary.last_seq = journal.last_seq();
+    summary.handler_errors = handler_errors(journal, summary.run_seq, summary.last_seq);
+    return summary;
+  }
+
+  TradingSystem system(journal, config.trading);
+  CsvMarketData source(config.input_path, config.input);
+  std::int64_t rows_before = 0;
+  Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
+  if (resume) {
+    // Go on from the last committed event: the components get the state the
+    // events before the last journaled row give, the rows before it are read
+    // past, and that row is run again against the journal, which appends
+    // only the events of it that a commit mid-row (at an ORDER, kFull) left out.
+    summary.outcome = RunSummary::Outcome::kResumed;
+    summary.run_seq = latest.run_seq;
+    ScanRange market(latest.run_seq + 1, journal.last_seq());
+    market.types = {EventType::kBar, EventType::kTick};
+    rows_before = journal.count(market);
+    last_row_seq = rows_before ? journal.max_seq(market) : 0;
+    RebuiltState state =
+        rebuild_state(journal, last_row_seq ? last_row_seq - 1 : journal.last_seq());
+    system.restore(state.system->state());
+    for (std::int64_t i = 0; i < rows_before - (last_row_seq ? 1 : 0); ++i) {
+      if (!source.next())
+        throw StoreError(fmt::format(
+            "{}: run {} holds more market events than {} has rows; the journal does not "
+            "match the input",
+            config.journal_path, latest.run_seq, config.input_path));
+    }
+    summary.skipped_rows = rows_before;
+  }
+  // The events of the last journaled row that it is run again for: the bus
+  // publishes them again, but the journal already holds them.
+  std::array<std::uint64_t, kEventTypeCount> journaled_before{};
+  if (last_row_seq) {
+    journal.scan(ScanRange(last_row_seq, journal.last_seq()), [&](const Event& e) {
+      ++journaled_before[static_cast<std::size_t>(e.type())];
+      return true;
+    });
+  }
+
+  summary.first_seq = journal.last_seq() + 1;
+  Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
+  const auto snapshot_if_due = [&](Seq run_seq, bool force) {
+    const Seq seq = journal.last_seq();
+    if (config.snapshot_every <= 0 || seq == last_snapshot) return;
+    if (!force && seq - last_snapshot < config.snapshot_every) return;
+    TimestampNs ts = 0;
+    journal.scan(ScanRange(seq, seq), [&](const Event& e) {
+      ts = e.ts_ns;
+      return false;
+    });
+    journal.put_snapshot(Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
+    last_snapshot = seq;
+  };
+  using Clock = std::chrono::steady_clock;
+  std::int64_t in_batch = 0;
+  Clock::time_point batch_opened = Clock::now();
+  try {
+    Seq run_seq = latest.run_seq;
+    if (resume) {
+      journal.record_resumption(run_seq, rows_before, config.version);
+      if (last_row_seq) journal.catch_up_from(last_row_seq);
+    } else {
+      run_seq = system.bus().publish(make_event(first_ts, "", manifest));
+    }
+    summary.run_seq = run_seq;
+    summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
+      if (config.stop && config.stop->load(std::memory_order_relaxed)) throw RunInterrupted();
+      if (++in_batch < config.batch_rows && Clock::now() - batch_opened < config.batch_latency)
+        return;
+      // Until the input has passed, the batch stays open: the first commit
+      // is the first batch that closes after it.
+      if (!input_check.passed()) return;
+      snapshot_if_due(run_seq, false);
+      journal.close_batch();
+      in_batch = 0;
+      batch_opened = Clock::now();
+      if (config.on_progress) config.on_progress(src);
+    });
+    if (last_row_seq) --summary.rows;  // that row's market event was journaled before
+    const std::int64_t events = journal.last_seq() - run_seq + 2;
+    system.bus().publish(make_event(
+        input_check.wait(), "",
+        RunFinished{run_seq, rows_before + summary.rows, events, journal.resumptions(run_seq)}));
+    snapshot_if_due(run_seq, true);
+    journal.commit();
+  } catch (RunInterrupted& stopped) {
+    journal.rollback();
+    const Seq first_seq = summary.first_seq;
+    stopped.last_seq = journal.last_seq();
+    stopped.first_seq = stopped.last_seq >= first_seq ? first_seq : 0;
+    const Seq run_seq = resume ? latest.run_seq : first_seq;
+    if (stopped.last_seq >= run_seq) {
+      stopped.run_seq = run_seq;
+      ScanRange market(run_seq + 1, stopped.last_seq);
+      market.types = {EventType::kBar, EventType::kTick};
+      stopped.rows = journal.count(market);
+    }
+    throw;
+  } catch (...) {
+    journal.rollback();
+    throw;
+  }
+  if (config.on_progress) config.on_progress(source);
+
+  summary.last_seq = journal.last_seq();
+  for (std::size_t t = 0; t < kEventTypeCount; ++t)
+    summary.events_by_type[t] =
+        system.bus().published(static_cast<EventType>(t)) - journaled_before[t];
+  // A new run's are all this process's; a resumed run's also those before.
+  summary.handler_errors =
+      resume ? handler_errors(journal, summary.run_seq, summary.last_seq)
+             : static_cast<std::int64_t>(system.bus().published(EventType::kHandlerError));
+  fill_summary(summary, system);
+  return summary;
+}
+
+}  // namespace
+
+RunSummary run_paper_trading(const RunConfig& config) {
+  // The input is read to check it, for its digest and to run it: a pipe or
+  // a device would give the later readings nothing, after the journal was opened.
+  std::error_code ec;
+  const auto status = std::filesystem::status(config.input_path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status))
+    throw InputError(config.input_path, 0, "",
+                     "not a regular file (a pipe or a device): blotter run reads its input more "
+                     "than once");
+  // Options the components refuse are refused before anything is read or
+  // opened: components built on a scratch store check them.
+  {
+    MemoryStore scratch;
+    TradingSystem check(scratch, config.trading);
+  }
+  // The header and the first row (its time is RUN_STARTED's) are read before
+  // the journal is opened; the rest is checked on another thread during the run.
+  const TimestampNs first_ts = [&] {
+    CsvMarketData head(config.input_path, config.input);
+    return head.next()->ts_ns;  // next() throws if there is no row
+  }();
+  InputCheck input_check(config.input_path, config.input);
+  // Every ORDER is committed at once: the whole input is checked before any.
+  if (config.durability == Durability::kFull || config.check_input_first) input_check.wait();
+  const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
+  const bool journal_is_new = !std::filesystem::exists(config.journal_path, ec);
+  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,
+                                     system_wall_clock(), config.durability);
+  try {
+    return run_journaled(config, manifest, first_ts, input_check, *journal);
+  } catch (...) {
+    // Nothing of the run was committed before its input passed: a journal
+    // this run created holds nothing but the schema, and goes with it.
+    if (journal_is_new && !input_check.has_passed()) {
+      journal.reset();
+      remove_journal(config.journal_path);
+    }
+    throw;
+  }
+}
+
+}  // namespace blotter
