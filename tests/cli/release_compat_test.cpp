@@ -114,13 +114,13 @@ TEST_CASE("runs write the trading events release 0.1.0 wrote, byte for byte") {
 }
 
 TEST_CASE("a journal release 0.1.0 wrote opens, replays, audits and verifies as it did") {
-  // tests/data/release_0_1/journal.db: two runs of the first 700 GOOG bars
+  // tests/data/release_0_1/journal.sqlite: two runs of the first 700 GOOG bars
   // (the second with next-open fills, a commission, a loss limit and New York
   // days), snapshots, and two annotations, written by 0.1.0. Each command's
   // output then is beside it, whole (NAME.out) or as its SHA-256 (NAME.sha256).
   const fs::path fixture = fs::path(BLOTTER_TEST_DATA) / "release_0_1";
   TempDir dir;
-  fs::copy_file(fixture / "journal.db", dir.file("work.db"));
+  fs::copy_file(fixture / "journal.sqlite", dir.file("work.db"));
   const std::string before = read_file(dir.file("work.db"));
   const std::vector<std::pair<std::string, std::string>> commands = {
       {"verify", "verify work.db"},
