@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <ostream>
 
-#include "blotter/sqlite_journal.h"
+#include "blotter/journal.h"
 
 namespace blotter {
 
@@ -23,7 +23,7 @@ enum class ExportFormat {
 // through a cursor (constant memory). Returns the number written. Throws
 // blotter::Error naming the seq if a payload is not JSON (`blotter verify`
 // says more), blotter::StoreError if the journal cannot be read.
-std::int64_t export_events(const SqliteJournal& journal, const ScanRange& range,
-                           ExportFormat format, std::ostream& out);
+std::int64_t export_events(const Journal& journal, const ScanRange& range, ExportFormat format,
+                           std::ostream& out);
 
 }  // namespace blotter

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "blotter/hash_chain.h"
+#include "blotter/journal.h"
 #include "blotter/store.h"
 
 namespace blotter {
@@ -15,29 +16,18 @@ namespace blotter {
 // The schema version this build of blotter writes (the highest migration).
 int journal_schema_version();
 
-// How durable an append is.
-enum class Durability {
-  // WAL with synchronous=NORMAL: a committed batch survives the process
-  // being killed; a power loss may lose the last batches committed.
-  kNormal,
-  // synchronous=FULL, and write-ahead: an ORDER is committed before append()
-  // returns, so before any handler (the execution engine) acts on it.
-  kFull,
-};
-
-// Every event appended is chained: its row's `hash` column holds
-// chain_hash(previous row's hash, row) (blotter/hash_chain.h). The previous
+// A Journal in one SQLite file, in WAL mode so that readers see committed
+// batches while the one writer appends. Durability::kNormal is
+// synchronous=NORMAL, kFull synchronous=FULL. A writer holds an exclusive
+// lock on the file for as long as it has it open. The hash chain's previous
 // hash is kept in memory; rollback() restores the last committed one.
-class SqliteJournal final : public EventStore {
+// Beyond Journal, inherently SQLite: schema_version() and kMigrate's
+// migrations from migrations/, read_as_is(), and the raw SQL of query.h,
+// which opens the file itself.
+class SqliteJournal final : public Journal {
  public:
-  enum class Mode {
-    kWrite,    // create if missing or empty, apply pending migrations, WAL; the only writer
-    kUpdate,   // an existing journal of this schema version, WAL; the only writer
-    kMigrate,  // an existing journal: apply pending migrations, WAL; the only writer
-    kRead,     // read-only: never writes, never checkpoints
-  };
-
-  // Opens the journal at `path`. Throws blotter::StoreError, naming the file,
+  // Opens the journal at `path` (journal_location.h's open_journal opens
+  // one from a location). Throws blotter::StoreError, naming the file,
   // if it is a directory, not a SQLite database, not a blotter journal, was
   // written by a newer blotter, or (all but kWrite) does not exist or is
   // empty (a new journal to kWrite), or (kRead, kUpdate) needs migrating;
@@ -62,38 +52,22 @@ class SqliteJournal final : public EventStore {
   Seq last_seq_at_or_before(TimestampNs ts) const override;
   void scan(const ScanRange& range, const std::function<bool(const Event&)>& visit) const override;
   std::int64_t count(const ScanRange& range) const override;
-  // The highest seq in `range`; 0 if it holds none.
-  Seq max_seq(const ScanRange& range) const;
   std::optional<Snapshot> snapshot_at_or_before(Seq seq) const override;
   std::vector<Seq> snapshot_seqs() const override;
   void put_snapshot(const Snapshot& snapshot) override;
   void clear_snapshots() override;
 
-  // Resuming a run: the events from `first` to the last must be appended
-  // again, in order, and are then compared with those journaled instead of
-  // appended (taking their seq and recorded_ns). append() throws
-  // blotter::StoreError naming the first that differs; after the last, it
-  // appends as usual.
-  void catch_up_from(Seq first);
-
-  // Records, in the open batch, that the unfinished run `run_seq` is resumed
-  // from the next seq on, after `skipped_rows` input rows already journaled
-  // (the run_resumptions table). Throws blotter::StoreError.
-  void record_resumption(Seq run_seq, std::int64_t skipped_rows, const std::string& version);
-  // The first seqs of each resumption of run `run_seq`, ascending.
-  std::vector<Seq> resumptions(Seq run_seq) const;
-
-  // One row of time_index: a committed batch's seqs and event times.
-  struct TimeSpan {
-    Seq first_seq = 0, last_seq = 0;
-    TimestampNs min_ts = 0, max_ts = 0;
-  };
-  // Every row of time_index, by first_seq.
-  std::vector<TimeSpan> time_index() const;
-
-  // The seq and stored hash of the last appended event (committed or not),
-  // as recorded, not re-verified. Throws blotter::StoreError if it has no hash.
-  ChainHead head() const;
+  // Journal. location() is the path as given; created() is true when kWrite
+  // found no file there.
+  const std::string& location() const override;
+  bool created() const override;
+  ChainHead head() const override;
+  Seq max_seq(const ScanRange& range) const override;
+  std::vector<TimeSpan> time_index() const override;  // the time_index table
+  void catch_up_from(Seq first) override;
+  void record_resumption(Seq run_seq, std::int64_t skipped_rows,
+                         const std::string& version) override;  // run_resumptions
+  std::vector<Seq> resumptions(Seq run_seq) const override;
 
   // Calls `visit` for each row of `range` exactly as stored, undecoded, in seq
   // order through a cursor (constant memory), until it returns false. A row

@@ -60,7 +60,8 @@ class EventStore {
   // Makes the open batch, and every closed one, durable before it returns.
   // No-op without one. Throws blotter::StoreError.
   virtual void commit() = 0;
-  // Discards the open batch; the sequence continues from the last closed one.
+  // Discards the open batch, its events and its snapshot changes; the
+  // sequence continues from the last closed one.
   virtual void rollback() = 0;
   // The seq of the last appended event (committed or not); 0 when empty.
   virtual Seq last_seq() const = 0;
@@ -117,6 +118,9 @@ class MemoryStore final : public EventStore {
   std::vector<Event> events_;
   std::map<Seq, Snapshot> snapshots_;
   std::size_t committed_ = 0;
+  // The snapshots as last committed, kept from the open batch's first
+  // change of them on, for rollback(); nullopt while it has changed none.
+  std::optional<std::map<Seq, Snapshot>> committed_snapshots_;
 };
 
 }  // namespace blotter

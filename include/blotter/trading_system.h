@@ -15,11 +15,11 @@
 #include "blotter/calendar.h"
 #include "blotter/error.h"
 #include "blotter/execution_engine.h"
+#include "blotter/journal.h"
 #include "blotter/market_data.h"
 #include "blotter/portfolio.h"
 #include "blotter/risk_manager.h"
 #include "blotter/signal_generator.h"
-#include "blotter/sqlite_journal.h"
 
 namespace blotter {
 
@@ -68,7 +68,8 @@ class TradingSystem {
 struct RunConfig {
   std::string input_path;
   CsvOptions input;
-  std::string journal_path;
+  // Where the journal is (journal_location.h): a SQLite file's path today.
+  std::string journal_location;
   TradingConfig trading;
   // A journal batch holds whole input rows with every event they caused, and
   // is committed as a whole; it closes after this many rows or once it has
@@ -131,7 +132,9 @@ struct RunSummary {
   std::int64_t handler_errors = 0;
 };
 
-// Paper-trades one CSV file into the journal. The input is validated in full
+// Paper-trades one CSV file into the journal at RunConfig::journal_location
+// (a location of an unknown scheme is a blotter::ConfigError before
+// anything is read). The input is validated in full
 // before anything of the run is committed: its header and first row before
 // the journal is opened, the rest on another thread while the run goes on,
 // with the run's first batch held open until that check has passed (with

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "blotter/hash_chain.h"
-#include "blotter/sqlite_journal.h"
+#include "blotter/journal.h"
 
 namespace blotter {
 
@@ -33,14 +33,15 @@ struct VerifyResult {
 // events and once at the end of the scan, with the number of events checked
 // so far and the journal's last seq.
 using VerifyProgress = std::function<void(std::int64_t checked, std::int64_t total)>;
-VerifyResult verify_events(const SqliteJournal& journal, const VerifyProgress& progress = {});
+VerifyResult verify_events(const Journal& journal, const VerifyProgress& progress = {});
 
-// Opens the journal at `path` read-only and checks it: first its events
+// Opens the journal at `location` (journal_location.h) read-only and checks it: first its events
 // (verify_events); derived data, such as stored snapshots, is checked only
 // when the events are sound, since it is only as good as they are: every
 // stored snapshot must equal a fresh replay at its seq. Throws
-// blotter::StoreError if `path` cannot be opened as a journal (missing, not
-// a journal, needs migrating).
-VerifyResult verify_journal(const std::string& path, const VerifyProgress& progress = {});
+// blotter::ConfigError for a location of an unknown scheme,
+// blotter::StoreError if it cannot be opened as a journal (missing, not a
+// journal, needs migrating).
+VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress = {});
 
 }  // namespace blotter

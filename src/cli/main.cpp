@@ -22,6 +22,7 @@
 #include "blotter/audit.h"
 #include "blotter/error.h"
 #include "blotter/export.h"
+#include "blotter/journal_location.h"
 #include "blotter/query.h"
 #include "blotter/replay.h"
 #include "blotter/snapshot.h"
@@ -48,10 +49,11 @@ Decimal to_decimal(const std::string& option, const std::string& text) {
   return *d;
 }
 
+using blotter::Journal;
 using blotter::SqliteJournal;
 
-std::unique_ptr<SqliteJournal> open_read(const std::string& path) {
-  return SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+std::unique_ptr<Journal> open_read(const std::string& location) {
+  return blotter::open_journal(location, Journal::Mode::kRead);
 }
 
 // The events a command reads: the options replay and export share.
@@ -240,14 +242,14 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
     fmt::print(
         "blotter run: {} already holds this run (seq {}, finished): same input and options; "
         "nothing appended\n\n",
-        blotter::terminal_text(config.journal_path), s.run_seq);
+        blotter::terminal_text(config.journal_location), s.run_seq);
   } else {
     if (s.outcome == Outcome::kResumed)
       fmt::print("blotter run: resumed run {} after {} rows already journaled\n", s.run_seq,
                  s.skipped_rows);
     fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
                blotter::terminal_text(config.input_path),
-               blotter::terminal_text(config.journal_path), s.first_seq, s.last_seq);
+               blotter::terminal_text(config.journal_location), s.first_seq, s.last_seq);
     fmt::print("events:");
     for (std::size_t t = 0; t < blotter::kEventTypeCount; ++t)
       fmt::print(" {} {}", blotter::to_string(static_cast<blotter::EventType>(t)),
@@ -282,7 +284,7 @@ int handler_errors_status(const blotter::RunConfig& config, const blotter::RunSu
       "blotter: run {} journaled with {} handler error{}: the books may be incomplete; "
       "see `blotter query {} \"SELECT * FROM handler_errors WHERE seq BETWEEN {} AND {}\"`\n",
       s.run_seq, s.handler_errors, s.handler_errors == 1 ? "" : "s",
-      blotter::terminal_text(shell_quoted(config.journal_path)), s.run_seq, s.last_seq);
+      blotter::terminal_text(shell_quoted(config.journal_location)), s.run_seq, s.last_seq);
   return kExitHandlerErrors;
 }
 
@@ -319,7 +321,7 @@ void stop_on_signals() {
     fmt::print(stderr,
                "blotter run: interrupted by {} before the first commit: nothing of the run was "
                "committed to {}; the same command starts it again\n",
-               name, blotter::terminal_text(config.journal_path));
+               name, blotter::terminal_text(config.journal_location));
   } else {
     const std::string now = stopped.first_seq ? fmt::format("seq {}..{} committed now",
                                                             stopped.first_seq, stopped.last_seq)
@@ -327,8 +329,8 @@ void stop_on_signals() {
     fmt::print(stderr,
                "blotter run: interrupted by {}: {} holds run {} up to seq {} ({} rows of {}; "
                "{}); the same command resumes it\n",
-               name, blotter::terminal_text(config.journal_path), stopped.run_seq, stopped.last_seq,
-               stopped.rows, blotter::terminal_text(config.input_path), now);
+               name, blotter::terminal_text(config.journal_location), stopped.run_seq,
+               stopped.last_seq, stopped.rows, blotter::terminal_text(config.input_path), now);
   }
   std::cout.flush();
   std::fflush(stdout);
@@ -345,7 +347,7 @@ int run_command(const RunOptions& o) {
   config.input.kind =
       o.bars.empty() ? blotter::MarketDataKind::kTicks : blotter::MarketDataKind::kBars;
   config.input.symbol = o.symbol;
-  config.journal_path = o.journal;
+  config.journal_location = o.journal;
   auto& t = config.trading;
   t.tz = o.tz;
   t.signal.window = o.window;
@@ -717,7 +719,9 @@ int main(int argc, char** argv) {
         throw blotter::ConfigError(fmt::format("{}: the path is empty", name));
     if (!*run_cmd && (*migrate_cmd ? migrate_journal : journal).empty())
       throw blotter::ConfigError("the journal's path is empty");
-    refuse_journal_as_stdout(*run_cmd ? run.journal : *migrate_cmd ? migrate_journal : journal);
+    const std::string& location = *run_cmd ? run.journal : *migrate_cmd ? migrate_journal : journal;
+    blotter::check_journal_location(location);
+    refuse_journal_as_stdout(location);
     if (*query_cmd) non_negative_finite("--timeout", timeout);
     if (*replay_cmd) non_negative_finite("--speed", speed);
     if (*snapshot_cmd && snapshot_every <= 0)
@@ -769,7 +773,7 @@ int main(int argc, char** argv) {
     if (*resim_cmd) return resim_command(journal, resim);
     if (*audit_cmd) return audit_command(journal, audit);
     if (*snapshot_cmd) {
-      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
+      auto store = blotter::open_journal(journal, Journal::Mode::kUpdate);
       const auto n = blotter::write_snapshots(*store, snapshot_every);
       fmt::print("{}: {} snapshots of {} events (every {} events)\n",
                  blotter::terminal_text(journal), n, store->last_seq(), snapshot_every);
@@ -806,7 +810,7 @@ int main(int argc, char** argv) {
         throw blotter::ConfigError(fmt::format("--seq {}: no such event", note.refers_to_seq));
       // kUpdate: a missing or empty file, or one that needs migrating, is
       // refused before anything is written.
-      auto store = SqliteJournal::open(journal, SqliteJournal::Mode::kUpdate);
+      auto store = blotter::open_journal(journal, Journal::Mode::kUpdate);
       const blotter::Event e = blotter::annotate(*store, note);
       fmt::print("seq {}: annotation of {}\n", e.seq,
                  note.day.empty() ? fmt::format("seq {}", note.refers_to_seq)

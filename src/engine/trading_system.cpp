@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "blotter/error.h"
+#include "blotter/journal_location.h"
 #include "blotter/snapshot.h"
-#include "blotter/sqlite_journal.h"
 #include "core/digest.h"
 
 namespace blotter {
@@ -293,17 +293,10 @@ class InputCheck {
   std::thread thread_;  // last: it starts once the members above exist
 };
 
-// Removes a journal that a failed run created, with SQLite's side files.
-void remove_journal(const std::string& path) {
-  std::error_code ignored;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
-    std::filesystem::remove(path + suffix, ignored);
-}
-
 // The run proper, in `journal`, once it is open: appends a new run, resumes
 // the latest or finds it finished. Commits nothing before `input_check` has passed.
 RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
-                         InputCheck& input_check, SqliteJournal& journal) {
+                         InputCheck& input_check, Journal& journal) {
   RunSummary summary;
   const LatestRun latest = latest_run(journal);
   const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
@@ -342,7 +335,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
         throw StoreError(fmt::format(
             "{}: run {} holds more market events than {} has rows; the journal does not "
             "match the input",
-            config.journal_path, latest.run_seq, config.input_path));
+            config.journal_location, latest.run_seq, config.input_path));
     }
     summary.skipped_rows = rows_before;
   }
@@ -436,6 +429,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
 }  // namespace
 
 RunSummary run_paper_trading(const RunConfig& config) {
+  check_journal_location(config.journal_location);
   // The input is read to check it, for its digest and to run it: a pipe or
   // a device would give the later readings nothing, after the journal was opened.
   std::error_code ec;
@@ -461,9 +455,10 @@ RunSummary run_paper_trading(const RunConfig& config) {
   // Every ORDER is committed at once: the whole input is checked before any.
   if (config.durability == Durability::kFull || config.check_input_first) input_check.wait();
   const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
-  const bool journal_is_new = !std::filesystem::exists(config.journal_path, ec);
-  auto journal = SqliteJournal::open(config.journal_path, SqliteJournal::Mode::kWrite,
-                                     system_wall_clock(), config.durability);
+  JournalOptions options;
+  options.durability = config.durability;
+  auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);
+  const bool journal_is_new = journal->created();
   try {
     return run_journaled(config, manifest, first_ts, input_check, *journal);
   } catch (...) {
@@ -471,7 +466,7 @@ RunSummary run_paper_trading(const RunConfig& config) {
     // this run created holds nothing but the schema, and goes with it.
     if (journal_is_new && !input_check.has_passed()) {
       journal.reset();
-      remove_journal(config.journal_path);
+      remove_journal(config.journal_location);
     }
     throw;
   }

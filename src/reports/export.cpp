@@ -27,8 +27,8 @@ bool is_canonical(const JournalRow& row) {
 
 }  // namespace
 
-std::int64_t export_events(const SqliteJournal& journal, const ScanRange& range,
-                           ExportFormat format, std::ostream& out) {
+std::int64_t export_events(const Journal& journal, const ScanRange& range, ExportFormat format,
+                           std::ostream& out) {
   std::int64_t n = 0;
   // Lines collect in `text` and reach `out` in large writes, as replay's do.
   std::string text;
@@ -65,7 +65,7 @@ std::int64_t export_events(const SqliteJournal& journal, const ScanRange& range,
         } catch (const Json::parse_error&) {
           throw Error(
               fmt::format("{}: seq {}: the payload is not JSON; `blotter verify {}` says more",
-                          journal.path(), row.seq, journal.path()));
+                          journal.location(), row.seq, journal.location()));
         }
         j["recorded_ns"] = row.recorded_ns;
         j["hash"] = row.hash ? Json(to_hex(*row.hash)) : Json();

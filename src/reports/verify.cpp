@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "blotter/error.h"
+#include "blotter/journal_location.h"
 #include "blotter/snapshot.h"
 
 namespace blotter {
@@ -22,7 +23,7 @@ std::string without_prefix(const std::string& message, std::string_view type) {
 // span's seqs, and each span's event times must be exactly its events'.
 class SpanCheck {
  public:
-  explicit SpanCheck(std::vector<SqliteJournal::TimeSpan> spans) : spans_(std::move(spans)) {}
+  explicit SpanCheck(std::vector<Journal::TimeSpan> spans) : spans_(std::move(spans)) {}
 
   // The finding for event `seq` at `ts`, if any.
   std::optional<std::string> visit(Seq seq, TimestampNs ts) {
@@ -55,7 +56,7 @@ class SpanCheck {
 
  private:
   std::optional<std::string> close() const {
-    const SqliteJournal::TimeSpan& s = spans_[at_];
+    const Journal::TimeSpan& s = spans_[at_];
     if (last_ != s.last_seq)
       return fmt::format("time_index row {}..{}: the events end at seq {}", s.first_seq, s.last_seq,
                          last_);
@@ -65,7 +66,7 @@ class SpanCheck {
     return std::nullopt;
   }
 
-  std::vector<SqliteJournal::TimeSpan> spans_;
+  std::vector<Journal::TimeSpan> spans_;
   std::size_t at_ = 0;
   Seq last_ = 0;
   TimestampNs min_ = 0, max_ = 0;
@@ -73,7 +74,7 @@ class SpanCheck {
 
 }  // namespace
 
-VerifyResult verify_events(const SqliteJournal& journal, const VerifyProgress& progress) {
+VerifyResult verify_events(const Journal& journal, const VerifyProgress& progress) {
   constexpr std::int64_t kProgressEvery = 65536;
   const std::int64_t total = progress ? journal.last_seq() : 0;
   VerifyResult result;
@@ -121,8 +122,8 @@ VerifyResult verify_events(const SqliteJournal& journal, const VerifyProgress& p
   return result;
 }
 
-VerifyResult verify_journal(const std::string& path, const VerifyProgress& progress) {
-  const auto journal = SqliteJournal::open(path, SqliteJournal::Mode::kRead);
+VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress) {
+  const auto journal = open_journal(location, Journal::Mode::kRead);
   VerifyResult result = verify_events(*journal, progress);
   if (!result.ok) return result;
   if (const auto bad = check_snapshots(*journal)) {

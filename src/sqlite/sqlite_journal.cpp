@@ -195,6 +195,7 @@ struct SqliteJournal::Impl {
     const Impl& d;
   };
   int version = 0;
+  bool created = false;  // kWrite found no file at `path`
 
   // `immutable`: read the file as it is, without the WAL's shared memory
   // (for a journal in a directory this process cannot write).
@@ -535,8 +536,8 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw StoreError(fmt::format("{}: is a directory, not a journal", path));
-  if (mode != Mode::kWrite && !std::filesystem::exists(path, ec))
-    throw StoreError(fmt::format("{}: no such journal", path));
+  const bool existed = std::filesystem::exists(path, ec);
+  if (mode != Mode::kWrite && !existed) throw StoreError(fmt::format("{}: no such journal", path));
   if (writer) check_writable(path);
   std::unique_ptr<Impl> impl;
   try {
@@ -599,6 +600,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
   } catch (const std::exception& e) {
     rethrow(path, "cannot open the journal", what_of(impl ? impl->db.getHandle() : nullptr, e));
   }
+  impl->created = !existed;
   return std::unique_ptr<SqliteJournal>(new SqliteJournal(std::move(impl)));
 }
 
@@ -914,6 +916,8 @@ ChainHead SqliteJournal::head() const {
 }
 
 const std::string& SqliteJournal::path() const { return impl_->path; }
+const std::string& SqliteJournal::location() const { return impl_->path; }
+bool SqliteJournal::created() const { return impl_->created; }
 bool SqliteJournal::read_as_is() const { return impl_->immutable; }
 int SqliteJournal::schema_version() const { return impl_->version; }
 

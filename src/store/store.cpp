@@ -40,11 +40,17 @@ Seq MemoryStore::append(Event& event) {
   return event.seq;
 }
 
-void MemoryStore::commit() { committed_ = events_.size(); }
+void MemoryStore::commit() {
+  committed_ = events_.size();
+  committed_snapshots_.reset();
+}
 
+// The open batch's snapshot changes go with it, as a database's would: the
+// snapshots are restored from their copy kept at the batch's first change.
 void MemoryStore::rollback() {
   events_.resize(committed_);
-  snapshots_.erase(snapshots_.upper_bound(static_cast<Seq>(committed_)), snapshots_.end());
+  if (committed_snapshots_) snapshots_ = std::move(*committed_snapshots_);
+  committed_snapshots_.reset();
 }
 
 Seq MemoryStore::last_seq() const { return static_cast<Seq>(events_.size()); }
@@ -85,8 +91,14 @@ std::vector<Seq> MemoryStore::snapshot_seqs() const {
   return seqs;
 }
 
-void MemoryStore::put_snapshot(const Snapshot& snapshot) { snapshots_[snapshot.seq] = snapshot; }
+void MemoryStore::put_snapshot(const Snapshot& snapshot) {
+  if (!committed_snapshots_) committed_snapshots_ = snapshots_;
+  snapshots_[snapshot.seq] = snapshot;
+}
 
-void MemoryStore::clear_snapshots() { snapshots_.clear(); }
+void MemoryStore::clear_snapshots() {
+  if (!committed_snapshots_) committed_snapshots_ = snapshots_;
+  snapshots_.clear();
+}
 
 }  // namespace blotter

@@ -24,8 +24,8 @@ TimestampNs T(const char* text) { return parse_timestamp(text).value(); }
 // A fresh directory per case holding a small journal:
 //   1 BAR GOOG, 2 BAR MSFT, 3 SIGNAL GOOG (reason with a comma and quotes),
 //   4 HANDLER_ERROR without a symbol.
-struct Journal {
-  Journal() {
+struct SmallJournal {
+  SmallJournal() {
     std::string pattern = (fs::temp_directory_path() / "blotter-query-XXXXXX").string();
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     dir = pattern;
@@ -43,7 +43,7 @@ struct Journal {
     for (Event& e : events) journal->append(e);
     journal->commit();
   }
-  ~Journal() {
+  ~SmallJournal() {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -62,7 +62,7 @@ struct Result {
   std::string error;  // what() of a blotter::Error, if one was thrown
 };
 
-Result query(const Journal& j, const std::string& sql, QueryFormat format = QueryFormat::kCsv,
+Result query(const SmallJournal& j, const std::string& sql, QueryFormat format = QueryFormat::kCsv,
              double timeout = 0) {
   Result r;
   std::ostringstream out;
@@ -83,7 +83,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST_SUITE("query") {
   TEST_CASE("table format aligns columns, numbers to the right") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j, "SELECT seq, type, symbol FROM events WHERE seq <= 3 ORDER BY seq",
                            QueryFormat::kTable);
     CHECK(r.error == "");
@@ -97,7 +97,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("csv format has a header, CRLF line ends and RFC 4180 quoting") {
-    Journal j;
+    SmallJournal j;
     const Result r =
         query(j, "SELECT seq, symbol, reason FROM signals UNION ALL SELECT 9, NULL, 'plain'");
     CHECK(r.error == "");
@@ -109,7 +109,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("json format is an array of objects with typed values") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j,
                            "SELECT seq, symbol, close, volume FROM bars UNION ALL "
                            "SELECT seq, symbol, NULL, NULL FROM handler_errors ORDER BY seq",
@@ -125,7 +125,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("an empty result is a header or an empty array") {
-    Journal j;
+    SmallJournal j;
     const char* none = "SELECT seq, type FROM events WHERE seq > 100";
     CHECK(query(j, none, QueryFormat::kJson).text == "[]\n");
     CHECK(query(j, none, QueryFormat::kCsv).text == "seq,type\r\n");
@@ -135,7 +135,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("regression: a second statement is refused instead of silently dropped") {
-    Journal j;
+    SmallJournal j;
     for (QueryFormat format : {QueryFormat::kJson, QueryFormat::kCsv, QueryFormat::kTable}) {
       const Result r = query(j, "SELECT 1 AS a; SELECT 2 AS b", format);
       CHECK(r.error == "one SQL statement at a time: this SQL holds 2 (run each as its own query)");
@@ -149,7 +149,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("regression: query json is valid JSON: infinities, BLOBs, exact doubles") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j,
                            "SELECT 1e300 * 1e300 AS inf, -1e300 * 1e300 AS minus_inf, "
                            "0.1 + 0.2 AS sum, 2.0 AS whole, x'ab01ff' AS blob, "
@@ -179,7 +179,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("regression: query table escapes control characters and shows BLOBs as hex") {
-    Journal j;
+    SmallJournal j;
     const char* sql =
         "SELECT 'a' || char(27) || '[2J' || char(7) || 'b' AS text, x'ab01' AS blob, "
         "0.1 + 0.2 AS sum";
@@ -198,7 +198,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("table columns align by display width with UTF-8 text") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j,
                            "SELECT '\xe2\x82\xac' AS s, 1 AS n UNION ALL "
                            "SELECT '\xe6\xa0\xaa\xe5\xbc\x8f', 22 UNION ALL SELECT 'GOOG', 333",
@@ -213,7 +213,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("a statement that would write is refused and the journal is unchanged") {
-    Journal j;
+    SmallJournal j;
     for (const char* sql : {"DELETE FROM events", "UPDATE events SET symbol = 'X'",
                             "INSERT INTO events(seq, ts_ns, type, payload, recorded_ns) VALUES "
                             "(99, 0, 'BAR', '{}', 0)",
@@ -231,7 +231,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("a refused statement stops the script before anything runs") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j, "SELECT count(*) AS n FROM events; DELETE FROM events");
     CHECK(contains(r.error, "read-only"));
     CHECK(r.text == "");
@@ -239,7 +239,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("ATTACH is refused and creates no file") {
-    Journal j;
+    SmallJournal j;
     const std::string other = (j.dir / "other.db").string();
     const Result r = query(j, "ATTACH DATABASE '" + other + "' AS other");
     CHECK(contains(r.error, "ATTACH"));
@@ -249,7 +249,7 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("a PRAGMA that sets a value is refused, one that reads is allowed") {
-    Journal j;
+    SmallJournal j;
     const Result set = query(j, "PRAGMA user_version = 5");
     CHECK(contains(set.error, "PRAGMA user_version"));
     CHECK(set.text == "");
@@ -278,14 +278,14 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("extension loading is refused") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j, "SELECT load_extension('/tmp/libnothing.so')");
     CHECK(contains(r.error, "load_extension"));
     CHECK(r.text == "");
   }
 
   TEST_CASE("a timeout interrupts a runaway query") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(
         j, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
         QueryFormat::kCsv, 0.2);
@@ -294,21 +294,21 @@ TEST_SUITE("query") {
   }
 
   TEST_CASE("a timeout does not interrupt a query that finishes") {
-    Journal j;
+    SmallJournal j;
     const Result r = query(j, "SELECT count(*) AS n FROM events", QueryFormat::kCsv, 30);
     CHECK(r.error == "");
     CHECK(r.text == "n\r\n4\r\n");
   }
 
   TEST_CASE("SQL errors and empty scripts are reported") {
-    Journal j;
+    SmallJournal j;
     CHECK(contains(query(j, "SELEC 1").error, "SQL error"));
     CHECK(contains(query(j, "SELECT nope FROM events").error, "no such column"));
     CHECK(contains(query(j, "  -- only a comment\n").error, "no SQL statement"));
   }
 
   TEST_CASE("a missing file or one that is not a journal is refused") {
-    Journal j;
+    SmallJournal j;
     std::ostringstream out;
     const std::string missing = (j.dir / "missing.db").string();
     CHECK_THROWS_AS(run_query(missing, "SELECT 1", {}, out), StoreError);

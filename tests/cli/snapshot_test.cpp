@@ -21,7 +21,7 @@ namespace {
 RunConfig config_for(const std::string& input, const std::string& journal) {
   RunConfig c;
   c.input_path = input;
-  c.journal_path = journal;
+  c.journal_location = journal;
   c.batch_rows = 64;
   c.batch_latency = std::chrono::hours(1);  // batches of exactly 64 rows,
   c.check_input_first = true;               // from the first one on
@@ -43,7 +43,7 @@ const std::string& busy_journal() {
     c.trading.tz = "America/New_York";
     c.snapshot_every = 500;
     run_paper_trading(c);
-    return c.journal_path;
+    return c.journal_location;
   }();
   return db;
 }
@@ -246,7 +246,7 @@ TEST_SUITE("snapshot") {
     c.trading.execution.fill = FillModel::kNextOpen;
     c.snapshot_every = 30'000;
     run_paper_trading(c);
-    auto journal = SqliteJournal::open(c.journal_path, SqliteJournal::Mode::kRead);
+    auto journal = SqliteJournal::open(c.journal_location, SqliteJournal::Mode::kRead);
     REQUIRE(journal->snapshot_seqs().size() >= 2);
     CHECK_FALSE(check_snapshots(*journal).has_value());
     for (const Seq seq : journal->snapshot_seqs()) {

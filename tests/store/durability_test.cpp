@@ -66,8 +66,8 @@ TEST_SUITE("durability") {
       full.durability = Durability::kFull;
       const RunSummary a = run_paper_trading(normal);
       const RunSummary b = run_paper_trading(full);
-      REQUIRE(count(full.journal_path, "SELECT count(*) FROM fills") > 50);
-      CHECK(trading_events(full.journal_path) == trading_events(normal.journal_path));
+      REQUIRE(count(full.journal_location, "SELECT count(*) FROM fills") > 50);
+      CHECK(trading_events(full.journal_location) == trading_events(normal.journal_location));
       CHECK(a.realized_pnl == b.realized_pnl);
       CHECK(a.last_seq == b.last_seq);
     }
@@ -81,9 +81,9 @@ TEST_SUITE("durability") {
     RunConfig whole = busy_config(csv, dir.file("whole.db"));
     whole.snapshot_every = 0;
     run_paper_trading(whole);
-    const auto expected = trading_events(whole.journal_path);
-    const std::vector<Event> events = events_of(whole.journal_path);
-    REQUIRE(count(whole.journal_path, "SELECT count(*) FROM orders") > 5);
+    const auto expected = trading_events(whole.journal_location);
+    const std::vector<Event> events = events_of(whole.journal_location);
+    REQUIRE(count(whole.journal_location, "SELECT count(*) FROM orders") > 5);
     REQUIRE(events.back().type() == EventType::kRunFinished);
     int mid_row_cuts = 0;
     for (std::size_t n = 1; n < events.size(); ++n) {
@@ -111,7 +111,7 @@ TEST_SUITE("durability") {
     const std::string csv = synthetic_bars(dir, "bars.csv", 60, 3);
     RunConfig whole = busy_config(csv, dir.file("whole.db"));
     run_paper_trading(whole);
-    std::vector<Event> events = events_of(whole.journal_path);
+    std::vector<Event> events = events_of(whole.journal_location);
     // Cut right after a FILL whose price is then altered: the journal cannot
     // be the first part of this input's run.
     std::size_t n = 0;

@@ -84,7 +84,7 @@ TEST_SUITE("resume") {
       std::uint64_t appended = 0;
       for (const std::uint64_t n : resumed.events_by_type) appended += n;
       CHECK(appended == static_cast<std::uint64_t>(resumed.last_seq - resumed.first_seq + 1));
-      CHECK(resumed.last_seq == last_seq_of(c.journal_path));
+      CHECK(resumed.last_seq == last_seq_of(c.journal_location));
     }
   }
 
@@ -160,22 +160,22 @@ TEST_SUITE("resume") {
     const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);
     const RunConfig whole = busy_config(csv, dir.file("whole.db"));
     const RunSummary uninterrupted = run_paper_trading(whole);
-    const auto expected = trading_events(whole.journal_path);
+    const auto expected = trading_events(whole.journal_location);
     REQUIRE(uninterrupted.rows == 1200);
-    REQUIRE(count(whole.journal_path, "SELECT count(*) FROM fills") > 50);
+    REQUIRE(count(whole.journal_location, "SELECT count(*) FROM fills") > 50);
 
     for (int batches = 1; batches <= 24; ++batches) {
       CAPTURE(batches);
       const RunConfig c = busy_config(csv, dir.file("b" + std::to_string(batches) + ".db"));
       run_interrupted(c, batches);
-      REQUIRE(count(c.journal_path, "SELECT count(*) FROM bars") == 50 * batches);
+      REQUIRE(count(c.journal_location, "SELECT count(*) FROM bars") == 50 * batches);
       const RunSummary resumed = run_paper_trading(c);
       CHECK(resumed.outcome == RunSummary::Outcome::kResumed);
       CHECK(resumed.skipped_rows == 50 * batches);
       CHECK(resumed.rows == 1200 - 50 * batches);
       CHECK(resumed.run_seq == 1);
-      REQUIRE(trading_events(c.journal_path) == expected);
-      auto journal = SqliteJournal::open(c.journal_path, SqliteJournal::Mode::kRead);
+      REQUIRE(trading_events(c.journal_location) == expected);
+      auto journal = SqliteJournal::open(c.journal_location, SqliteJournal::Mode::kRead);
       CHECK_FALSE(check_snapshots(*journal).has_value());
     }
   }
@@ -191,8 +191,8 @@ TEST_SUITE("resume") {
     RunConfig whole = busy_config(csv, dir.file("whole.db"));
     whole.input.kind = MarketDataKind::kTicks;
     REQUIRE(run_paper_trading(whole).rows == 600);
-    const auto expected = trading_events(whole.journal_path);
-    REQUIRE(count(whole.journal_path, "SELECT count(*) FROM fills") > 0);
+    const auto expected = trading_events(whole.journal_location);
+    REQUIRE(count(whole.journal_location, "SELECT count(*) FROM fills") > 0);
     for (int batches : {1, 3, 7}) {
       CAPTURE(batches);
       RunConfig c = busy_config(csv, dir.file("t" + std::to_string(batches) + ".db"));
@@ -201,7 +201,7 @@ TEST_SUITE("resume") {
       const RunSummary resumed = run_paper_trading(c);
       CHECK(resumed.outcome == RunSummary::Outcome::kResumed);
       CHECK(resumed.skipped_rows == 50 * batches);
-      CHECK(trading_events(c.journal_path) == expected);
+      CHECK(trading_events(c.journal_location) == expected);
     }
   }
 
@@ -210,11 +210,11 @@ TEST_SUITE("resume") {
     const std::string csv = synthetic_bars(dir, "bars.csv", 400, 3);
     const RunConfig c = busy_config(csv, dir.file("twice.db"));
     run_interrupted(c, 3);
-    const Seq first_resume = last_seq_of(c.journal_path) + 1;
+    const Seq first_resume = last_seq_of(c.journal_location) + 1;
     run_interrupted(c, 5);
-    const Seq second_resume = last_seq_of(c.journal_path) + 1;
+    const Seq second_resume = last_seq_of(c.journal_location) + 1;
     CHECK(run_paper_trading(c).outcome == RunSummary::Outcome::kResumed);
-    const std::string& db = c.journal_path;
+    const std::string& db = c.journal_location;
     CHECK(count(db, "SELECT count(*) FROM runs") == 1);
     CHECK(count(db, "SELECT resumptions FROM runs") == 2);
     CHECK(count(db, "SELECT rows FROM runs") == 1200);
@@ -231,12 +231,12 @@ TEST_SUITE("resume") {
     const std::string csv = synthetic_bars(dir, "bars.csv", 100, 2);
     RunConfig c = busy_config(csv, dir.file("j.db"));
     const RunSummary first = run_paper_trading(c);
-    const auto events = last_seq_of(c.journal_path);
+    const auto events = last_seq_of(c.journal_location);
     const RunSummary again = run_paper_trading(c);
     CHECK(again.outcome == RunSummary::Outcome::kAlreadyFinished);
     CHECK(again.run_seq == 1);
     CHECK(again.realized_pnl == first.realized_pnl);
-    CHECK(last_seq_of(c.journal_path) == events);
+    CHECK(last_seq_of(c.journal_location) == events);
     // The same bytes under another name are the same input.
     c.input_path = dir.write("copy.csv", read_file(csv));
     CHECK(run_paper_trading(c).outcome == RunSummary::Outcome::kAlreadyFinished);
@@ -244,7 +244,7 @@ TEST_SUITE("resume") {
     const RunSummary other = run_paper_trading(c);
     CHECK(other.outcome == RunSummary::Outcome::kNew);
     CHECK(other.run_seq == events + 1);
-    CHECK(count(c.journal_path, "SELECT count(*) FROM runs") == 2);
+    CHECK(count(c.journal_location, "SELECT count(*) FROM runs") == 2);
   }
 
   TEST_CASE("an unfinished run of other input is left as it is and a new run starts") {
@@ -255,8 +255,8 @@ TEST_SUITE("resume") {
     other.input_path = synthetic_bars(dir, "b.csv", 390, 3);
     const RunSummary s = run_paper_trading(other);
     CHECK(s.outcome == RunSummary::Outcome::kNew);
-    CHECK(count(c.journal_path, "SELECT count(*) FROM runs WHERE finished_seq IS NULL") == 1);
-    CHECK(count(c.journal_path, "SELECT count(*) FROM runs") == 2);
+    CHECK(count(c.journal_location, "SELECT count(*) FROM runs WHERE finished_seq IS NULL") == 1);
+    CHECK(count(c.journal_location, "SELECT count(*) FROM runs") == 2);
   }
 
   TEST_CASE("blotter run killed with SIGKILL at several points resumes to the uninterrupted run") {

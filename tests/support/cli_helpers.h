@@ -189,7 +189,7 @@ inline std::string synthetic_bars(const TempDir& dir, const std::string& name, i
 inline RunConfig busy_run_config(const std::string& input, const std::string& journal) {
   RunConfig c;
   c.input_path = input;
-  c.journal_path = journal;
+  c.journal_location = journal;
   c.version = "test";
   c.trading.signal.window = 5;
   c.trading.execution.fill = FillModel::kNextOpen;
