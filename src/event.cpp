@@ -313,8 +313,10 @@ class CanonicalReader {
   }
   template <std::size_t N>
   bool decimal(const char* name, Decimal& value) {
+    if (!key<N>(name)) return false;
+    if (plain_decimal(value)) return true;
     std::string_view v;
-    if (!key<N>(name) || !string(v)) return false;
+    if (!string(v)) return false;
     const auto d = Decimal::parse(v);
     if (!d) return false;
     value = *d;
@@ -366,6 +368,39 @@ class CanonicalReader {
     separator_ = ',';
     return true;
   }
+  // A decimal string of the common form "-ddd.dd", with at most 10 whole and
+  // 8 fractional digits, read as it is scanned; false, having read nothing,
+  // for any other form, which decimal() then leaves to Decimal::parse. The
+  // value is Decimal::parse's: it reads this form the same way first.
+  bool plain_decimal(Decimal& value) {
+    constexpr auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    const char* p = p_;
+    if (p == end_ || *p++ != '"') return false;
+    const bool negative = p != end_ && *p == '-';
+    if (negative) ++p;
+    // Unsigned: a longer digit string may wrap here (defined), and is then
+    // refused by its length.
+    std::uint64_t whole = 0, frac = 0;
+    const char* whole_start = p;
+    for (; p != end_ && digit(*p); ++p) whole = whole * 10 + static_cast<std::uint64_t>(*p - '0');
+    const auto whole_digits = p - whole_start;
+    std::ptrdiff_t frac_digits = 0;
+    if (p != end_ && *p == '.') {
+      const char* frac_start = ++p;
+      for (; p != end_ && digit(*p); ++p) frac = frac * 10 + static_cast<std::uint64_t>(*p - '0');
+      frac_digits = p - frac_start;
+    }
+    if (p == end_ || *p != '"' || whole_digits + frac_digits == 0 || whole_digits > 10 ||
+        frac_digits > Decimal::kPlaces)
+      return false;
+    static constexpr std::array<std::uint64_t, Decimal::kPlaces + 1> kPowers = {
+        100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
+    const auto units = static_cast<std::int64_t>(
+        whole * Decimal::kScale + frac * kPowers[static_cast<std::size_t>(frac_digits)]);
+    value = Decimal::from_raw(negative ? -units : units);
+    p_ = p + 1;
+    return true;
+  }
   bool string(std::string_view& value) {
     if (p_ == end_ || *p_ != '"') return false;
     const char* start = ++p_;
@@ -380,6 +415,18 @@ class CanonicalReader {
   const char* end_;
   char separator_ = '{';
 };
+
+// Returns `read.template operator()<T>()`, T being the payload type of `type`.
+template <std::size_t I = 0, class Read>
+decltype(auto) with_payload_type(EventType type, Read&& read) {
+  using T = std::variant_alternative_t<I, Payload>;
+  if constexpr (I + 1 == kEventTypeCount) {
+    return read.template operator()<T>();
+  } else {
+    if (static_cast<std::size_t>(type) == I) return read.template operator()<T>();
+    return with_payload_type<I + 1>(type, std::forward<Read>(read));
+  }
+}
 
 // Reads field I of payload type T in its canonical form.
 template <class T, std::size_t I>
@@ -410,18 +457,6 @@ std::optional<Payload> read_canonical(std::string_view json, std::index_sequence
   T p;
   if ((read_canonical_field<T, I>(r, p) && ...) && r.finish()) return Payload(std::move(p));
   return std::nullopt;
-}
-
-// Returns `read.template operator()<T>()`, T being the payload type of `type`.
-template <std::size_t I = 0, class Read>
-decltype(auto) with_payload_type(EventType type, Read&& read) {
-  using T = std::variant_alternative_t<I, Payload>;
-  if constexpr (I + 1 == kEventTypeCount) {
-    return read.template operator()<T>();
-  } else {
-    if (static_cast<std::size_t>(type) == I) return read.template operator()<T>();
-    return with_payload_type<I + 1>(type, std::forward<Read>(read));
-  }
 }
 
 }  // namespace
