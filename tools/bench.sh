@@ -4,17 +4,26 @@
 # a noisy machine. Prints a Markdown table (also written to
 # build-bench/bench.md) for docs/PERFORMANCE.md.
 # Usage: tools/bench.sh [ROWS (1000000)] [BIG_EVENTS (10000000)]
+#        tools/bench.sh --read-back [ROWS]: only reading back against the raw
+#        SQLite scan (section 4), on a journal of ROWS bars.
+# BLOTTER_BENCH_DIR (build-bench) is the Release build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+read_back_only=false
+if [[ ${1:-} == --read-back ]]; then
+  read_back_only=true
+  shift
+fi
 rows=${1:-1000000}
 big_events=${2:-10000000}
 shared=../shared
-out=build-bench
+out=${BLOTTER_BENCH_DIR:-build-bench}  # the Release build directory
 BLOTTER_BUILD_DIR=$out tools/setup.sh -DCMAKE_BUILD_TYPE=Release -DBLOTTER_BUILD_TESTS=OFF >/dev/null
 command -v /usr/bin/time >/dev/null || { echo "bench.sh needs /usr/bin/time (apt-get install time)"; exit 2; }
 [[ -f $shared/bench/sqlite_limit.c && -f $shared/seed/seed_pipeline.py ]] ||
   { echo "bench.sh needs $shared/bench and $shared/seed for the baselines"; exit 2; }
 cc -O2 -o $out/sqlite_limit $shared/bench/sqlite_limit.c -lsqlite3
+cc -O2 -o $out/sqlite_scan tools/bench/sqlite_scan.c -lsqlite3
 data=$(mktemp -d /tmp/blotter-bench.XXXXXX)
 trap 'rm -rf "$data"' EXIT
 blotter=$out/blotter
@@ -36,6 +45,54 @@ row() { rows_md+=("| $1 | $2 | $3 | $4 |"); }
 
 echo "generating $rows bars over 10 symbols" >&2
 $out/blotter_gen_bars "$rows" 10 >"$data/bars.csv"
+
+# 4. Reading back against SQLite's own floor: the raw scan steps the same rows
+# in seq order and touches every column, decoding nothing
+# (tools/bench/sqlite_scan.c). replay and a full state rebuild (no
+# snapshots) are given as ratios of their rates to the scan's. CPU seconds
+# (user + system), median of 3 runs of each, alternating: on a shared machine
+# the wall clock also counts the time other processes hold the cores.
+cpu_seconds() {
+  /usr/bin/time -f '%U %S' -o "$data/cpu" "$@" >/dev/null 2>"$data/stderr" ||
+    { cat "$data/stderr"; exit 1; }
+  awk '{print $1 + $2}' "$data/cpu"
+}
+scan_ratios() {
+  local db=$1 label=$2 n scans=() replays=() states=()
+  n=$(events_of "$db")
+  cp "$db" "$data/nosnap.db"
+  sqlite3 "$data/nosnap.db" "DELETE FROM snapshots"
+  sync
+  for _ in 1 2 3; do
+    scans+=("$(cpu_seconds $out/sqlite_scan "$db")")
+    replays+=("$(cpu_seconds $blotter replay "$db" --format jsonl)")
+    states+=("$(cpu_seconds $blotter state "$data/nosnap.db" --at "#$((n - 1))")")
+  done
+  rm -f "$data"/nosnap.db*
+  echo "CPU seconds: raw scan ${scans[*]}; replay ${replays[*]}; state ${states[*]}" >&2
+  local scan replay state
+  scan=$(median "${scans[@]}") replay=$(median "${replays[@]}") state=$(median "${states[@]}")
+  row "raw SQLite scan, $label ($n rows; rows per CPU second, median of 3)" "$(rate "$n" "$scan")" "" ""
+  row "replay --format jsonl >/dev/null, $label (events per CPU second)" "$(rate "$n" "$replay")" "raw SQLite scan: $(rate "$n" "$scan")" "$(ratio "$scan" "$replay")×"
+  row "state --at #$((n - 1)) full replay, $label (events per CPU second)" "$(rate "$n" "$state")" "raw SQLite scan: $(rate "$n" "$scan")" "$(ratio "$scan" "$state")×"
+}
+median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+print_table() {
+  {
+    echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'),"
+    echo "$(free -g | awk '/Mem:/ {print $2}') GiB, Debian $(cat /etc/debian_version), SQLite $(sqlite3 --version | cut -d' ' -f1)."
+    echo
+    echo "| measure | blotter | baseline | ratio |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${rows_md[@]}"
+  } | tee $out/bench.md
+}
+if $read_back_only; then
+  $blotter run --bars "$data/bars.csv" --journal "$data/j.db" >/dev/null
+  scan_ratios "$data/j.db" "$rows bars"
+  print_table
+  exit 0
+fi
 
 # 1. The pipeline in memory: bus, strategy, risk, execution, portfolio, no
 # store, against the seed's Python in memory. The machine's speed drifts,
@@ -59,7 +116,6 @@ sample_in_memory
 # 2. blotter run end to end, journaled, against SQLite's ceiling and the seed
 # persisting. Both sides are noisy on a shared machine: each is run three
 # times, alternating, and the median taken.
-median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 run_times=() run_rsss=() limit_rates=()
 for i in 1 2 3; do
   rm -f "$data"/j.db* "$data"/limit.db*
@@ -126,6 +182,7 @@ read_back() {
   rm -f "$data"/nosnap.db*
 }
 read_back "$data/j.db" "$rows bars"
+scan_ratios "$data/j.db" "$rows bars"
 
 big_rows=$(python3 -c "print(int($big_events * $rows / $events))")
 echo "generating $big_rows bars for about $big_events events" >&2
@@ -143,11 +200,4 @@ seed_mem_rate=$(median "${seed_mem_rates[@]}")
 echo "pipeline in memory, events/s: ${pipeline_rates[*]}; seed in memory: ${seed_mem_rates[*]}" >&2
 rows_md=("| pipeline in memory (events/s, median of ${#pipeline_rates[@]} runs in 3 groups; they ranged $(rate "$mem_low" 1)–$(rate "$mem_high" 1)) | $(rate "$mem_rate" 1) | seed Python in memory (median of 3): $(rate "$seed_mem_rate" 1) | $(ratio "$mem_rate" "$seed_mem_rate")× |" "${rows_md[@]}")
 
-{
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'),"
-  echo "$(free -g | awk '/Mem:/ {print $2}') GiB, Debian $(cat /etc/debian_version), SQLite $(sqlite3 --version | cut -d' ' -f1)."
-  echo
-  echo "| measure | blotter | baseline | ratio |"
-  echo "|---|---|---|---|"
-  printf '%s\n' "${rows_md[@]}"
-} | tee $out/bench.md
+print_table

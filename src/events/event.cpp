@@ -5,13 +5,18 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <initializer_list>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "events/payload_fields.h"
 #include "events/payload_json.h"
 
 namespace blotter {
@@ -102,75 +107,28 @@ class Writer {
   char* at_ = buffer_.data();
 };
 
+// Writes field `f` of payload `p`.
+template <class F, class T>
+void write_field(Writer& w, const F& f, const T& p) {
+  const auto& v = p.*f.member;
+  if constexpr (F::kind == detail::FieldKind::kDecimal)
+    w.decimal(f.name, v);
+  else if constexpr (F::kind == detail::FieldKind::kText || F::kind == detail::FieldKind::kOneOf)
+    w.text(f.name, v);
+  else if constexpr (F::kind == detail::FieldKind::kSeq || F::kind == detail::FieldKind::kInteger)
+    w.integer(f.name, v);
+  else if constexpr (F::kind == detail::FieldKind::kSide ||
+                     F::kind == detail::FieldKind::kDirection)
+    w.text(f.name, to_string(v));
+  else
+    w.integers(f.name, v);
+}
+
 struct Encoder {
   Writer& w;
-  void operator()(const Tick& t) const {
-    w.decimal("price", t.price);
-    w.decimal("volume", t.volume);
-  }
-  void operator()(const Bar& b) const {
-    w.decimal("open", b.open);
-    w.decimal("high", b.high);
-    w.decimal("low", b.low);
-    w.decimal("close", b.close);
-    w.decimal("volume", b.volume);
-  }
-  void operator()(const Signal& s) const {
-    w.text("direction", to_string(s.direction));
-    w.decimal("price", s.price);
-    w.text("reason", s.reason);
-  }
-  void operator()(const Order& o) const {
-    w.text("side", to_string(o.side));
-    w.decimal("quantity", o.quantity);
-    w.decimal("price", o.price);
-    w.integer("signal_seq", o.signal_seq);
-  }
-  void operator()(const Fill& f) const {
-    w.text("side", to_string(f.side));
-    w.decimal("quantity", f.quantity);
-    w.decimal("price", f.price);
-    w.decimal("commission", f.commission);
-    w.integer("order_seq", f.order_seq);
-  }
-  void operator()(const RiskRejected& r) const {
-    w.text("direction", to_string(r.direction));
-    w.text("reason", r.reason);
-    w.integer("signal_seq", r.signal_seq);
-  }
-  void operator()(const HandlerError& h) const {
-    w.text("handler", h.handler);
-    w.integer("event_seq", h.event_seq);
-    w.text("error", h.error);
-  }
-  void operator()(const RunStarted& r) const {
-    w.text("input", r.input);
-    w.text("input_sha256", r.input_sha256);
-    w.text("input_kind", r.input_kind);
-    w.text("symbol", r.symbol);
-    w.integer("window", r.window);
-    w.text("quantity", r.quantity);
-    w.text("risk_per_trade", r.risk_per_trade);
-    w.text("capital", r.capital);
-    w.text("max_daily_loss", r.max_daily_loss);
-    w.text("max_position", r.max_position);
-    w.text("fill", r.fill);
-    w.text("slippage_bps", r.slippage_bps);
-    w.text("commission", r.commission);
-    w.text("tz", r.tz);
-    w.text("version", r.version);
-  }
-  void operator()(const RunFinished& r) const {
-    w.integer("run_seq", r.run_seq);
-    w.integer("rows", r.rows);
-    w.integer("events", r.events);
-    w.integers("resumed_at", r.resumed_at);
-  }
-  void operator()(const Annotation& a) const {
-    w.integer("refers_to_seq", a.refers_to_seq);
-    w.text("day", a.day);
-    w.text("tag", a.tag);
-    w.text("text", a.text);
+  template <class T>
+  void operator()(const T& p) const {
+    detail::for_each_field<T>([&](const auto& f) { write_field(w, f, p); });
   }
 };
 
@@ -184,18 +142,23 @@ class Reader {
  public:
   Reader(EventType type, const Json& j) : type_(type), j_(j) {}
 
-  const Json& field(const char* name) {
+  // The field's value, or null if it is absent.
+  const Json* find(std::string_view name) {
     read_.push_back(name);
-    auto it = j_.find(name);
-    if (it == j_.end()) fail(name, "missing");
-    return *it;
+    auto it = j_.find(std::string(name));
+    return it == j_.end() ? nullptr : &*it;
   }
-  std::string text(const char* name) {
-    const Json& v = field(name);
+  const Json& field(std::string_view name) {
+    const Json* v = find(name);
+    if (!v) fail(name, "missing");
+    return *v;
+  }
+  std::string text(std::string_view name) { return text(name, field(name)); }
+  std::string text(std::string_view name, const Json& v) const {
     if (!v.is_string()) fail(name, "expected a string");
     return v.get<std::string>();
   }
-  std::string one_of(const char* name, std::initializer_list<std::string_view> allowed) {
+  std::string one_of(std::string_view name, std::span<const std::string_view> allowed) {
     std::string t = text(name);
     if (std::find(allowed.begin(), allowed.end(), t) == allowed.end()) {
       std::string names;
@@ -205,54 +168,49 @@ class Reader {
     }
     return t;
   }
-  Decimal decimal(const char* name) {
+  Decimal decimal(std::string_view name) {
     const std::string t = text(name);
     std::string why;
     auto d = Decimal::parse(t, &why);
     if (!d) fail(name, fmt::format("'{}' is not an exact decimal: {}", t, why));
     return *d;
   }
-  std::int64_t integer(const char* name) {
+  std::int64_t integer(std::string_view name) {
     const Json& v = field(name);
     if (!v.is_number_integer()) fail(name, "expected an integer");
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX) fail(name, "out of range");
     return v.get<std::int64_t>();
   }
-  Seq seq(const char* name) {
+  Seq seq(std::string_view name) {
     const Json& v = field(name);
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
       fail(name, "expected a sequence number");
     return v.get<Seq>();
   }
-  // An array of sequence numbers; absent reads as empty (journals of schema
-  // version 2 have no such field).
-  std::vector<Seq> optional_seqs(const char* name) {
-    read_.push_back(name);
+  std::vector<Seq> seqs(std::string_view name, const Json& v) const {
     std::vector<Seq> seqs;
-    auto it = j_.find(name);
-    if (it == j_.end()) return seqs;
-    if (!it->is_array()) fail(name, "expected an array of sequence numbers");
-    for (const Json& v : *it) {
-      if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
+    if (!v.is_array()) fail(name, "expected an array of sequence numbers");
+    for (const Json& item : v) {
+      if (!item.is_number_integer() || item.get<std::int64_t>() < 0)
         fail(name, "expected an array of sequence numbers");
-      seqs.push_back(v.get<Seq>());
+      seqs.push_back(item.get<Seq>());
     }
     return seqs;
   }
-  Side side(const char* name) {
+  Side side(std::string_view name) {
     const std::string t = text(name);
     if (t == "buy") return Side::kBuy;
     if (t == "sell") return Side::kSell;
     fail(name, fmt::format("'{}' is not buy or sell", t));
   }
-  Direction direction(const char* name) {
+  Direction direction(std::string_view name) {
     const std::string t = text(name);
     if (t == "long") return Direction::kLong;
     if (t == "exit") return Direction::kExit;
     fail(name, fmt::format("'{}' is not long or exit", t));
   }
   // Accepts `names` as fields of the type, whatever their value.
-  void allow(std::initializer_list<std::string_view> names) {
+  void allow(std::span<const std::string_view> names) {
     read_.insert(read_.end(), names.begin(), names.end());
   }
   // Refuses a field the type does not have.
@@ -271,8 +229,40 @@ class Reader {
   std::vector<std::string_view> read_;
 };
 
-Annotation read_annotation(Reader& r) {
-  Annotation a{r.seq("refers_to_seq"), r.text("day"), r.text("tag"), r.text("text")};
+// Reads field `f` into payload `p`, or refuses it naming it.
+template <class F, class T>
+void read_field(Reader& r, const F& f, T& p) {
+  using detail::FieldKind;
+  auto& v = p.*f.member;
+  if constexpr (F::kind == FieldKind::kDecimal) {
+    v = r.decimal(f.name);
+  } else if constexpr (F::kind == FieldKind::kText) {
+    if (!f.optional)
+      v = r.text(f.name);
+    else if (const Json* j = r.find(f.name))
+      v = r.text(f.name, *j);
+    else
+      v = f.if_absent;
+  } else if constexpr (F::kind == FieldKind::kOneOf) {
+    v = r.one_of(f.name, f.allowed);
+  } else if constexpr (F::kind == FieldKind::kSeq) {
+    v = r.seq(f.name);
+  } else if constexpr (F::kind == FieldKind::kInteger) {
+    v = r.integer(f.name);
+  } else if constexpr (F::kind == FieldKind::kSide) {
+    v = r.side(f.name);
+  } else if constexpr (F::kind == FieldKind::kDirection) {
+    v = r.direction(f.name);
+  } else {
+    static_assert(F::kind == FieldKind::kSeqList);
+    const Json* j = f.optional ? r.find(f.name) : &r.field(f.name);
+    v = j ? r.seqs(f.name, *j) : std::vector<Seq>();
+  }
+}
+
+// What the fields alone do not say: an annotation is about exactly one event
+// or one valid day, and has text.
+void check(const Annotation& a, const Reader& r) {
   if ((a.refers_to_seq > 0) == !a.day.empty())
     r.fail("refers_to_seq", "exactly one of refers_to_seq (> 0) and day must be given");
   if (!a.day.empty()) {
@@ -283,7 +273,19 @@ Annotation read_annotation(Reader& r) {
     }
   }
   if (is_blank(a.text)) r.fail("text", "empty");
-  return a;
+}
+template <class T>
+void check(const T&, const Reader&) {}
+
+// Reads a payload of type T from the JSON object, field by field.
+template <class T>
+T read_strict(Reader& r) {
+  T p;
+  detail::for_each_field<T>([&](const auto& f) { read_field(r, f, p); });
+  check(p, r);
+  r.allow(detail::PayloadFields<T>::ignored);
+  r.finish();
+  return p;
 }
 
 // A plain JSON string's content: printable ASCII without '"' or '\\', which
@@ -301,25 +303,28 @@ class CanonicalReader {
   explicit CanonicalReader(std::string_view json)
       : p_(json.data()), end_(json.data() + json.size()) {}
 
+  // Each reads field `name`, of N characters, into `value`.
   template <std::size_t N>
-  bool text(const char (&name)[N], std::string& value) {
+  bool text(const char* name, std::string& value) {
     std::string_view v;
-    if (!key(name) || !string(v)) return false;
+    if (!key<N>(name) || !string(v)) return false;
     value.assign(v);
     return true;
   }
   template <std::size_t N>
-  bool decimal(const char (&name)[N], Decimal& value) {
+  bool decimal(const char* name, Decimal& value) {
+    if (!key<N>(name)) return false;
+    if (plain_decimal(value)) return true;
     std::string_view v;
-    if (!key(name) || !string(v)) return false;
+    if (!string(v)) return false;
     const auto d = Decimal::parse(v);
     if (!d) return false;
     value = *d;
     return true;
   }
   template <std::size_t N>
-  bool seq(const char (&name)[N], Seq& value) {
-    if (!key(name)) return false;
+  bool seq(const char* name, Seq& value) {
+    if (!key<N>(name)) return false;
     // Up to 19 digits fit in 64 bits unsigned; a leading zero is not JSON.
     const char* start = p_;
     std::uint64_t n = 0;
@@ -332,17 +337,17 @@ class CanonicalReader {
     return true;
   }
   template <std::size_t N>
-  bool side(const char (&name)[N], Side& value) {
+  bool side(const char* name, Side& value) {
     std::string_view v;
-    if (!key(name) || !string(v)) return false;
+    if (!key<N>(name) || !string(v)) return false;
     if (v == "buy") return value = Side::kBuy, true;
     if (v == "sell") return value = Side::kSell, true;
     return false;
   }
   template <std::size_t N>
-  bool direction(const char (&name)[N], Direction& value) {
+  bool direction(const char* name, Direction& value) {
     std::string_view v;
-    if (!key(name) || !string(v)) return false;
+    if (!key<N>(name) || !string(v)) return false;
     if (v == "long") return value = Direction::kLong, true;
     if (v == "exit") return value = Direction::kExit, true;
     return false;
@@ -353,15 +358,47 @@ class CanonicalReader {
  private:
   // The separator, then '"', `name`, '"' and ':'. The name's length is a
   // constant, so that the comparison unrolls (memcmp is a call for most lengths).
-  template <std::size_t N>
-  bool key(const char (&name)[N]) {
-    constexpr std::size_t n = N - 1;
+  template <std::size_t n>
+  bool key(const char* name) {
     if (static_cast<std::size_t>(end_ - p_) < n + 4) return false;
     if (p_[0] != separator_ || p_[1] != '"' || p_[n + 2] != '"' || p_[n + 3] != ':') return false;
     for (std::size_t i = 0; i < n; ++i)
       if (p_[i + 2] != name[i]) return false;
     p_ += n + 4;
     separator_ = ',';
+    return true;
+  }
+  // A decimal string of the common form "-ddd.dd", with at most 10 whole and
+  // 8 fractional digits, read as it is scanned; false, having read nothing,
+  // for any other form, which decimal() then leaves to Decimal::parse. The
+  // value is Decimal::parse's: it reads this form the same way first.
+  bool plain_decimal(Decimal& value) {
+    constexpr auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    const char* p = p_;
+    if (p == end_ || *p++ != '"') return false;
+    const bool negative = p != end_ && *p == '-';
+    if (negative) ++p;
+    // Unsigned: a longer digit string may wrap here (defined), and is then
+    // refused by its length.
+    std::uint64_t whole = 0, frac = 0;
+    const char* whole_start = p;
+    for (; p != end_ && digit(*p); ++p) whole = whole * 10 + static_cast<std::uint64_t>(*p - '0');
+    const auto whole_digits = p - whole_start;
+    std::ptrdiff_t frac_digits = 0;
+    if (p != end_ && *p == '.') {
+      const char* frac_start = ++p;
+      for (; p != end_ && digit(*p); ++p) frac = frac * 10 + static_cast<std::uint64_t>(*p - '0');
+      frac_digits = p - frac_start;
+    }
+    if (p == end_ || *p != '"' || whole_digits + frac_digits == 0 || whole_digits > 10 ||
+        frac_digits > Decimal::kPlaces)
+      return false;
+    static constexpr std::array<std::uint64_t, Decimal::kPlaces + 1> kPowers = {
+        100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
+    const auto units = static_cast<std::int64_t>(
+        whole * Decimal::kScale + frac * kPowers[static_cast<std::size_t>(frac_digits)]);
+    value = Decimal::from_raw(negative ? -units : units);
+    p_ = p + 1;
     return true;
   }
   bool string(std::string_view& value) {
@@ -378,6 +415,49 @@ class CanonicalReader {
   const char* end_;
   char separator_ = '{';
 };
+
+// Returns `read.template operator()<T>()`, T being the payload type of `type`.
+template <std::size_t I = 0, class Read>
+decltype(auto) with_payload_type(EventType type, Read&& read) {
+  using T = std::variant_alternative_t<I, Payload>;
+  if constexpr (I + 1 == kEventTypeCount) {
+    return read.template operator()<T>();
+  } else {
+    if (static_cast<std::size_t>(type) == I) return read.template operator()<T>();
+    return with_payload_type<I + 1>(type, std::forward<Read>(read));
+  }
+}
+
+// Reads field I of payload type T in its canonical form.
+template <class T, std::size_t I>
+bool read_canonical_field(CanonicalReader& r, T& p) {
+  using detail::FieldKind;
+  static constexpr const auto& f = std::get<I>(detail::PayloadFields<T>::fields);
+  using F = std::remove_cvref_t<decltype(f)>;
+  static_assert(!f.optional, "the canonical form has every field");
+  constexpr std::size_t n = f.name.size();
+  auto& v = p.*f.member;
+  if constexpr (F::kind == FieldKind::kDecimal)
+    return r.decimal<n>(f.name.data(), v);
+  else if constexpr (F::kind == FieldKind::kText)
+    return r.text<n>(f.name.data(), v);
+  else if constexpr (F::kind == FieldKind::kSeq)
+    return r.seq<n>(f.name.data(), v);
+  else if constexpr (F::kind == FieldKind::kSide)
+    return r.side<n>(f.name.data(), v);
+  else if constexpr (F::kind == FieldKind::kDirection)
+    return r.direction<n>(f.name.data(), v);
+  else
+    static_assert(F::kind == FieldKind::kDecimal, "no canonical reading of this kind");
+}
+
+template <class T, std::size_t... I>
+std::optional<Payload> read_canonical(std::string_view json, std::index_sequence<I...>) {
+  CanonicalReader r(json);
+  T p;
+  if ((read_canonical_field<T, I>(r, p) && ...) && r.finish()) return Payload(std::move(p));
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -427,62 +507,14 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 std::optional<Payload> decode_canonical_payload(EventType type, std::string_view json) {
-  CanonicalReader r(json);
-  switch (type) {
-    case EventType::kTick: {
-      Tick t;
-      if (r.decimal("price", t.price) && r.decimal("volume", t.volume) && r.finish()) return t;
-      break;
-    }
-    case EventType::kBar: {
-      Bar b;
-      if (r.decimal("open", b.open) && r.decimal("high", b.high) && r.decimal("low", b.low) &&
-          r.decimal("close", b.close) && r.decimal("volume", b.volume) && r.finish())
-        return b;
-      break;
-    }
-    case EventType::kSignal: {
-      Signal s;
-      if (r.direction("direction", s.direction) && r.decimal("price", s.price) &&
-          r.text("reason", s.reason) && r.finish())
-        return s;
-      break;
-    }
-    case EventType::kOrder: {
-      Order o;
-      if (r.side("side", o.side) && r.decimal("quantity", o.quantity) &&
-          r.decimal("price", o.price) && r.seq("signal_seq", o.signal_seq) && r.finish())
-        return o;
-      break;
-    }
-    case EventType::kFill: {
-      Fill f;
-      if (r.side("side", f.side) && r.decimal("quantity", f.quantity) &&
-          r.decimal("price", f.price) && r.decimal("commission", f.commission) &&
-          r.seq("order_seq", f.order_seq) && r.finish())
-        return f;
-      break;
-    }
-    case EventType::kRiskRejected: {
-      RiskRejected rr;
-      if (r.direction("direction", rr.direction) && r.text("reason", rr.reason) &&
-          r.seq("signal_seq", rr.signal_seq) && r.finish())
-        return rr;
-      break;
-    }
-    case EventType::kHandlerError: {
-      HandlerError h;
-      if (r.text("handler", h.handler) && r.seq("event_seq", h.event_seq) &&
-          r.text("error", h.error) && r.finish())
-        return h;
-      break;
-    }
-    case EventType::kRunStarted:
-    case EventType::kRunFinished:
-    case EventType::kAnnotation:
-      break;  // once per run or by hand: the strict decoder is fast enough
-  }
-  return std::nullopt;
+  return with_payload_type(type, [&]<class T>() -> std::optional<Payload> {
+    if constexpr (PayloadFields<T>::canonical)
+      return read_canonical<T>(
+          json, std::make_index_sequence<
+                    std::tuple_size_v<std::remove_const_t<decltype(PayloadFields<T>::fields)>>>());
+    else
+      return std::nullopt;
+  });
 }
 
 Payload decode_payload_strict(EventType type, std::string_view text) {
@@ -495,54 +527,7 @@ Payload decode_payload_strict(EventType type, std::string_view text) {
   }
   if (!j.is_object()) throw Error(fmt::format("{} payload: not a JSON object", to_string(type)));
   Reader r(type, j);
-  const auto read = [&]() -> Payload {
-    switch (type) {
-      case EventType::kTick:
-        return Tick{r.decimal("price"), r.decimal("volume")};
-      case EventType::kBar:
-        return Bar{r.decimal("open"), r.decimal("high"), r.decimal("low"), r.decimal("close"),
-                   r.decimal("volume")};
-      case EventType::kSignal:
-        return Signal{r.direction("direction"), r.decimal("price"), r.text("reason")};
-      case EventType::kOrder:
-        return Order{r.side("side"), r.decimal("quantity"), r.decimal("price"),
-                     r.seq("signal_seq")};
-      case EventType::kFill:
-        return Fill{r.side("side"), r.decimal("quantity"), r.decimal("price"),
-                    r.decimal("commission"), r.seq("order_seq")};
-      case EventType::kRiskRejected:
-        return RiskRejected{r.direction("direction"), r.text("reason"), r.seq("signal_seq")};
-      case EventType::kHandlerError:
-        return HandlerError{r.text("handler"), r.seq("event_seq"), r.text("error")};
-      case EventType::kRunStarted:
-        return RunStarted{r.text("input"),
-                          r.text("input_sha256"),
-                          r.one_of("input_kind", {"bars", "ticks"}),
-                          r.text("symbol"),
-                          r.integer("window"),
-                          r.text("quantity"),
-                          r.text("risk_per_trade"),
-                          r.text("capital"),
-                          r.text("max_daily_loss"),
-                          r.text("max_position"),
-                          r.one_of("fill", {"signal", "next-open"}),
-                          r.text("slippage_bps"),
-                          r.text("commission"),
-                          r.text("tz"),
-                          r.text("version")};
-      case EventType::kRunFinished:
-        return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events"),
-                           r.optional_seqs("resumed_at")};
-      case EventType::kAnnotation:
-        return read_annotation(r);
-    }
-    throw Error("unknown event type");
-  };
-  Payload payload = read();
-  // Schema version 2 wrote these two RUN_STARTED fields, always 0, since removed.
-  if (type == EventType::kRunStarted) r.allow({"resumes", "skipped_rows"});
-  r.finish();
-  return payload;
+  return with_payload_type(type, [&]<class T>() -> Payload { return read_strict<T>(r); });
 }
 
 }  // namespace detail

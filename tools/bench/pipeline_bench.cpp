@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "blotter/event.h"
@@ -109,6 +110,31 @@ void BM_EncodePayload(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_EncodePayload);
+
+// Reading back: the payloads of 1000 bars and of an order and a fill each,
+// decoded as a scan of the journal decodes them.
+void BM_DecodePayload(benchmark::State& state) {
+  std::vector<std::pair<EventType, std::string>> payloads;
+  for (const Event& bar : make_bars(1000)) payloads.emplace_back(bar.type(), encode_payload(bar));
+  payloads.emplace_back(
+      EventType::kOrder,
+      encode_payload(make_event(
+          0, "SYM0", Order{Side::kBuy, Decimal::from_raw(1), Decimal::from_raw(10'000), 7})));
+  payloads.emplace_back(
+      EventType::kFill,
+      encode_payload(make_event(0, "SYM0",
+                                Fill{Side::kSell, Decimal::from_raw(1), Decimal::from_raw(10'000),
+                                     Decimal::from_raw(5), 8})));
+  std::size_t n = 0;
+  for (auto _ : state)
+    for (const auto& [type, json] : payloads) {
+      const Payload p = decode_payload(type, json);
+      n += p.index();
+    }
+  benchmark::DoNotOptimize(n);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(payloads.size()));
+}
+BENCHMARK(BM_DecodePayload);
 
 // Reading and validating bars from CSV, as `blotter run` does twice: once to
 // check the whole input, once to run it.
