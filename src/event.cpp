@@ -159,6 +159,9 @@ struct Encoder {
     w.text("commission", r.commission);
     w.text("tz", r.tz);
     w.text("version", r.version);
+    w.text("strategy", r.strategy);
+    w.text("broker", r.broker);
+    w.text("source", r.source);
   }
   void operator()(const RunFinished& r) const {
     w.integer("run_seq", r.run_seq);
@@ -223,6 +226,14 @@ class Reader {
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0)
       fail(name, "expected a sequence number");
     return v.get<Seq>();
+  }
+  // A string; absent reads as `absent` (a field added since).
+  std::string optional_text(const char* name, std::string_view absent) {
+    if (j_.find(name) == j_.end()) {
+      read_.push_back(name);
+      return std::string(absent);
+    }
+    return text(name);
   }
   // An array of sequence numbers; absent reads as empty (journals of schema
   // version 2 have no such field).
@@ -529,7 +540,10 @@ Payload decode_payload_strict(EventType type, std::string_view text) {
                           r.text("slippage_bps"),
                           r.text("commission"),
                           r.text("tz"),
-                          r.text("version")};
+                          r.text("version"),
+                          r.optional_text("strategy", "ma_crossover"),
+                          r.optional_text("broker", "paper"),
+                          r.optional_text("source", "csv")};
       case EventType::kRunFinished:
         return RunFinished{r.seq("run_seq"), r.integer("rows"), r.integer("events"),
                            r.optional_seqs("resumed_at")};

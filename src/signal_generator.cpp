@@ -1,5 +1,3 @@
-#include "blotter/signal_generator.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,27 +6,49 @@
 #include <cstring>
 
 #include "blotter/error.h"
+#include "blotter/ma_crossover.h"
+#include "events/state_json.h"
 
 namespace blotter {
 
-SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config) : bus_(bus), config_(config) {
+MovingAverageCrossover::MovingAverageCrossover(SignalConfig config) : config_(config) {
   if (config_.window < 2)
     throw ConfigError(fmt::format("--window must be at least 2 (got {})", config_.window));
-  bus_.subscribe(EventType::kBar, "SignalGenerator",
-                 [this](const Event& e) { on_price(e, e.as<Bar>().close); });
-  bus_.subscribe(EventType::kTick, "SignalGenerator",
-                 [this](const Event& e) { on_price(e, e.as<Tick>().price); });
 }
 
-SignalGenerator::Series& SignalGenerator::new_series(std::uint32_t symbol_id) {
-  if (symbol_id >= series_.size()) series_.resize(symbol_id + 1);
+void MovingAverageCrossover::on_bar(const Event& bar, StrategyContext& ctx) {
+  on_price(bar.as<Bar>().close, ctx);
+}
+
+void MovingAverageCrossover::on_tick(const Event& tick, StrategyContext& ctx) {
+  on_price(tick.as<Tick>().price, ctx);
+}
+
+MovingAverageCrossover::Series& MovingAverageCrossover::new_series(std::uint32_t symbol_id,
+                                                                   const std::string& symbol) {
+  if (symbol_id >= series_.size()) {
+    series_.resize(symbol_id + 1);
+    symbols_.resize(symbol_id + 1);
+  }
   Series& series = series_[symbol_id];
-  if (series.closes.empty()) series.closes.resize(static_cast<std::size_t>(config_.window) + 1);
+  symbols_[symbol_id] = symbol;
+  series.closes.resize(static_cast<std::size_t>(config_.window) + 1);
+  if (auto it = restored_.find(symbol); it != restored_.end()) {
+    const History& h = it->second;
+    // restore() cut the window to at most config_.window closes.
+    assert(h.window.size() < series.closes.size());
+    std::copy(h.window.begin(), h.window.end(), series.closes.begin());
+    series.count = h.window.size();
+    series.sum = h.sum;
+    series.previous = h.previous;
+    series.has_previous = h.has_previous;
+    restored_.erase(it);
+  }
   return series;
 }
 
-void SignalGenerator::on_price(const Event& market_event, Decimal close) {
-  Series& h = series_of(bus_.symbol_id(market_event));
+void MovingAverageCrossover::on_price(Decimal close, StrategyContext& ctx) {
+  Series& h = series_of(ctx);
   const auto window = static_cast<std::size_t>(config_.window);
   const std::size_t capacity = h.closes.size();
   assert(h.oldest < capacity && h.count < capacity);
@@ -57,11 +77,11 @@ void SignalGenerator::on_price(const Event& market_event, Decimal close) {
   const bool up = (scaled_close > h.sum) & (scaled_previous <= h.sum);
   const bool down = (scaled_close < h.sum) & (scaled_previous >= h.sum);
   if (up | down) [[unlikely]]
-    publish_signal(market_event, up ? Direction::kLong : Direction::kExit, close, h.sum);
+    publish_signal(ctx, up ? Direction::kLong : Direction::kExit, close, h.sum);
 }
 
-void SignalGenerator::publish_signal(const Event& market_event, Direction direction, Decimal close,
-                                     Decimal sum) {
+void MovingAverageCrossover::publish_signal(StrategyContext& ctx, Direction direction,
+                                            Decimal close, Decimal sum) {
   const Decimal ma = sum / std::int64_t{config_.window};
   // "close {} crossed {} MA{} {}", written in place: one allocation, the reason's own.
   char text[128];
@@ -78,16 +98,15 @@ void SignalGenerator::publish_signal(const Event& market_event, Direction direct
   append(" ");
   out = ma.format_to(out);
   assert(out <= text + sizeof text);
-  bus_.publish(market_event.ts_ns, market_event.symbol,
-               Signal{direction, close, std::string(text, out)});
+  ctx.signal(direction, std::string(text, out));
 }
 
-SignalGenerator::State SignalGenerator::state() const {
-  State state;
+MovingAverageCrossover::State MovingAverageCrossover::state() const {
+  State state = restored_;
   for (std::uint32_t id = 0; id < series_.size(); ++id) {
     const Series& s = series_[id];
     if (s.closes.empty()) continue;
-    History& h = state[bus_.symbol(id)];
+    History& h = state[symbols_[id]];
     for (std::size_t k = 0; k < s.count; ++k)
       h.window.push_back(s.closes[(s.oldest + k) % s.closes.size()]);
     h.sum = s.sum;
@@ -97,19 +116,82 @@ SignalGenerator::State SignalGenerator::state() const {
   return state;
 }
 
-void SignalGenerator::restore(const State& state) {
-  series_.clear();
-  for (const auto& [symbol, h] : state) {
-    Series& s = series_of(bus_.symbol_id(symbol));
-    // A window longer than config_.window (from a snapshot of another run)
-    // stays that long, as it would have in a deque: room for one more.
-    s.closes.resize(std::max(s.closes.size(), h.window.size() + 1));
-    std::copy(h.window.begin(), h.window.end(), s.closes.begin());
-    s.count = h.window.size();
-    s.sum = h.sum;
-    s.previous = h.previous;
-    s.has_previous = h.has_previous;
+void MovingAverageCrossover::restore(const State& state) {
+  // Symbol ids are the bus's, known only once a symbol's next event comes:
+  // until then its history waits in restored_ (new_series() takes it).
+  State restored = state;
+  const auto window = static_cast<std::size_t>(config_.window);
+  for (auto& [symbol, h] : restored) {
+    if (h.window.size() <= window) continue;
+    h.window.erase(h.window.begin(), h.window.end() - static_cast<std::ptrdiff_t>(window));
+    h.sum = Decimal();
+    for (const Decimal& close : h.window) h.sum += close;
   }
+  series_.clear();
+  symbols_.clear();
+  restored_ = std::move(restored);
+}
+
+std::string MovingAverageCrossover::save_state() const {
+  std::string out;
+  detail::StateWriter w(out);
+  w.open('{');
+  for (const auto& [symbol, h] : state()) {
+    w.key(symbol).open('{').key("window").open('[');
+    for (const Decimal& d : h.window) w.decimal(d);
+    w.close(']');
+    w.key("sum").decimal(h.sum);
+    w.key("previous").decimal(h.previous);
+    w.key("has_previous").boolean(h.has_previous);
+    w.close('}');
+  }
+  w.close('}');
+  return out;
+}
+
+namespace {
+
+// save_state()'s text in one pass, or nullopt if it is laid out otherwise.
+std::optional<MovingAverageCrossover::State> read_canonical(std::string_view text) {
+  detail::CanonicalText t(text);
+  MovingAverageCrossover::State state;
+  if (!t.literal("{")) return std::nullopt;
+  const bool read = t.keyed(state, [&](MovingAverageCrossover::History& h) {
+    return t.literal(R"({"window":[)") &&
+           t.elements(']', [&] { return t.decimal(h.window.emplace_back()); }) &&
+           t.literal(R"(,"sum":)") && t.decimal(h.sum) && t.literal(R"(,"previous":)") &&
+           t.decimal(h.previous) && t.literal(R"(,"has_previous":)") && t.boolean(h.has_previous) &&
+           t.literal("}");
+  });
+  if (!read || !t.at_end()) return std::nullopt;
+  return state;
+}
+
+}  // namespace
+
+void MovingAverageCrossover::restore_state(std::string_view json) {
+  if (auto state = read_canonical(json)) return restore(*state);
+  detail::StateJson j;
+  try {
+    j = detail::StateJson::parse(json);
+  } catch (const detail::StateJson::exception& e) {
+    throw Error(fmt::format("snapshot: state.signals: invalid JSON: {}", e.what()));
+  }
+  const detail::StateReader signals(j, "state.signals");
+  State state;
+  // Keys come in order (std::map objects): each is inserted at the end.
+  for (const auto& [symbol, v] : signals.object().items()) {
+    const detail::StateReader h = signals.member(v, symbol);
+    History history;
+    const detail::StateReader window = h.at("window");
+    std::size_t i = 0;
+    for (const auto& d : window.array()) history.window.push_back(window.item(i++, d).decimal());
+    history.sum = h.at("sum").decimal();
+    history.previous = h.at("previous").decimal();
+    history.has_previous = h.at("has_previous").boolean();
+    state.emplace_hint(state.end(), symbol, std::move(history));
+  }
+  restore(state);
 }
 
 }  // namespace blotter
