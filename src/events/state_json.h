@@ -208,7 +208,8 @@ class CanonicalText {
     if (!string(text)) return false;
     const auto d = Decimal::parse(text);
     char canonical[Decimal::kMaxTextSize];
-    if (!d || std::string_view(canonical, d->format_to(canonical) - canonical) != text)
+    const char* end = d ? d->format_to(canonical) : canonical;
+    if (!d || std::string_view(canonical, static_cast<std::size_t>(end - canonical)) != text)
       return false;
     out = *d;
     return true;
@@ -217,9 +218,9 @@ class CanonicalText {
   bool integer(std::int64_t& out) {
     const char* begin = text_.data() + at_;
     const auto [end, ec] = std::from_chars(begin, text_.data() + text_.size(), out);
-    if (ec != std::errc() || std::to_string(out) != std::string_view(begin, end - begin))
-      return false;
-    at_ += static_cast<std::size_t>(end - begin);
+    const auto length = static_cast<std::size_t>(end - begin);
+    if (ec != std::errc() || std::to_string(out) != std::string_view(begin, length)) return false;
+    at_ += length;
     return true;
   }
   bool boolean(bool& out) {
