@@ -81,6 +81,11 @@ struct RunStarted {
   std::string slippage_bps, commission;
   std::string tz;
   std::string version;  // blotter's version
+  // The implementation of each seam the run used (journals written before
+  // these fields existed read as these defaults).
+  std::string strategy = "ma_crossover";
+  std::string broker = "paper";
+  std::string source = "csv";
 };
 
 struct RunFinished {

@@ -1,10 +1,9 @@
 // Paper execution: turns ORDERs into FILLs.
 #pragma once
 
-#include <deque>
-#include <map>
 #include <string>
 
+#include "blotter/broker.h"
 #include "blotter/bus.h"
 
 namespace blotter {
@@ -23,39 +22,40 @@ struct ExecutionConfig {
   Decimal commission;
 };
 
-// A paper broker. Each FILL carries the time of the event it filled on: the
-// ORDER's for kSignal, the next market event's for kNextOpen. Orders still
-// pending when the data ends stay unfilled (an ORDER without a FILL in the
-// journal). Not thread-safe.
-class ExecutionEngine {
+// The paper broker ("paper"), the first Broker: fills on the journal's own
+// events, never on anything outside them. Each FILL carries the time of the
+// event it filled on: the ORDER's for kSignal, the next market event's for
+// kNextOpen. Orders still pending when the data ends stay unfilled (an ORDER
+// without a FILL in the journal). Not thread-safe.
+class ExecutionEngine final : public Broker {
  public:
   // Throws blotter::ConfigError for negative slippage or commission, or a
   // slippage of 10000 bps or more (prices of 0 or less). A fill whose
   // slipped price rounds to 0 or less throws blotter::Error (a HANDLER_ERROR).
+  explicit ExecutionEngine(ExecutionConfig config = {});
+  // ExecutionEngine(config), attached to `bus`.
   ExecutionEngine(EventBus& bus, ExecutionConfig config = {});
+
+  std::string_view name() const override { return "paper"; }
+  void attach(EventBus& bus) override;
 
   void on_order(const Event& order_event);
   void on_market(const Event& market_event, Decimal price);
 
   // Orders waiting for the next market event, all symbols.
-  std::size_t pending_orders() const;
+  std::size_t pending_orders() const override;
 
-  struct Pending {
-    Order order;
-    Seq seq;  // the ORDER's
-  };
-  // For snapshots: the orders waiting per symbol, oldest first.
-  using State = std::map<std::string, std::deque<Pending>>;
-  const State& state() const { return pending_; }
-  void restore(State state) { pending_ = std::move(state); }
+  using Pending = PendingOrder;
+  State state() const override { return pending_; }
+  void restore(State state) override { pending_ = std::move(state); }
 
  private:
   void fill(const Event& cause, const std::string& symbol, const Order& order, Seq order_seq,
             Decimal market_price);
 
-  EventBus& bus_;
+  EventBus* bus_ = nullptr;  // set by attach()
   ExecutionConfig config_;
-  std::map<std::string, std::deque<Pending>> pending_;
+  State pending_;
 };
 
 }  // namespace blotter

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "blotter/bus.h"
+#include "blotter/market_data_source.h"
 
 namespace blotter {
 namespace detail {
@@ -31,8 +32,10 @@ struct CsvOptions {
   std::string symbol;
 };
 
-// Streams a CSV file of bars or ticks, one validated event at a time, in
-// constant memory (a line may be at most kMaxLineBytes long).
+// The CSV file source ("csv"), the first MarketDataSource: streams a CSV file
+// of bars or ticks, one validated event at a time, in constant memory (a
+// line may be at most kMaxLineBytes long). Re-readable: sha256() reads the
+// file anew.
 //
 // Accepted: a UTF-8 byte-order mark; CRLF line ends; blank lines (skipped);
 // columns in any order, names case-insensitive; fields in double quotes
@@ -51,25 +54,30 @@ struct CsvOptions {
 // than kMaxLineBytes. Text from the file quoted in a message is cut short and
 // has control characters and non-UTF-8 bytes escaped (\xNN): the message is
 // one line of bounded length whatever the file holds.
-class CsvMarketData {
+class CsvMarketData final : public MarketDataSource {
  public:
   static constexpr std::size_t kMaxLineBytes = 1 << 20;
 
   // Opens the file and reads its header. Throws blotter::InputError.
   CsvMarketData(const std::string& path, CsvOptions options);
-  ~CsvMarketData();
+  ~CsvMarketData() override;
   CsvMarketData(const CsvMarketData&) = delete;
   CsvMarketData& operator=(const CsvMarketData&) = delete;
 
   // The next row as a BAR or TICK event (seq 0), or nullopt at the end of the
   // file. Throws blotter::InputError at the first bad row.
-  std::optional<Event> next();
+  std::optional<Event> next() override;
 
+  std::string_view kind() const override { return "csv"; }
+  const std::string& name() const override { return path_; }
   const std::string& path() const { return path_; }
-  std::int64_t line() const { return line_; }  // the line last read, 1-based
-  std::int64_t rows() const { return rows_; }  // events returned so far
-  std::uint64_t bytes_read() const { return bytes_; }
+  std::int64_t line() const override { return line_; }  // the line last read, 1-based
+  std::int64_t rows() const override { return rows_; }  // events returned so far
+  std::uint64_t bytes_read() const override { return bytes_; }
   std::uint64_t file_size() const { return size_; }
+  std::optional<std::uint64_t> size() const override { return size_; }
+  // The file's SHA-256, read anew. Throws blotter::InputError.
+  std::optional<std::string> sha256() const override;
 
  private:
   bool read_line(std::string& out);
@@ -117,8 +125,8 @@ class MarketDataFeed {
   // Publishes every row of `source`; calls `after_row` once each row's
   // consequences are handled (the run uses it to commit batches and show
   // progress). Returns the number of rows published.
-  std::int64_t publish_all(CsvMarketData& source,
-                           const std::function<void(const CsvMarketData&)>& after_row = {});
+  std::int64_t publish_all(MarketDataSource& source,
+                           const std::function<void(const MarketDataSource&)>& after_row = {});
 
  private:
   EventBus& bus_;

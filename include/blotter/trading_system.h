@@ -11,56 +11,92 @@
 #include <utility>
 #include <vector>
 
+#include "blotter/broker.h"
 #include "blotter/bus.h"
 #include "blotter/calendar.h"
 #include "blotter/error.h"
 #include "blotter/execution_engine.h"
 #include "blotter/journal.h"
+#include "blotter/ma_crossover.h"
 #include "blotter/market_data.h"
 #include "blotter/portfolio.h"
 #include "blotter/risk_manager.h"
-#include "blotter/signal_generator.h"
+#include "blotter/strategy.h"
 
 namespace blotter {
 
 struct TradingConfig {
-  SignalConfig signal;
+  // The strategy and the broker, by name (make_strategy, make_broker), and
+  // the configuration of blotter's own implementations of each.
+  std::string strategy = "ma_crossover";
+  SignalConfig signal;  // ma_crossover's
+  std::string broker = "paper";
+  ExecutionConfig execution;  // paper's
   RiskConfig risk;
-  ExecutionConfig execution;
   std::string tz = "UTC";  // the trading-day boundary
 };
 
+// The strategy `config.strategy` names, configured from `config`: today only
+// "ma_crossover" (MovingAverageCrossover with config.signal). Throws
+// blotter::ConfigError for another name (naming it) or an invalid option.
+std::unique_ptr<Strategy> make_strategy(const TradingConfig& config);
+// The broker `config.broker` names: today only "paper" (ExecutionEngine with
+// config.execution). Throws blotter::ConfigError for another name (naming
+// it) or an invalid option.
+std::unique_ptr<Broker> make_broker(const TradingConfig& config);
+
 // The components, each subscribed to the bus in this order (which is the
-// order handlers of one event type run in): ExecutionEngine, SignalGenerator,
-// RiskManager, Portfolio. They talk only through the bus. Not thread-safe.
+// order handlers of one event type run in): the broker (handler name
+// "ExecutionEngine"), the strategy ("SignalGenerator"), RiskManager,
+// Portfolio. They talk only through the bus. Not thread-safe.
 class TradingSystem {
  public:
+  // The strategy and broker `config` names (make_strategy, make_broker).
   // Throws blotter::ConfigError for invalid options. `store` must outlive this.
   TradingSystem(EventStore& store, const TradingConfig& config);
+  // With the given strategy and broker instead (config.signal and
+  // config.execution then unused). Throws blotter::ConfigError for invalid
+  // risk options or time zone.
+  TradingSystem(EventStore& store, const TradingConfig& config, std::unique_ptr<Strategy> strategy,
+                std::unique_ptr<Broker> broker);
 
   EventBus& bus() { return bus_; }
   MarketDataFeed& feed() { return feed_; }
   const Portfolio& portfolio() const { return portfolio_; }
   const RiskManager& risk() const { return risk_; }
-  const ExecutionEngine& execution() const { return execution_; }
+  const Strategy& strategy() const { return *strategy_; }
+  const Broker& broker() const { return *broker_; }
 
-  // Everything the components hold, for snapshots and resumed runs: a system
-  // given restore(other.state()) goes on exactly as `other` would. Only
-  // between events (never from a handler).
+  // Everything the components hold, each component's one state, for
+  // snapshots and resumed runs: a system with the same parts given
+  // restore(other.state()) goes on exactly as `other` would. Only between
+  // events (never from a handler).
   struct State {
-    SignalGenerator::State signals;
+    std::string strategy;  // Strategy::save_state()
     RiskManager::State risk;
-    ExecutionEngine::State execution;
+    Broker::State broker;
     Portfolio::State portfolio;
   };
   State state() const;
+  // Throws blotter::Error if the strategy refuses its part; the system may
+  // then hold part of `state`.
   void restore(State state);
 
  private:
+  struct Parts {
+    std::unique_ptr<Broker> broker;
+    std::unique_ptr<Strategy> strategy;
+  };
+  static Parts make_parts(const TradingConfig& config);
+  TradingSystem(EventStore& store, const TradingConfig& config, Parts parts);
+  // Subscribes the broker, then the strategy; returns the bus.
+  EventBus& attach_parts();
+
   EventBus bus_;
   MarketDataFeed feed_;
-  ExecutionEngine execution_;
-  SignalGenerator signals_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<Strategy> strategy_;
+  StrategyContext strategy_context_;
   RiskManager risk_;
   Portfolio portfolio_;
 };
@@ -87,8 +123,11 @@ struct RunConfig {
   // batches close exactly on their count from the first row on.
   bool check_input_first = false;
   std::string version = "unknown";  // recorded in the manifest
+  // The market-data source, by name: today only "csv" (CsvMarketData of
+  // input_path with `input`). Another name is a blotter::ConfigError.
+  std::string source = "csv";
   // Called after each closed batch with the input read so far.
-  std::function<void(const CsvMarketData&)> on_progress;
+  std::function<void(const MarketDataSource&)> on_progress;
   // A snapshot is stored with the first commit after every this many events
   // (and one at the end of the run); 0: none.
   std::int64_t snapshot_every = 100'000;
@@ -208,8 +247,9 @@ struct RunSpan {
 // The runs of `store` as spans of seqs, in seq order, covering every event.
 std::vector<RunSpan> run_spans(const EventStore& store);
 
-// Whether two manifests describe the same run: same input bytes and kind and
-// every option equal (the input's file name and blotter's version aside).
+// Whether two manifests describe the same run: same input bytes and kind,
+// the same strategy, broker and source, and every option equal (the input's
+// file name and blotter's version aside).
 bool same_run(const RunStarted& a, const RunStarted& b);
 
 }  // namespace blotter

@@ -369,14 +369,14 @@ int run_command(const RunOptions& o) {
         fmt::format("--snapshot-every {}: must be 0 (no snapshots) or more", o.snapshot_every));
   static bool progress_shown = false;
   if (::isatty(STDERR_FILENO)) {
-    config.on_progress = [](const blotter::CsvMarketData& src) {
+    config.on_progress = [](const blotter::MarketDataSource& src) {
       progress_shown = true;
-      const double pct = src.file_size() ? 100.0 * static_cast<double>(src.bytes_read()) /
-                                               static_cast<double>(src.file_size())
-                                         : 100.0;
-      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", blotter::terminal_text(src.path()), pct,
+      const std::uint64_t size = src.size().value_or(0);
+      const double pct =
+          size ? 100.0 * static_cast<double>(src.bytes_read()) / static_cast<double>(size) : 100.0;
+      fmt::print(stderr, "\r{}: {:5.1f}% {} rows", blotter::terminal_text(src.name()), pct,
                  src.rows());
-      if (src.bytes_read() >= src.file_size()) {
+      if (src.bytes_read() >= size) {
         fmt::print(stderr, "\n");
         progress_shown = false;
       }

@@ -304,20 +304,11 @@ Seq first_market_event(const EventStore& store, const RunSpan& run, const ScanRa
   return found;
 }
 
-// The state rebuilt right after `seq`, for components configured with
-// `config` (which may differ from the recorded configuration): a price
-// window longer than config's keeps only its latest closes.
-TradingSystem::State recorded_state(const EventStore& store, Seq seq, const TradingConfig& config) {
-  TradingSystem::State state = rebuild_state(store, seq).system->state();
-  const auto window = static_cast<std::size_t>(std::max(config.signal.window, 0));
-  for (auto& [symbol, history] : state.signals) {
-    if (history.window.size() <= window) continue;
-    history.window.erase(history.window.begin(),
-                         history.window.end() - static_cast<std::ptrdiff_t>(window));
-    history.sum = Decimal();
-    for (const Decimal& close : history.window) history.sum += close;
-  }
-  return state;
+// The state rebuilt right after `seq`. Components configured otherwise than
+// the recorded run take it as theirs (a strategy with a shorter window keeps
+// its latest closes: MovingAverageCrossover::restore).
+TradingSystem::State recorded_state(const EventStore& store, Seq seq) {
+  return rebuild_state(store, seq).system->state();
 }
 
 // Re-simulates `run` from its market event `start` to the end of `range`.
@@ -328,7 +319,7 @@ ResimResult resimulate_run(const EventStore& store, const RunSpan& run, Seq star
   // same seq on both sides, and one after it an ordinal counted from there.
   CaptureStore scratch(start - 1);
   TradingSystem system(scratch, config);
-  system.restore(recorded_state(store, start - 1, config));
+  system.restore(recorded_state(store, start - 1));
   ResimResult result;
   std::deque<Event> context;
   std::map<Seq, Seq> recorded_ordinal;

@@ -9,94 +9,14 @@
 
 #include "blotter/error.h"
 #include "events/payload_json.h"
+#include "events/state_json.h"
 
 namespace blotter {
 namespace {
 
-// For reading only: std::map objects make parsing a snapshot of n symbols
-// O(n log n) (ordered_json's objects find each key by a linear search), and
-// the decoder looks fields up by name, so their order does not matter.
-using Json = nlohmann::json;
-
-// The state's JSON text, written in one pass in time linear in its size:
-// fixed key order, symbols in the order of the state's maps, no whitespace,
-// decimals as exact strings. The text is byte for byte what nlohmann's
-// ordered_json dump() gave for the same state, so snapshots stored before
-// compare equal with fresh ones. (Building an ordered_json object keyed by
-// symbol looked every key up linearly: quadratic in the number of symbols.)
-class StateWriter {
- public:
-  explicit StateWriter(std::string& out) : out_(out) {}
-
-  // `"name":`, after a comma unless it is the first key of its object.
-  StateWriter& key(std::string_view name) {
-    separate();
-    detail::append_json_string(out_, name);
-    out_ += ':';
-    after_key_ = true;
-    return *this;
-  }
-  StateWriter& open(char bracket) {
-    separate();
-    out_ += bracket;
-    first_ = true;
-    return *this;
-  }
-  StateWriter& close(char bracket) {
-    out_ += bracket;
-    first_ = false;
-    return *this;
-  }
-  StateWriter& decimal(Decimal d) {
-    separate();
-    char text[Decimal::kMaxTextSize];
-    out_ += '"';
-    out_.append(text, d.format_to(text));
-    out_ += '"';
-    return *this;
-  }
-  StateWriter& string(std::string_view text) {
-    separate();
-    detail::append_json_string(out_, text);
-    return *this;
-  }
-  StateWriter& integer(std::int64_t n) {
-    separate();
-    out_ += std::to_string(n);
-    return *this;
-  }
-  StateWriter& boolean(bool b) {
-    separate();
-    out_ += b ? "true" : "false";
-    return *this;
-  }
-  StateWriter& null() {
-    separate();
-    out_ += "null";
-    return *this;
-  }
-  // A value that is already JSON text.
-  StateWriter& raw(std::string_view json) {
-    separate();
-    out_ += json;
-    return *this;
-  }
-
- private:
-  // A comma before every value of an array or key of an object but the first.
-  void separate() {
-    if (after_key_) {
-      after_key_ = false;
-    } else if (!first_) {
-      out_ += ',';
-    }
-    first_ = false;
-  }
-
-  std::string& out_;
-  bool first_ = true;
-  bool after_key_ = false;
-};
+using Json = detail::StateJson;
+using detail::StateWriter;
+using Reader = detail::StateReader;
 
 void encode_book(StateWriter& w, const Portfolio::State& b) {
   w.open('{').key("positions").open('[');
@@ -125,74 +45,6 @@ void encode_book(StateWriter& w, const Portfolio::State& b) {
   w.key("last_ts_ns").integer(b.last_ts);
   w.close('}');
 }
-
-// Reads a decoded snapshot, naming the path of the field in every error.
-// The path is made only for an error: a Reader refers to its parent, which
-// outlives it (a snapshot has a few fields for every symbol).
-class Reader {
- public:
-  explicit Reader(const Json& j, std::string_view root = "state") : j_(j), key_(root) {}
-
-  Reader at(const char* name) const {
-    if (!j_.is_object()) fail("expected an object");
-    auto it = j_.find(name);
-    if (it == j_.end()) Reader(j_, this, name).fail("missing");
-    return Reader(*it, this, name);
-  }
-  // The value of key `key` of this object, read as it is (one of items()).
-  Reader member(const Json& v, std::string_view key) const { return Reader(v, this, key); }
-  Reader item(std::size_t i, const Json& v) const { return Reader(v, this, {}, i); }
-  const Json& array() const {
-    if (!j_.is_array()) fail("expected an array");
-    return j_;
-  }
-  const Json& object() const {
-    if (!j_.is_object()) fail("expected an object");
-    return j_;
-  }
-  Decimal decimal() const {
-    if (!j_.is_string()) fail("expected a decimal string");
-    auto d = Decimal::parse(j_.get_ref<const std::string&>());
-    if (!d) fail("not an exact decimal");
-    return *d;
-  }
-  std::int64_t integer() const {
-    if (!j_.is_number_integer()) fail("expected an integer");
-    // An unsigned number above INT64_MAX would wrap: refuse it.
-    if (j_.is_number_unsigned() && j_.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
-      fail("out of range");
-    return j_.get<std::int64_t>();
-  }
-  bool boolean() const {
-    if (!j_.is_boolean()) fail("expected true or false");
-    return j_.get<bool>();
-  }
-  std::string text() const {
-    if (!j_.is_string()) fail("expected a string");
-    return j_.get<std::string>();
-  }
-  bool is_null() const { return j_.is_null(); }
-  const Json& json() const { return j_; }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(fmt::format("snapshot: {}: {}", path(), what));
-  }
-
- private:
-  Reader(const Json& j, const Reader* parent, std::string_view key, std::size_t index = 0)
-      : j_(j), parent_(parent), key_(key), index_(index) {}
-
-  std::string path() const {
-    if (parent_ == nullptr) return std::string(key_);
-    if (key_.empty()) return fmt::format("{}[{}]", parent_->path(), index_);
-    return fmt::format("{}.{}", parent_->path(), key_);
-  }
-
-  const Json& j_;
-  const Reader* parent_ = nullptr;
-  std::string_view key_;  // empty: an array item, index_
-  std::size_t index_ = 0;
-};
 
 std::int32_t day_number(const Reader& r) {
   const std::int64_t d = r.integer();
@@ -240,100 +92,29 @@ Portfolio::State decode_book(const Reader& r) {
 // anything else: whitespace, another key order, symbols out of order or
 // with escapes or bytes outside printable ASCII; decode_state then reads
 // the text with nlohmann::json, which also names what is wrong.
-class CanonicalReader {
+class CanonicalReader : detail::CanonicalText {
  public:
-  explicit CanonicalReader(std::string_view text) : text_(text) {}
+  explicit CanonicalReader(std::string_view text) : CanonicalText(text) {}
 
   std::optional<TradingSystem::State> read() {
     TradingSystem::State s;
-    if (!literal(R"({"signals":{)") || !signals(s.signals) || !literal(R"(,"risk":{"book":)") ||
+    std::string_view strategy;
+    if (!literal(R"({"signals":)") || !value(strategy) || !literal(R"(,"risk":{"book":)") ||
         !book(s.risk.book) || !literal(R"(,"pending":{)") || !pending(s.risk.pending) ||
         !literal(R"(,"halted_day":)") || !halted_day(s.risk.halted_day) || !halt(s.risk) ||
-        !literal(R"(},"execution":{)") || !execution(s.execution) || !literal(R"(,"portfolio":)") ||
-        !book(s.portfolio) || !literal("}") || at_ != text_.size())
+        !literal(R"(},"execution":{)") || !execution(s.broker) || !literal(R"(,"portfolio":)") ||
+        !book(s.portfolio) || !literal("}") || !at_end())
       return std::nullopt;
+    s.strategy = strategy;
     return s;
   }
 
  private:
-  bool literal(std::string_view expected) {
-    if (text_.substr(at_, expected.size()) != expected) return false;
-    at_ += expected.size();
-    return true;
-  }
-  bool next_is(char c) const { return at_ < text_.size() && text_[at_] == c; }
-
-  // A string of printable ASCII without escapes.
-  bool string(std::string_view& out) {
-    if (!literal("\"")) return false;
-    const std::size_t begin = at_;
-    for (; at_ < text_.size() && text_[at_] != '"'; ++at_) {
-      const char c = text_[at_];
-      if (c < 0x20 || c > 0x7E || c == '\\') return false;
-    }
-    if (at_ == text_.size()) return false;
-    out = text_.substr(begin, at_ - begin);
-    ++at_;
-    return true;
-  }
-  bool decimal(Decimal& out) {
-    std::string_view text;
-    if (!string(text)) return false;
-    const auto d = Decimal::parse(text);
-    char canonical[Decimal::kMaxTextSize];
-    if (!d || std::string_view(canonical, d->format_to(canonical) - canonical) != text)
-      return false;
-    out = *d;
-    return true;
-  }
-  // An integer as std::to_string writes it (no '+', no leading zeros).
-  bool integer(std::int64_t& out) {
-    const char* begin = text_.data() + at_;
-    const auto [end, ec] = std::from_chars(begin, text_.data() + text_.size(), out);
-    if (ec != std::errc() || std::to_string(out) != std::string_view(begin, end - begin))
-      return false;
-    at_ += static_cast<std::size_t>(end - begin);
-    return true;
-  }
   bool day(std::int32_t& out) {
     std::int64_t d = 0;
     if (!integer(d) || d < INT32_MIN || d > INT32_MAX) return false;
     out = static_cast<std::int32_t>(d);
     return true;
-  }
-  bool boolean(bool& out) {
-    out = literal("true");
-    return out || literal("false");
-  }
-  // `"SYMBOL":`, the symbol after every one before it, then the value
-  // `value` reads; the object or array's elements separated by commas up to
-  // its `close`.
-  template <class Read>
-  bool elements(char close, Read read) {
-    if (literal(std::string_view(&close, 1))) return true;
-    do {
-      if (!read()) return false;
-    } while (literal(","));
-    return literal(std::string_view(&close, 1));
-  }
-  template <class Map, class Read>
-  bool keyed(Map& map, Read read) {
-    return elements('}', [&] {
-      std::string_view symbol;
-      if (!string(symbol) || !literal(":")) return false;
-      if (!map.empty() && !(map.rbegin()->first < symbol)) return false;
-      return read(map.emplace_hint(map.end(), symbol, typename Map::mapped_type())->second);
-    });
-  }
-
-  bool signals(SignalGenerator::State& out) {
-    return keyed(out, [&](SignalGenerator::History& h) {
-      return literal(R"({"window":[)") &&
-             elements(']', [&] { return decimal(h.window.emplace_back()); }) &&
-             literal(R"(,"sum":)") && decimal(h.sum) && literal(R"(,"previous":)") &&
-             decimal(h.previous) && literal(R"(,"has_previous":)") && boolean(h.has_previous) &&
-             literal("}");
-    });
   }
   bool pending(std::map<std::string, Decimal>& out) {
     return keyed(out, [&](Decimal& q) { return decimal(q); });
@@ -352,20 +133,18 @@ class CanonicalReader {
     RiskManager::Halt& h = risk.halt.emplace();
     return decimal(h.day_pnl) && literal(R"(,"ts_ns":)") && integer(h.ts_ns) && literal("}");
   }
-  bool execution(ExecutionEngine::State& out) {
-    return keyed(out, [&](std::deque<ExecutionEngine::Pending>& orders) {
+  bool execution(Broker::State& out) {
+    return keyed(out, [&](std::deque<PendingOrder>& orders) {
       return literal("[") && elements(']', [&] {
-               ExecutionEngine::Pending& p = orders.emplace_back();
+               PendingOrder& p = orders.emplace_back();
                if (!literal(R"({"order_seq":)") || !integer(p.seq) || !literal(R"(,"order":)"))
                  return false;
                // An ORDER payload holds no braces inside.
-               const std::size_t end = text_.find('}', at_);
-               if (end == std::string_view::npos) return false;
-               const auto order = detail::decode_canonical_payload(
-                   EventType::kOrder, text_.substr(at_, end + 1 - at_));
+               std::string_view text;
+               if (!through('}', text)) return false;
+               const auto order = detail::decode_canonical_payload(EventType::kOrder, text);
                if (!order) return false;
                p.order = std::get<Order>(*order);
-               at_ = end + 1;
                return literal("}");
              });
     });
@@ -404,9 +183,6 @@ class CanonicalReader {
            literal(R"(,"unrealized_at_open":)") && decimal(b.unrealized_at_open) &&
            literal(R"(,"last_ts_ns":)") && integer(b.last_ts) && literal("}");
   }
-
-  std::string_view text_;
-  std::size_t at_ = 0;
 };
 
 }  // namespace
@@ -414,17 +190,9 @@ class CanonicalReader {
 std::string encode_state(const TradingSystem::State& s) {
   std::string out;
   StateWriter w(out);
-  w.open('{').key("signals").open('{');
-  for (const auto& [symbol, h] : s.signals) {
-    w.key(symbol).open('{').key("window").open('[');
-    for (const Decimal& d : h.window) w.decimal(d);
-    w.close(']');
-    w.key("sum").decimal(h.sum);
-    w.key("previous").decimal(h.previous);
-    w.key("has_previous").boolean(h.has_previous);
-    w.close('}');
-  }
-  w.close('}').key("risk").open('{').key("book");
+  // The strategy's state under the key its first implementation gave it.
+  w.open('{').key("signals").raw(s.strategy);
+  w.key("risk").open('{').key("book");
   encode_book(w, s.risk.book);
   w.key("pending").open('{');
   for (const auto& [symbol, q] : s.risk.pending) w.key(symbol).decimal(q);
@@ -441,7 +209,7 @@ std::string encode_state(const TradingSystem::State& s) {
   }
   w.close('}').key("execution").open('{');
   std::string order;
-  for (const auto& [symbol, orders] : s.execution) {
+  for (const auto& [symbol, orders] : s.broker) {
     w.key(symbol).open('[');
     for (const auto& p : orders) {
       w.open('{').key("order_seq").integer(p.seq);
@@ -470,19 +238,9 @@ TradingSystem::State decode_state(std::string_view text) {
   const Reader r(j);
   r.object();
   TradingSystem::State s;
+  // The strategy's state is its own to read (Strategy::restore_state).
+  s.strategy = r.at("signals").json().dump();
   // Keys come in order (std::map objects): each is inserted at the end.
-  const Reader signals = r.at("signals");
-  for (const auto& [symbol, v] : signals.object().items()) {
-    const Reader h = signals.member(v, symbol);
-    SignalGenerator::History history;
-    const Reader window = h.at("window");
-    std::size_t i = 0;
-    for (const Json& d : window.array()) history.window.push_back(window.item(i++, d).decimal());
-    history.sum = h.at("sum").decimal();
-    history.previous = h.at("previous").decimal();
-    history.has_previous = h.at("has_previous").boolean();
-    s.signals.emplace_hint(s.signals.end(), symbol, std::move(history));
-  }
   const Reader risk = r.at("risk");
   s.risk.book = decode_book(risk.at("book"));
   const Reader pending = risk.at("pending");
@@ -505,7 +263,7 @@ TradingSystem::State decode_state(std::string_view text) {
     std::size_t i = 0;
     for (const Json& o : orders.array()) {
       const Reader p = orders.item(i++, o);
-      ExecutionEngine::Pending pending;
+      PendingOrder pending;
       pending.seq = p.at("order_seq").integer();
       try {
         pending.order =
@@ -513,7 +271,7 @@ TradingSystem::State decode_state(std::string_view text) {
       } catch (const Error& e) {
         p.fail(e.what());
       }
-      s.execution[symbol].push_back(pending);
+      s.broker[symbol].push_back(pending);
     }
   }
   s.portfolio = decode_book(r.at("portfolio"));

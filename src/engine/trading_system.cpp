@@ -25,14 +25,58 @@ std::optional<Decimal> optional_decimal(const std::string& text) {
 
 }  // namespace
 
+std::unique_ptr<Strategy> make_strategy(const TradingConfig& config) {
+  if (config.strategy == MovingAverageCrossover::kName)
+    return std::make_unique<MovingAverageCrossover>(config.signal);
+  throw ConfigError(
+      fmt::format("unknown strategy '{}' (blotter has: ma_crossover)", config.strategy));
+}
+
+std::unique_ptr<Broker> make_broker(const TradingConfig& config) {
+  if (config.broker == "paper") return std::make_unique<ExecutionEngine>(config.execution);
+  throw ConfigError(fmt::format("unknown broker '{}' (blotter has: paper)", config.broker));
+}
+
+TradingSystem::Parts TradingSystem::make_parts(const TradingConfig& config) {
+  // The broker first: its options are checked before the strategy's.
+  Parts parts;
+  parts.broker = make_broker(config);
+  parts.strategy = make_strategy(config);
+  return parts;
+}
+
 TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config)
+    : TradingSystem(store, config, make_parts(config)) {}
+
+TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config,
+                             std::unique_ptr<Strategy> strategy, std::unique_ptr<Broker> broker)
+    : TradingSystem(store, config, Parts{std::move(broker), std::move(strategy)}) {}
+
+TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config, Parts parts)
     : bus_(store),
       feed_(bus_),
-      execution_(bus_, config.execution),
-      signals_(bus_, config.signal),
+      broker_(std::move(parts.broker)),
+      strategy_(std::move(parts.strategy)),
+      strategy_context_(attach_parts()),
       risk_(bus_, config.risk, Calendar(config.tz)),
       portfolio_(Calendar(config.tz)) {
   portfolio_.attach(bus_);
+}
+
+EventBus& TradingSystem::attach_parts() {
+  if (!broker_ || !strategy_) throw ConfigError("a trading system needs a strategy and a broker");
+  broker_->attach(bus_);
+  // The context is a member initialized right after this call: the handlers
+  // use it only once events come.
+  bus_.subscribe(EventType::kBar, "SignalGenerator", [this](const Event& e) {
+    strategy_context_.begin(e);
+    strategy_->on_bar(e, strategy_context_);
+  });
+  bus_.subscribe(EventType::kTick, "SignalGenerator", [this](const Event& e) {
+    strategy_context_.begin(e);
+    strategy_->on_tick(e, strategy_context_);
+  });
+  return bus_;
 }
 
 RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256) {
@@ -53,6 +97,9 @@ RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256)
   m.commission = t.execution.commission.to_string();
   m.tz = t.tz;
   m.version = config.version;
+  m.strategy = t.strategy;
+  m.broker = t.broker;
+  m.source = config.source;
   return m;
 }
 
@@ -71,6 +118,8 @@ TradingConfig trading_config_of(const RunStarted& m) {
     if (!m.slippage_bps.empty()) t.execution.slippage_bps = Decimal::from_string(m.slippage_bps);
     if (!m.commission.empty()) t.execution.commission = Decimal::from_string(m.commission);
     if (!m.tz.empty()) t.tz = m.tz;
+    t.strategy = m.strategy;
+    t.broker = m.broker;
   } catch (const Error& e) {
     throw Error(fmt::format("invalid run manifest: {}", e.what()));
   }
@@ -78,13 +127,14 @@ TradingConfig trading_config_of(const RunStarted& m) {
 }
 
 TradingSystem::State TradingSystem::state() const {
-  return State{signals_.state(), risk_.state(), execution_.state(), portfolio_.state()};
+  return State{strategy_->save_state(), risk_.state(), broker_->state(), portfolio_.state()};
 }
 
 void TradingSystem::restore(State state) {
-  signals_.restore(std::move(state.signals));
+  // The strategy first: it is the one that can refuse its part.
+  strategy_->restore_state(state.strategy);
   risk_.restore(std::move(state.risk));
-  execution_.restore(std::move(state.execution));
+  broker_->restore(std::move(state.broker));
   portfolio_.restore(std::move(state.portfolio));
 }
 
@@ -174,7 +224,7 @@ void fill_summary(RunSummary& summary, const TradingSystem& system) {
   summary.realized_pnl = book.realized_pnl();
   summary.unrealized_pnl = book.unrealized_pnl();
   summary.days = book.days();
-  summary.unfilled_orders = system.execution().pending_orders();
+  summary.unfilled_orders = system.broker().pending_orders();
 }
 
 }  // namespace
@@ -239,13 +289,20 @@ RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapsho
 
 namespace {
 
+// The run's market-data source, opened anew from its start.
+std::unique_ptr<MarketDataSource> open_source(const RunConfig& config) {
+  if (config.source == "csv")
+    return std::make_unique<CsvMarketData>(config.input_path, config.input);
+  throw ConfigError(
+      fmt::format("unknown market-data source '{}' (blotter has: csv)", config.source));
+}
+
 // Reads the whole input on a thread of its own, while the run goes on: a run
 // commits nothing until the check has passed, so a bad row anywhere leaves
 // the journal as it was. Also finds the last row's time, for RUN_FINISHED.
 class InputCheck {
  public:
-  InputCheck(const std::string& path, const CsvOptions& options)
-      : thread_([this, path, options] { check(path, options); }) {}
+  explicit InputCheck(const RunConfig& config) : thread_([this, &config] { check(config); }) {}
   ~InputCheck() {
     stop_.store(true, std::memory_order_relaxed);
     if (thread_.joinable()) thread_.join();
@@ -271,11 +328,11 @@ class InputCheck {
   }
 
  private:
-  void check(const std::string& path, const CsvOptions& options) {
+  void check(const RunConfig& config) {
     try {
-      CsvMarketData input(path, options);
+      const auto input = open_source(config);
       while (!stop_.load(std::memory_order_relaxed)) {
-        const auto e = input.next();
+        const auto e = input->next();
         if (!e) break;
         last_ts_ = e->ts_ns;
       }
@@ -313,7 +370,8 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   }
 
   TradingSystem system(journal, config.trading);
-  CsvMarketData source(config.input_path, config.input);
+  const auto opened = open_source(config);
+  MarketDataSource& source = *opened;
   std::int64_t rows_before = 0;
   Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
   if (resume) {
@@ -375,7 +433,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
       run_seq = system.bus().publish(make_event(first_ts, "", manifest));
     }
     summary.run_seq = run_seq;
-    summary.rows = system.feed().publish_all(source, [&](const CsvMarketData& src) {
+    summary.rows = system.feed().publish_all(source, [&](const MarketDataSource& src) {
       if (config.stop && config.stop->load(std::memory_order_relaxed)) throw RunInterrupted();
       if (++in_batch < config.batch_rows && Clock::now() - batch_opened < config.batch_latency)
         return;
@@ -447,14 +505,18 @@ RunSummary run_paper_trading(const RunConfig& config) {
   }
   // The header and the first row (its time is RUN_STARTED's) are read before
   // the journal is opened; the rest is checked on another thread during the run.
-  const TimestampNs first_ts = [&] {
-    CsvMarketData head(config.input_path, config.input);
-    return head.next()->ts_ns;  // next() throws if there is no row
-  }();
-  InputCheck input_check(config.input_path, config.input);
+  const auto head = open_source(config);
+  const TimestampNs first_ts = head->next()->ts_ns;  // next() throws if there is no row
+  InputCheck input_check(config);
   // Every ORDER is committed at once: the whole input is checked before any.
   if (config.durability == Durability::kFull || config.check_input_first) input_check.wait();
-  const RunStarted manifest = manifest_of(config, detail::sha256_file(config.input_path));
+  // The input is checked ahead and resumed by its digest: a source without
+  // one cannot be run (MarketDataSource).
+  const std::optional<std::string> input_sha256 = head->sha256();
+  if (!input_sha256)
+    throw InputError(head->name(), 0, "",
+                     "cannot be read twice: blotter run reads its input more than once");
+  const RunStarted manifest = manifest_of(config, *input_sha256);
   JournalOptions options;
   options.durability = config.durability;
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);

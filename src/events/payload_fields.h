@@ -205,6 +205,10 @@ struct PayloadFields<RunStarted> {
       text("commission", &RunStarted::commission),
       text("tz", &RunStarted::tz),
       text("version", &RunStarted::version),
+      // The seams' implementations; journals before them ran these.
+      text("strategy", &RunStarted::strategy, WhenAbsent{"ma_crossover"}),
+      text("broker", &RunStarted::broker, WhenAbsent{"paper"}),
+      text("source", &RunStarted::source, WhenAbsent{"csv"}),
   };
 };
 

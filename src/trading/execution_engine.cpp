@@ -13,8 +13,7 @@ constexpr Decimal kBpsPerUnit = Decimal::from_raw(10'000 * Decimal::kScale);
 
 }  // namespace
 
-ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config)
-    : bus_(bus), config_(config) {
+ExecutionEngine::ExecutionEngine(ExecutionConfig config) : config_(config) {
   if (config_.slippage_bps.is_negative()) throw ConfigError("--slippage-bps must not be negative");
   // 10000 bps is the whole price: a sell would fill at 0, or below it beyond.
   if (config_.slippage_bps >= kBpsPerUnit)
@@ -22,12 +21,20 @@ ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config)
         "--slippage-bps {} must be below 10000 (100%): a sell would fill at a price of 0 or less",
         config_.slippage_bps.to_string()));
   if (config_.commission.is_negative()) throw ConfigError("--commission must not be negative");
-  bus_.subscribe(EventType::kOrder, "ExecutionEngine", [this](const Event& e) { on_order(e); });
+}
+
+ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config) : ExecutionEngine(config) {
+  attach(bus);
+}
+
+void ExecutionEngine::attach(EventBus& bus) {
+  bus_ = &bus;
+  bus.subscribe(EventType::kOrder, "ExecutionEngine", [this](const Event& e) { on_order(e); });
   if (config_.fill == FillModel::kNextOpen) {
-    bus_.subscribe(EventType::kBar, "ExecutionEngine",
-                   [this](const Event& e) { on_market(e, e.as<Bar>().open); });
-    bus_.subscribe(EventType::kTick, "ExecutionEngine",
-                   [this](const Event& e) { on_market(e, e.as<Tick>().price); });
+    bus.subscribe(EventType::kBar, "ExecutionEngine",
+                  [this](const Event& e) { on_market(e, e.as<Bar>().open); });
+    bus.subscribe(EventType::kTick, "ExecutionEngine",
+                  [this](const Event& e) { on_market(e, e.as<Tick>().price); });
   }
 }
 
@@ -79,7 +86,7 @@ void ExecutionEngine::fill(const Event& cause, const std::string& symbol, const 
     throw Error(fmt::format("a slippage of {} bps takes the price {} to {}",
                             config_.slippage_bps.to_string(), market_price.to_string(),
                             price.to_string()));
-  bus_.publish(
+  bus_->publish(
       cause.ts_ns, symbol,
       Fill{order.side, order.quantity, price, config_.commission * order.quantity, order_seq});
 }

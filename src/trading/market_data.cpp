@@ -11,6 +11,7 @@
 
 #include "blotter/error.h"
 #include "blotter/terminal_text.h"
+#include "core/digest.h"
 #include "trading/symbol_table.h"
 
 namespace blotter {
@@ -346,8 +347,10 @@ std::optional<Event> CsvMarketData::next() {
   }
 }
 
+std::optional<std::string> CsvMarketData::sha256() const { return detail::sha256_file(path_); }
+
 std::int64_t MarketDataFeed::publish_all(
-    CsvMarketData& source, const std::function<void(const CsvMarketData&)>& after_row) {
+    MarketDataSource& source, const std::function<void(const MarketDataSource&)>& after_row) {
   std::int64_t n = 0;
   while (auto event = source.next()) {
     bus_.publish(std::move(*event));

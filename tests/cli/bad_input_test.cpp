@@ -466,7 +466,7 @@ TEST_SUITE("bad_input") {
 
     int progress = 0;
     RunConfig refused = config(bad, db);
-    refused.on_progress = [&](const CsvMarketData&) { ++progress; };
+    refused.on_progress = [&](const MarketDataSource&) { ++progress; };
     CHECK_THROWS_WITH_AS(run_paper_trading(refused),
                          (bad + ":20002: field 'close': 'x' is not a number").c_str(), InputError);
     CHECK(progress == 0);

@@ -40,7 +40,7 @@ RunConfig busy_config(const std::string& input, const std::string& journal) {
 // Runs `c`, stopping it (as a failure would) after `batches` committed batches.
 void run_interrupted(RunConfig c, int batches) {
   int seen = 0;
-  c.on_progress = [&](const CsvMarketData&) {
+  c.on_progress = [&](const MarketDataSource&) {
     if (++seen == batches) throw Interrupted();
   };
   CHECK_THROWS_AS(run_paper_trading(c), Interrupted);

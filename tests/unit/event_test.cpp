@@ -103,6 +103,9 @@ std::string nlohmann_payload(const Event& e) {
           j["commission"] = p.commission;
           j["tz"] = p.tz;
           j["version"] = p.version;
+          j["strategy"] = p.strategy;
+          j["broker"] = p.broker;
+          j["source"] = p.source;
         } else if constexpr (std::is_same_v<T, RunFinished>) {
           j["run_seq"] = p.run_seq;
           j["rows"] = p.rows;
@@ -442,12 +445,23 @@ TEST_SUITE("event") {
     m.commission = "0.005";
     m.tz = "America/New_York";
     m.version = "0.1.0";
+    m.strategy = "every_nth";
+    m.broker = "fixed_price";
+    m.source = "memory";
     const Event e = make_event(0, "", m);
     const auto out =
         std::get<RunStarted>(decode_payload(EventType::kRunStarted, encode_payload(e)));
     CHECK(encode_payload(make_event(0, "", out)) == encode_payload(e));
     CHECK(out.window == 21);
     CHECK(out.tz == "America/New_York");
+    CHECK(out.strategy == "every_nth");
+    CHECK(out.broker == "fixed_price");
+    CHECK(out.source == "memory");
+    // The seams' names come last, after every field older journals have.
+    CHECK(
+        encode_payload(e).find(
+            R"("version":"0.1.0","strategy":"every_nth","broker":"fixed_price","source":"memory"})") !=
+        std::string::npos);
     const auto fin = std::get<RunFinished>(
         decode_payload(EventType::kRunFinished,
                        encode_payload(make_event(0, "", RunFinished{1, 1047, 1294, {400, 900}}))));
@@ -504,6 +518,27 @@ TEST_SUITE("event") {
     CHECK(contains(
         decode_error(EventType::kRunFinished, R"({"run_seq":1,"rows":2,"events":3,"extra":null})"),
         "field 'extra'"));
+  }
+
+  TEST_CASE("a manifest without the seams' names reads as ma_crossover, paper and csv") {
+    // RUN_STARTED as journals written before the seams were recorded have it.
+    const std::string old =
+        R"({"input":"a.csv","input_sha256":"00","input_kind":"bars","symbol":"X","window":20,)"
+        R"("quantity":"1","risk_per_trade":"","capital":"100000","max_daily_loss":"0.02",)"
+        R"("max_position":"","fill":"signal","slippage_bps":"0","commission":"0","tz":"UTC",)"
+        R"("version":"0.1.0"})";
+    const auto m = std::get<RunStarted>(decode_payload(EventType::kRunStarted, old));
+    CHECK(m.strategy == "ma_crossover");
+    CHECK(m.broker == "paper");
+    CHECK(m.source == "csv");
+    // Written again, it has them, at the end.
+    CHECK(encode_payload(make_event(0, "", m)) ==
+          old.substr(0, old.size() - 1) +
+              R"(,"strategy":"ma_crossover","broker":"paper","source":"csv"})");
+    // A name that is not text is refused like any other field.
+    std::string bad = old;
+    bad.replace(bad.size() - 1, 1, R"(,"strategy":7})");
+    CHECK(contains(decode_error(EventType::kRunStarted, bad), "field 'strategy'"));
   }
 
   TEST_CASE("an integer beyond 64 bits signed is refused") {

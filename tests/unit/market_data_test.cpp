@@ -620,8 +620,8 @@ TEST_SUITE("market_data") {
     MarketDataFeed feed(bus);
     CsvMarketData source(file.path(), bars());
     std::vector<std::int64_t> rows_after;
-    const auto published =
-        feed.publish_all(source, [&](const CsvMarketData& s) { rows_after.push_back(s.rows()); });
+    const auto published = feed.publish_all(
+        source, [&](const MarketDataSource& s) { rows_after.push_back(s.rows()); });
 
     CHECK(published == 3);
     CHECK(bus.published(EventType::kBar) == 3);

@@ -1,5 +1,3 @@
-#include "blotter/signal_generator.h"
-
 #include <doctest/doctest.h>
 
 #include <deque>
@@ -7,6 +5,7 @@
 #include <vector>
 
 #include "blotter/error.h"
+#include "blotter/ma_crossover.h"
 #include "blotter/market_data.h"
 #include "blotter/store.h"
 #include "blotter/trading_system.h"
@@ -20,9 +19,18 @@ using blotter::testing::T;
 
 constexpr TimestampNs kDay = 86'400LL * 1'000'000'000;
 
-// A SignalGenerator on a bus over a MemoryStore, fed closes one bar a day.
+// A MovingAverageCrossover on a bus over a MemoryStore, subscribed as the
+// trading system subscribes a strategy, fed closes one bar a day.
 struct Rig {
-  explicit Rig(int window) : generator(bus, SignalConfig{window}) {
+  explicit Rig(int window) : generator(SignalConfig{window}) {
+    bus.subscribe(EventType::kBar, "SignalGenerator", [this](const Event& e) {
+      context.begin(e);
+      generator.on_bar(e, context);
+    });
+    bus.subscribe(EventType::kTick, "SignalGenerator", [this](const Event& e) {
+      context.begin(e);
+      generator.on_tick(e, context);
+    });
     bus.subscribe(EventType::kSignal, "Collector",
                   [this](const Event& e) { signals.push_back(e); });
   }
@@ -45,7 +53,8 @@ struct Rig {
 
   MemoryStore store;
   EventBus bus{store};
-  SignalGenerator generator;
+  MovingAverageCrossover generator;
+  StrategyContext context{bus};
   std::vector<Event> signals;
   TimestampNs ts = 0;
 };
@@ -154,12 +163,10 @@ TEST_SUITE("signal_generator") {
   }
 
   TEST_CASE("a window below 2 is refused") {
-    MemoryStore store;
-    EventBus bus(store);
-    CHECK_THROWS_AS(SignalGenerator(bus, SignalConfig{1}), ConfigError);
-    CHECK_THROWS_AS(SignalGenerator(bus, SignalConfig{0}), ConfigError);
-    CHECK_THROWS_AS(SignalGenerator(bus, SignalConfig{-5}), ConfigError);
-    CHECK_NOTHROW(SignalGenerator(bus, SignalConfig{2}));
+    CHECK_THROWS_AS(MovingAverageCrossover(SignalConfig{1}), ConfigError);
+    CHECK_THROWS_AS(MovingAverageCrossover(SignalConfig{0}), ConfigError);
+    CHECK_THROWS_AS(MovingAverageCrossover(SignalConfig{-5}), ConfigError);
+    CHECK_NOTHROW(MovingAverageCrossover(SignalConfig{2}));
   }
 
   TEST_CASE("each symbol has its own moving average") {
@@ -204,7 +211,7 @@ TEST_SUITE("signal_generator") {
     Rig original(3);
     original.bars("A", {"1", "2", "3", "4", "5"});
     original.bars("B", {"7"});
-    const SignalGenerator::State state = original.generator.state();
+    const MovingAverageCrossover::State state = original.generator.state();
     REQUIRE(state.size() == 2);
     CHECK(state.at("A").window == std::deque<Decimal>{D("3"), D("4"), D("5")});
     CHECK(state.at("A").sum == D("12"));
@@ -222,19 +229,53 @@ TEST_SUITE("signal_generator") {
     CHECK(restored.directions() == "X");
   }
 
-  TEST_CASE("a restored window longer than the configured one keeps its length") {
-    // As a deque would: one close in, one out, never ready for a signal.
-    SignalGenerator::State state;
+  TEST_CASE("a restored window longer than the configured one keeps its latest closes") {
+    // As `resim --window` with a shorter window takes the recorded state.
+    MovingAverageCrossover::State state;
     state["A"].window = {D("1"), D("2"), D("3"), D("4")};
     state["A"].sum = D("10");
     state["A"].previous = D("4");
     state["A"].has_previous = true;
     Rig rig(2);
     rig.generator.restore(state);
-    rig.bars("A", {"100", "1", "100"});
-    CHECK(rig.generator.state().at("A").window ==
-          std::deque<Decimal>{D("4"), D("100"), D("1"), D("100")});
-    CHECK(rig.signals.empty());
+    CHECK(rig.generator.state().at("A").window == std::deque<Decimal>{D("3"), D("4")});
+    CHECK(rig.generator.state().at("A").sum == D("7"));
+    // 3, 4 then 1: the close falls below MA2 2.5 from 4 above 3.5: an exit.
+    rig.bars("A", {"1"});
+    CHECK(rig.directions() == "X");
+    CHECK(rig.generator.state().at("A").window == std::deque<Decimal>{D("4"), D("1")});
+  }
+
+  TEST_CASE("save_state() text restores to the same state, in any JSON layout") {
+    Rig original(3);
+    original.bars("A\"B", {"1.5", "2", "2.5", "1"});
+    original.bars("Z", {"7"});
+    const std::string text = original.generator.save_state();
+    CHECK(text ==
+          R"({"A\"B":{"window":["2","2.5","1"],"sum":"5.5","previous":"1","has_previous":true},)"
+          R"("Z":{"window":["7"],"sum":"7","previous":"7","has_previous":true}})");
+    // The same state goes on alike: 3 crosses above MA3 2.1666...
+    original.bars("A\"B", {"3"});
+    REQUIRE(original.directions() == "LXL");
+    const std::string after = original.generator.save_state();
+    for (const std::string& layout :
+         {text,
+          std::string(R"({ "Z":{"has_previous":true,"previous":"7","sum":"7","window":["7"]},)"
+                      R"( "A\"B":{"window":["2","2.5","1"],"sum":"5.5","previous":"1",)"
+                      R"("has_previous":true}})")}) {
+      Rig restored(3);
+      restored.generator.restore_state(layout);
+      CHECK(restored.generator.save_state() == text);
+      restored.bars("A\"B", {"3"});
+      CHECK(restored.directions() == "L");
+      CHECK(restored.generator.save_state() == after);
+    }
+    Rig bad(3);
+    CHECK_THROWS_WITH_AS(bad.generator.restore_state(R"({"A":{"window":[1]}})"),
+                         doctest::Contains("state.signals.A.window[0]"), Error);
+    CHECK_THROWS_WITH_AS(bad.generator.restore_state("{"), doctest::Contains("invalid JSON"),
+                         Error);
+    CHECK(bad.generator.save_state() == "{}");
   }
 
   TEST_CASE("a signal carries the market event's time and symbol and the close") {
@@ -252,14 +293,11 @@ TEST_SUITE("signal_generator") {
   }
 
   TEST_CASE("ticks drive the moving average like bar closes") {
-    MemoryStore store;
-    EventBus bus(store);
-    SignalGenerator generator(bus, SignalConfig{2});
-    std::vector<Event> signals;
-    bus.subscribe(EventType::kSignal, "Collector", [&](const Event& e) { signals.push_back(e); });
-    bus.publish(make_event(1000, "EURUSD", Tick{D("1.1"), D("5")}));
-    bus.publish(make_event(2000, "EURUSD", Tick{D("1.2"), D("5")}));
-    bus.publish(make_event(3000, "EURUSD", Tick{D("1.0"), D("5")}));
+    Rig rig(2);
+    std::vector<Event>& signals = rig.signals;
+    rig.bus.publish(make_event(1000, "EURUSD", Tick{D("1.1"), D("5")}));
+    rig.bus.publish(make_event(2000, "EURUSD", Tick{D("1.2"), D("5")}));
+    rig.bus.publish(make_event(3000, "EURUSD", Tick{D("1.0"), D("5")}));
     REQUIRE(signals.size() == 2);
     CHECK(signals[0].as<Signal>().direction == Direction::kLong);
     CHECK(signals[0].as<Signal>().price == D("1.2"));

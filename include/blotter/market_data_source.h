@@ -1,0 +1,70 @@
+// The market-data source seam: what produces the run's BAR and TICK events.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "blotter/event.h"
+
+namespace blotter {
+
+// A stream of market events, one input row at a time, each validated before
+// it is returned. The run reads it on its own thread (the bus's), one row
+// at a time, and publishes each event before it asks for the next; the
+// source itself never publishes.
+//
+// Contract:
+//  * next() returns the next row's event (a BAR or TICK, seq 0), in the
+//    order the input holds them, or nullopt at the end of the input (for a
+//    source that waits for more, only once it has ended). Event times never
+//    decrease across the rows of one symbol.
+//  * A bad row throws blotter::InputError naming name() and its line(); the
+//    source cannot go on after a throw.
+//  * line() and rows() say where it is, for error messages and for resuming:
+//    a resumed run skips the rows() its journal already holds.
+//  * Not thread-safe: one reader.
+//
+// Re-readable sources: a source for which sha256() has a value can be
+// opened again and gives the same rows. The run reads such an input several
+// times: its header and first row before the journal is opened, the whole
+// of it on another thread (so that a bad row anywhere commits nothing),
+// and once more to run it; the manifest records its SHA-256, by which a
+// later run recognises the same input and resumes it. A source that cannot
+// be read twice or checked ahead (a pipe, a followed file) has no sha256():
+// the run cannot check it before committing and has no digest to resume by,
+// so run_paper_trading refuses it today (it requires a regular file); a
+// live run reading one commits each row as it comes, and handling a bad row
+// mid-session is that run's rule, not this interface's.
+class MarketDataSource {
+ public:
+  virtual ~MarketDataSource() = default;
+
+  // The implementation's name, recorded in the run's manifest ("csv").
+  virtual std::string_view kind() const = 0;
+  // What it reads, as error messages and the manifest's `input` name it.
+  virtual const std::string& name() const = 0;
+
+  // The next row's event, or nullopt at the end. Throws blotter::InputError.
+  virtual std::optional<Event> next() = 0;
+
+  virtual std::int64_t line() const = 0;  // the input line last read, 1-based; 0 before any
+  virtual std::int64_t rows() const = 0;  // events returned so far
+
+  // Progress: bytes consumed so far, and the input's size if known.
+  virtual std::uint64_t bytes_read() const = 0;
+  virtual std::optional<std::uint64_t> size() const = 0;
+
+  // The lowercase hex SHA-256 of the whole input, read anew from its start
+  // (not from where next() is), for a re-readable source; nullopt for one
+  // that cannot be read twice. Throws blotter::InputError if it cannot be read.
+  virtual std::optional<std::string> sha256() const = 0;
+
+ protected:
+  MarketDataSource() = default;
+  MarketDataSource(const MarketDataSource&) = default;
+  MarketDataSource& operator=(const MarketDataSource&) = default;
+};
+
+}  // namespace blotter
