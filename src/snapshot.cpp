@@ -280,9 +280,10 @@ class CanonicalReader {
     std::string_view text;
     if (!string(text)) return false;
     const auto d = Decimal::parse(text);
+    if (!d) return false;
     char canonical[Decimal::kMaxTextSize];
-    if (!d || std::string_view(canonical, d->format_to(canonical) - canonical) != text)
-      return false;
+    const auto length = static_cast<std::size_t>(d->format_to(canonical) - canonical);
+    if (std::string_view(canonical, length) != text) return false;
     out = *d;
     return true;
   }
@@ -290,7 +291,8 @@ class CanonicalReader {
   bool integer(std::int64_t& out) {
     const char* begin = text_.data() + at_;
     const auto [end, ec] = std::from_chars(begin, text_.data() + text_.size(), out);
-    if (ec != std::errc() || std::to_string(out) != std::string_view(begin, end - begin))
+    if (ec != std::errc() ||
+        std::to_string(out) != std::string_view(begin, static_cast<std::size_t>(end - begin)))
       return false;
     at_ += static_cast<std::size_t>(end - begin);
     return true;
@@ -485,9 +487,10 @@ TradingSystem::State decode_state(std::string_view text) {
   }
   const Reader risk = r.at("risk");
   s.risk.book = decode_book(risk.at("book"));
-  const Reader pending = risk.at("pending");
-  for (const auto& [symbol, v] : pending.object().items())
-    s.risk.pending.emplace_hint(s.risk.pending.end(), symbol, pending.member(v, symbol).decimal());
+  const Reader risk_pending = risk.at("pending");
+  for (const auto& [symbol, v] : risk_pending.object().items())
+    s.risk.pending.emplace_hint(s.risk.pending.end(), symbol,
+                                risk_pending.member(v, symbol).decimal());
   if (const Reader halted = risk.at("halted_day"); !halted.is_null())
     s.risk.halted_day = day_number(halted);
   if (risk.object().contains("halt")) {
