@@ -351,7 +351,7 @@ class CanonicalReader {
       return !(risk.halted_day && !risk.book.days.empty() &&
                *risk.halted_day == risk.book.days.back().day);
     }
-    RiskManager::Halt& h = risk.halt.emplace();
+    RiskManager::Halt& h = risk.halt.emplace(RiskManager::Halt{});
     return decimal(h.day_pnl) && literal(R"(,"ts_ns":)") && integer(h.ts_ns) && literal("}");
   }
   bool execution(ExecutionEngine::State& out) {
