@@ -304,7 +304,9 @@ void stop_on_signals() {
   action.sa_handler = request_stop;
   sigemptyset(&action.sa_mask);
   // SA_RESTART: a write to a pipe that the signal interrupts goes on.
-  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  // sa_flags is an int and glibc's SA_RESETHAND the unsigned 0x80000000: the
+  // cast keeps its bits (C++20 defines the conversion as modular).
+  action.sa_flags = static_cast<int>(SA_RESETHAND | SA_RESTART);
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
 }

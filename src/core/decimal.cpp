@@ -63,10 +63,10 @@ std::optional<std::int64_t> parse_plain(std::string_view text) {
   std::uint64_t whole = 0, frac = 0;
   int whole_digits = 0, frac_digits = 0;
   for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits)
-    whole = whole * 10 + (text[i] - '0');
+    whole = whole * 10 + static_cast<std::uint64_t>(text[i] - '0');
   if (i < n && text[i] == '.') {
     for (++i; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++frac_digits)
-      frac = frac * 10 + (text[i] - '0');
+      frac = frac * 10 + static_cast<std::uint64_t>(text[i] - '0');
   }
   // 10 whole digits: at most 9999999999.99999999, well inside the range.
   if (i != n || whole_digits + frac_digits == 0 || whole_digits > 10 ||
@@ -160,7 +160,7 @@ char* Decimal::format_to(char* out) const {
   // "00" "01" ... "99": the fraction is written two digits at a time.
   static constexpr auto kPairs = [] {
     std::array<char, 200> pairs{};
-    for (int i = 0; i < 100; ++i) {
+    for (std::size_t i = 0; i < 100; ++i) {
       pairs[2 * i] = static_cast<char>('0' + i / 10);
       pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
     }

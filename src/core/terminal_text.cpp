@@ -102,7 +102,7 @@ std::size_t display_width(std::string_view text) {
       continue;
     }
     const char32_t cp = code_point(text, i, n);
-    width += is_wide(cp) ? 2 : is_combining(cp) ? 0 : 1;
+    width += is_wide(cp) ? 2U : is_combining(cp) ? 0U : 1U;
     i += n;
   }
   return width;

@@ -18,10 +18,10 @@ bool fail(std::string* why, const char* message) {
 }
 
 // Reads exactly `width` digits at `pos`.
-bool read_fixed(std::string_view s, std::size_t& pos, int width, int& out) {
+bool read_fixed(std::string_view s, std::size_t& pos, std::size_t width, int& out) {
   if (pos + width > s.size()) return false;
   int v = 0;
-  for (int k = 0; k < width; ++k) {
+  for (std::size_t k = 0; k < width; ++k) {
     const char c = s[pos + k];
     if (c < '0' || c > '9') return false;
     v = v * 10 + (c - '0');

@@ -130,7 +130,7 @@ class CanonicalReader : detail::CanonicalText {
       return !(risk.halted_day && !risk.book.days.empty() &&
                *risk.halted_day == risk.book.days.back().day);
     }
-    RiskManager::Halt& h = risk.halt.emplace();
+    RiskManager::Halt& h = risk.halt.emplace(RiskManager::Halt{});
     return decimal(h.day_pnl) && literal(R"(,"ts_ns":)") && integer(h.ts_ns) && literal("}");
   }
   bool execution(Broker::State& out) {
@@ -243,9 +243,10 @@ TradingSystem::State decode_state(std::string_view text) {
   // Keys come in order (std::map objects): each is inserted at the end.
   const Reader risk = r.at("risk");
   s.risk.book = decode_book(risk.at("book"));
-  const Reader pending = risk.at("pending");
-  for (const auto& [symbol, v] : pending.object().items())
-    s.risk.pending.emplace_hint(s.risk.pending.end(), symbol, pending.member(v, symbol).decimal());
+  const Reader risk_pending = risk.at("pending");
+  for (const auto& [symbol, v] : risk_pending.object().items())
+    s.risk.pending.emplace_hint(s.risk.pending.end(), symbol,
+                                risk_pending.member(v, symbol).decimal());
   if (const Reader halted = risk.at("halted_day"); !halted.is_null())
     s.risk.halted_day = day_number(halted);
   if (risk.object().contains("halt")) {

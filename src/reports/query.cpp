@@ -68,7 +68,9 @@ int authorize(void* user, int action, const char* arg1, const char* arg2, const 
 
 std::string cell_text(sqlite3_stmt* stmt, int i) {
   const unsigned char* t = sqlite3_column_text(stmt, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt, i)) : "";
+  return t ? std::string(reinterpret_cast<const char*>(t),
+                         static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)))
+           : "";
 }
 
 std::string blob_hex(sqlite3_stmt* stmt, int i) {
@@ -144,16 +146,20 @@ std::string json_cell(sqlite3_stmt* stmt, int i) {
 // Writes one statement's rows; returns how many.
 std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& out,
                         const std::function<int()>& step) {
-  const int columns = sqlite3_column_count(stmt);
+  // SQLite numbers columns with int, the vectors below with size_t: a column
+  // index i < columns converts back to int exactly.
+  const auto columns = static_cast<std::size_t>(sqlite3_column_count(stmt));
   std::vector<std::string> names;
-  for (int i = 0; i < columns; ++i) names.emplace_back(sqlite3_column_name(stmt, i));
+  for (std::size_t i = 0; i < columns; ++i)
+    names.emplace_back(sqlite3_column_name(stmt, static_cast<int>(i)));
   std::int64_t rows = 0;
 
   if (format == QueryFormat::kCsv) {
-    for (int i = 0; i < columns; ++i) out << (i ? "," : "") << detail::csv_field(names[i]);
+    for (std::size_t i = 0; i < columns; ++i) out << (i ? "," : "") << detail::csv_field(names[i]);
     out << "\r\n";
     while (step() == SQLITE_ROW) {
-      for (int i = 0; i < columns; ++i) out << (i ? "," : "") << csv_cell(stmt, i);
+      for (std::size_t i = 0; i < columns; ++i)
+        out << (i ? "," : "") << csv_cell(stmt, static_cast<int>(i));
       out << "\r\n";
       ++rows;
     }
@@ -163,8 +169,9 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
     out << "[";
     while (step() == SQLITE_ROW) {
       out << (rows ? ",\n " : "\n ") << "{";
-      for (int i = 0; i < columns; ++i)
-        out << (i ? ", " : "") << json_string(names[i]) << ": " << json_cell(stmt, i);
+      for (std::size_t i = 0; i < columns; ++i)
+        out << (i ? ", " : "") << json_string(names[i]) << ": "
+            << json_cell(stmt, static_cast<int>(i));
       out << "}";
       ++rows;
     }
@@ -177,22 +184,22 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
   std::vector<bool> numeric(columns, true);
   std::vector<std::string> header;
   std::vector<std::size_t> width(columns);
-  for (int i = 0; i < columns; ++i) {
+  for (std::size_t i = 0; i < columns; ++i) {
     header.push_back(terminal_text(names[i]));
     width[i] = display_width(header[i]);
   }
   int rc = SQLITE_DONE;
   while (sample.size() < kSampleRows && (rc = step()) == SQLITE_ROW) {
     auto& row = sample.emplace_back();
-    for (int i = 0; i < columns; ++i) {
-      row.push_back(table_cell(stmt, i));
-      const int type = sqlite3_column_type(stmt, i);
+    for (std::size_t i = 0; i < columns; ++i) {
+      row.push_back(table_cell(stmt, static_cast<int>(i)));
+      const int type = sqlite3_column_type(stmt, static_cast<int>(i));
       if (type != SQLITE_INTEGER && type != SQLITE_FLOAT && type != SQLITE_NULL) numeric[i] = false;
       width[i] = std::max(width[i], display_width(row.back()));
     }
   }
   auto print = [&](const std::vector<std::string>& row) {
-    for (int i = 0; i < columns; ++i) {
+    for (std::size_t i = 0; i < columns; ++i) {
       if (i) out << "  ";
       if (numeric[i])
         out << padded(row[i], width[i], Align::kRight);
@@ -203,14 +210,14 @@ std::int64_t write_rows(sqlite3_stmt* stmt, QueryFormat format, std::ostream& ou
   };
   print(header);
   std::vector<std::string> rule;
-  for (int i = 0; i < columns; ++i) rule.emplace_back(width[i], '-');
+  for (std::size_t i = 0; i < columns; ++i) rule.emplace_back(width[i], '-');
   print(rule);
   for (const auto& row : sample) print(row);
   rows = static_cast<std::int64_t>(sample.size());
   if (rc == SQLITE_ROW) {
     std::vector<std::string> row(columns);
     while (step() == SQLITE_ROW) {
-      for (int i = 0; i < columns; ++i) row[i] = table_cell(stmt, i);
+      for (std::size_t i = 0; i < columns; ++i) row[i] = table_cell(stmt, static_cast<int>(i));
       print(row);
       ++rows;
     }

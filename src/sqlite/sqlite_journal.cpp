@@ -82,7 +82,9 @@ int latest_version() {
 std::string value_text(sqlite3_value* v) {
   // sqlite3_value_text() first: it may convert, and bytes() then measures the UTF-8 text.
   const unsigned char* text = sqlite3_value_text(v);
-  return text ? std::string(reinterpret_cast<const char*>(text), sqlite3_value_bytes(v)) : "";
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            static_cast<std::size_t>(sqlite3_value_bytes(v)))
+              : "";
 }
 
 // blotter_chain_hash(previous, seq, ts_ns, type, symbol, payload, recorded_ns):

@@ -74,8 +74,10 @@ void MovingAverageCrossover::on_price(Decimal close, StrategyContext& ctx) {
   // Both crossings computed without branching on the comparisons: whether
   // the close is above its average is a coin toss from bar to bar, and
   // only the crossing itself, rarer, is a branch.
-  const bool up = (scaled_close > h.sum) & (scaled_previous <= h.sum);
-  const bool down = (scaled_close < h.sum) & (scaled_previous >= h.sum);
+  const bool close_above = scaled_close > h.sum, previous_not_above = scaled_previous <= h.sum;
+  const bool close_below = scaled_close < h.sum, previous_not_below = scaled_previous >= h.sum;
+  const bool up = close_above & previous_not_above;
+  const bool down = close_below & previous_not_below;
   if (up | down) [[unlikely]]
     publish_signal(ctx, up ? Direction::kLong : Direction::kExit, close, h.sum);
 }

@@ -158,7 +158,8 @@ bool CsvMarketData::read_line(std::string& out) {
     const char* begin = buffer_.data() + buffer_pos_;
     const std::size_t avail = buffer_len_ - buffer_pos_;
     const void* nl = std::memchr(begin, '\n', avail);
-    const std::size_t take = nl ? static_cast<const char*>(nl) - begin : avail;
+    const std::size_t take =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - begin) : avail;
     if (out.size() + take > kMaxLineBytes) {
       ++line_;
       fail("", fmt::format("line longer than {} bytes (is this a CSV file?)", kMaxLineBytes));
@@ -238,7 +239,8 @@ std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
 
 Decimal CsvMarketData::decimal_field(const std::vector<std::string_view>& fields, int column,
                                      const char* name) {
-  const std::string_view text = trim(fields[column]);
+  // Callers pass a column the header has, never -1.
+  const std::string_view text = trim(fields[static_cast<std::size_t>(column)]);
   std::string why;
   if (text.empty()) fail(name, "empty (expected a number)");
   auto value = Decimal::parse(text, &why);
@@ -247,7 +249,7 @@ Decimal CsvMarketData::decimal_field(const std::vector<std::string_view>& fields
 }
 
 TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string_view>& fields) {
-  const std::string_view text = trim(fields[timestamp_column_]);
+  const std::string_view text = trim(fields[static_cast<std::size_t>(timestamp_column_)]);
   std::string why;
   const auto ts = parse_timestamp(text, &why);
   if (!ts)
@@ -286,12 +288,13 @@ std::optional<Event> CsvMarketData::next() {
 
     Event event;
     if (symbol_column_ >= 0) {
-      event.symbol = trim(fields[symbol_column_]);
+      event.symbol = trim(fields[static_cast<std::size_t>(symbol_column_)]);
       if (event.symbol.empty()) fail("symbol", "empty");
       if (event.symbol.size() > kMaxSymbolBytes)
         fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
-      for (unsigned char c : event.symbol)
-        if (c < 0x21 || c == 0x7f) fail("symbol", "contains a control character or a space");
+      for (const char ch : event.symbol)
+        if (const auto c = static_cast<unsigned char>(ch); c < 0x21 || c == 0x7f)
+          fail("symbol", "contains a control character or a space");
       if (!is_utf8(event.symbol))
         fail("symbol", fmt::format("'{}' is not UTF-8", shown(event.symbol)));
       if (!options_.symbol.empty() && event.symbol != options_.symbol) continue;

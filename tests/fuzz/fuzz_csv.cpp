@@ -40,7 +40,7 @@ std::string input_path() {
 void check_event(const Event& e, std::map<std::string, TimestampNs>& last_by_symbol,
                  TimestampNs& last) {
   FUZZ_CHECK(!e.symbol.empty() && e.symbol.size() <= 32);
-  for (unsigned char c : e.symbol) FUZZ_CHECK(c > 0x20 && c != 0x7f);
+  for (const char ch : e.symbol) FUZZ_CHECK(static_cast<unsigned char>(ch) > 0x20 && ch != 0x7f);
   if (const Bar* bar = e.get_if<Bar>()) {
     FUZZ_CHECK(BLOTTER_FUZZ_KIND == MarketDataKind::kBars);
     FUZZ_CHECK(bar->open.is_positive() && bar->high.is_positive() && bar->low.is_positive() &&
@@ -79,7 +79,7 @@ void read_all(const std::string& path, const std::string& symbol) {
     // One line of bounded length, free of control characters.
     const std::string what = e.what();
     FUZZ_CHECK(what.size() <= kMaxErrorBytes);
-    for (unsigned char c : what) FUZZ_CHECK(c >= 0x20 && c != 0x7f);
+    for (const char ch : what) FUZZ_CHECK(static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f);
     FUZZ_CHECK(what.rfind(path, 0) == 0);
   }
 }

@@ -21,7 +21,7 @@ namespace {
 
 std::string hex(const std::string& bytes) {
   std::string out;
-  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  for (const char c : bytes) out += fmt::format("{:02x}", static_cast<unsigned char>(c));
   return out;
 }
 

@@ -190,7 +190,7 @@ TEST_SUITE("bus") {
     bus.publish(bar(100, "A", "7"));
     bus.publish(bar(200, "A", "8"));
     REQUIRE(reasons.size() == 400);
-    for (int i = 0; i < 400; ++i)
+    for (std::size_t i = 0; i < 400; ++i)
       CHECK(reasons[i] == std::string(40, 'a') + std::to_string(i % 200));
     CHECK(store.events().back().seq == 402);
   }
@@ -234,7 +234,8 @@ TEST_SUITE("bus") {
     };
     const auto run = [](Run& r, bool in_place) {
       r.bus.subscribe(EventType::kBar, "strategy", [&r, in_place](const Event& e) {
-        const Signal signal{Direction::kExit, e.as<Bar>().close, std::string(e.ts_ns, 'r')};
+        const Signal signal{Direction::kExit, e.as<Bar>().close,
+                            std::string(static_cast<std::size_t>(e.ts_ns), 'r')};
         const Order order{Side::kSell, D("3"), e.as<Bar>().close, 7};
         const std::string other = e.ts_ns % 2 ? "X" : "A.MUCH.LONGER.SYMBOL";
         if (in_place) {

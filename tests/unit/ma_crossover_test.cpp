@@ -197,7 +197,7 @@ TEST_SUITE("signal_generator") {
     }
     for (const char* close : {"10", "10", "9", "12", "8"})
       for (int s = 0; s < 40; ++s) together.bars("S" + std::to_string(s), {close});
-    for (int s = 0; s < 40; ++s) {
+    for (std::size_t s = 0; s < 40; ++s) {
       std::string directions;
       for (const Event& e : together.signals)
         if (e.symbol == "S" + std::to_string(s))
