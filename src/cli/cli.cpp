@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -26,7 +27,28 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
          sa.st_ino == sb.st_ino;
 }
 
+// The option that sets configuration field `field`, as CLI11 names it.
+std::string option_for(const std::string& field) {
+  // The fields whose option has another name; the others are spelled alike.
+  if (field == "run_seq") return "--run";
+  if (field == "refers_to_seq") return "--seq";
+  if (field == "from_day") return "--from";
+  if (field == "to_day") return "--to";
+  std::string option = "--" + field;
+  std::replace(option.begin(), option.end(), '_', '-');
+  return option;
+}
+
 }  // namespace
+
+std::string error_message(const std::exception& error, const CLI::App& cmd) {
+  const auto* config = dynamic_cast<const ConfigError*>(&error);
+  if (!config) return error.what();
+  return config->message([&](const std::string& field) {
+    const std::string option = option_for(field);
+    return cmd.get_option_no_throw(option) ? option : field;
+  });
+}
 
 Decimal to_decimal(const std::string& option, const std::string& text) {
   std::string why;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,6 +44,12 @@ Subcommand add_head(CLI::App& app);      // read.cpp
 Subcommand add_annotate(CLI::App& app);  // write.cpp
 Subcommand add_audit(CLI::App& app);     // audit.cpp
 Subcommand add_migrate(CLI::App& app);   // write.cpp
+
+// The one line that reports `error`, a failure of subcommand `cmd`: its
+// what(), except that a blotter::ConfigError names each configuration field
+// by the option of `cmd` that sets it, if `cmd` has one ("--window" for
+// "window", "--run" for "run_seq").
+std::string error_message(const std::exception& error, const CLI::App& cmd);
 
 // CLI11 validator and converter for exact decimals.
 Decimal to_decimal(const std::string& option, const std::string& text);

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       std::cout.flush();
       // Messages quote paths and text as given: escaped, they stay one line.
-      fmt::print(stderr, "blotter: {}\n", blotter::terminal_text(e.what()));
+      fmt::print(stderr, "blotter: {}\n", blotter::terminal_text(error_message(e, *sub.cmd)));
       return kExitError;
     }
   }

@@ -13,7 +13,7 @@ namespace blotter {
 
 SignalGenerator::SignalGenerator(EventBus& bus, SignalConfig config) : bus_(bus), config_(config) {
   if (config_.window < 2)
-    throw ConfigError(fmt::format("--window must be at least 2 (got {})", config_.window));
+    throw ConfigError(Field{"window"}, fmt::format("must be at least 2 (got {})", config_.window));
   bus_.subscribe(EventType::kBar, "SignalGenerator",
                  [this](const Event& e) { on_price(e, e.as<Bar>().close); });
   bus_.subscribe(EventType::kTick, "SignalGenerator",
