@@ -3,8 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace blotter {
 
@@ -34,10 +38,52 @@ class StoreError : public Error {
   using Error::Error;
 };
 
-// An invalid option or combination of options.
+// A configuration field, named as the library names it: the member of a
+// configuration struct or the parameter that holds the value.
+struct Field {
+  std::string name;
+};
+
+// An invalid option or combination of options. A message may name the
+// fields it is about: what() names them as the library does ("window must be
+// at least 2 (got 1)"), and message() as the caller does (a command line, say,
+// by the flag that sets each: "--window must be at least 2 (got 1)").
+//
+// The fields the library names:
+//   window                        SignalConfig
+//   slippage_bps, commission      ExecutionConfig
+//   capital, quantity, risk_per_trade, max_daily_loss, max_position
+//                                 RiskConfig (and ResimOverrides)
+//   speed                         replay_events
+//   run_seq                       state_at, resimulate, AuditOptions
+//   from_day, to_day              audit_range
+//   refers_to_seq, day            Annotation
 class ConfigError : public Error {
  public:
+  // A piece of a message: text, or a field.
+  using Part = std::variant<std::string, Field>;
+
+  // A message that names no field.
   using Error::Error;
+
+  // A message about `field`: "FIELD MESSAGE" (`message` follows the field's
+  // name after a space).
+  ConfigError(const Field& field, const std::string& message);
+
+  // A message of text and fields, in order: {Field{"from_day"}, " 2024-03-01
+  // is after ", Field{"to_day"}, " 2024-02-01"}.
+  explicit ConfigError(std::vector<Part> parts);
+
+  // The message with each field named by `name(field's name)`; what() when
+  // the message names no field.
+  std::string message(const std::function<std::string(const std::string&)>& name) const;
+
+  // The names of the fields the message names, in order; empty if none.
+  std::vector<std::string> fields() const;
+
+ private:
+  // Shared: copying an exception does not throw.
+  std::shared_ptr<const std::vector<Part>> parts_;
 };
 
 }  // namespace blotter

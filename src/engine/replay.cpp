@@ -127,7 +127,7 @@ std::string event_json(const Event& e) { return row_json(row_of(e)); }
 
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
                            ReplayFormat format, std::ostream& out, ReplayClock& clock) {
-  if (speed < 0) throw ConfigError("--speed must not be negative");
+  if (speed < 0) throw ConfigError(Field{"speed"}, "must not be negative");
   std::int64_t n = 0;
   bool first = true;
   TimestampNs first_ts = 0;
@@ -271,7 +271,8 @@ std::string state_table(const RebuiltState& s) {
 
 TradingConfig ResimOverrides::applied_to(TradingConfig config) const {
   if (quantity && risk_per_trade)
-    throw ConfigError("--quantity and --risk-per-trade are two sizing rules: give one");
+    throw ConfigError(
+        {Field{"quantity"}, " and ", Field{"risk_per_trade"}, " are two sizing rules: give one"});
   if (window) config.signal.window = *window;
   if (quantity) {
     config.risk.quantity = *quantity;
@@ -381,8 +382,10 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
     for (const RunSpan& s : spans)
       if (s.run_seq == run_seq) run = s;
     if (!run)
-      throw ConfigError(fmt::format(
-          "--run {}: no run starts at that seq (blotter runs lists the journal's runs)", run_seq));
+      throw ConfigError(
+          Field{"run_seq"},
+          fmt::format("{}: no run starts at that seq (blotter runs lists the journal's runs)",
+                      run_seq));
   }
   const Seq first = run ? run->first : 1;
   const Seq last = run ? run->last : store.last_seq();
@@ -424,8 +427,10 @@ std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range
   if (run_seq != 0) {
     std::erase_if(spans, [&](const RunSpan& s) { return s.run_seq != run_seq; });
     if (spans.empty())
-      throw ConfigError(fmt::format(
-          "--run {}: no run starts at that seq (blotter runs lists the journal's runs)", run_seq));
+      throw ConfigError(
+          Field{"run_seq"},
+          fmt::format("{}: no run starts at that seq (blotter runs lists the journal's runs)",
+                      run_seq));
   }
   // Every configuration first: a refused one stops the command before any output.
   std::vector<TradingConfig> configs;

@@ -10,9 +10,11 @@ namespace blotter {
 
 Event annotate(EventStore& store, const Annotation& note) {
   if (note.refers_to_seq != 0 && !note.day.empty())
-    throw ConfigError("an annotation is about one event (--seq) or one day (--day), not both");
+    throw ConfigError({"an annotation is about one event (", Field{"refers_to_seq"},
+                       ") or one day (", Field{"day"}, "), not both"});
   if (note.refers_to_seq == 0 && note.day.empty())
-    throw ConfigError("an annotation is about one event (--seq) or one day (--day): give one");
+    throw ConfigError({"an annotation is about one event (", Field{"refers_to_seq"},
+                       ") or one day (", Field{"day"}, "): give one"});
   if (note.text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw ConfigError("the annotation's text is empty");
   Event event;
@@ -25,7 +27,8 @@ Event annotate(EventStore& store, const Annotation& note) {
       });
     }
     if (!referenced)
-      throw ConfigError(fmt::format("--seq {}: no such event (the journal has seq 1..{})",
+      throw ConfigError(Field{"refers_to_seq"},
+                        fmt::format("{}: no such event (the journal has seq 1..{})",
                                     note.refers_to_seq, store.last_seq()));
     event = make_event(referenced->ts_ns, referenced->symbol, note);
   } else {

@@ -48,8 +48,10 @@ std::optional<Period> locate(const EventStore& store, std::optional<std::int32_t
   const auto spans = run_spans(store);
   if (run_seq != 0 && std::none_of(spans.begin(), spans.end(),
                                    [&](const RunSpan& s) { return s.run_seq == run_seq; }))
-    throw ConfigError(fmt::format(
-        "--run {}: no run starts at that seq (blotter runs lists the journal's runs)", run_seq));
+    throw ConfigError(
+        Field{"run_seq"},
+        fmt::format("{}: no run starts at that seq (blotter runs lists the journal's runs)",
+                    run_seq));
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
     if (run_seq != 0 && it->run_seq != run_seq) continue;
     Period p{*it, Calendar(it->manifest.tz.empty() ? "UTC" : it->manifest.tz)};
@@ -370,8 +372,8 @@ DayReport audit_day(const EventStore& store, std::int32_t day, const AuditOption
 RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> from_day,
                         std::optional<std::int32_t> to_day, const AuditOptions& options) {
   if (from_day && to_day && *from_day > *to_day)
-    throw ConfigError(fmt::format("--from {} is after --to {}", Calendar::day_name(*from_day),
-                                  Calendar::day_name(*to_day)));
+    throw ConfigError({Field{"from_day"}, " " + Calendar::day_name(*from_day) + " is after ",
+                       Field{"to_day"}, " " + Calendar::day_name(*to_day)});
   const auto period = locate(store, from_day, to_day, options.run_seq);
   if (!period) no_events(from_day, to_day, options.run_seq);
   RangeReport r;

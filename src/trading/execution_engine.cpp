@@ -14,13 +14,16 @@ constexpr Decimal kBpsPerUnit = Decimal::from_raw(10'000 * Decimal::kScale);
 }  // namespace
 
 ExecutionEngine::ExecutionEngine(ExecutionConfig config) : config_(config) {
-  if (config_.slippage_bps.is_negative()) throw ConfigError("--slippage-bps must not be negative");
+  if (config_.slippage_bps.is_negative())
+    throw ConfigError(Field{"slippage_bps"}, "must not be negative");
   // 10000 bps is the whole price: a sell would fill at 0, or below it beyond.
   if (config_.slippage_bps >= kBpsPerUnit)
-    throw ConfigError(fmt::format(
-        "--slippage-bps {} must be below 10000 (100%): a sell would fill at a price of 0 or less",
-        config_.slippage_bps.to_string()));
-  if (config_.commission.is_negative()) throw ConfigError("--commission must not be negative");
+    throw ConfigError(Field{"slippage_bps"},
+                      fmt::format("{} must be below 10000 (100%): a sell would fill at a price "
+                                  "of 0 or less",
+                                  config_.slippage_bps.to_string()));
+  if (config_.commission.is_negative())
+    throw ConfigError(Field{"commission"}, "must not be negative");
 }
 
 ExecutionEngine::ExecutionEngine(EventBus& bus, ExecutionConfig config) : ExecutionEngine(config) {

@@ -13,7 +13,7 @@ namespace blotter {
 
 MovingAverageCrossover::MovingAverageCrossover(SignalConfig config) : config_(config) {
   if (config_.window < 2)
-    throw ConfigError(fmt::format("--window must be at least 2 (got {})", config_.window));
+    throw ConfigError(Field{"window"}, fmt::format("must be at least 2 (got {})", config_.window));
 }
 
 void MovingAverageCrossover::on_bar(const Event& bar, StrategyContext& ctx) {

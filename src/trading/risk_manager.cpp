@@ -11,16 +11,16 @@ namespace blotter {
 RiskManager::RiskManager(EventBus& bus, RiskConfig config, Calendar calendar)
     : bus_(bus), config_(std::move(config)), book_(std::move(calendar)) {
   book_.use_symbol_ids(bus_);
-  if (!config_.capital.is_positive()) throw ConfigError("--capital must be positive");
-  if (!config_.quantity.is_positive()) throw ConfigError("--quantity must be positive");
+  if (!config_.capital.is_positive()) throw ConfigError(Field{"capital"}, "must be positive");
+  if (!config_.quantity.is_positive()) throw ConfigError(Field{"quantity"}, "must be positive");
   const Decimal one = Decimal::from_int(1);
   if (config_.risk_per_trade &&
       (!config_.risk_per_trade->is_positive() || *config_.risk_per_trade > one))
-    throw ConfigError("--risk-per-trade must be a fraction in (0, 1]");
+    throw ConfigError(Field{"risk_per_trade"}, "must be a fraction in (0, 1]");
   if (!config_.max_daily_loss.is_positive() || config_.max_daily_loss > one)
-    throw ConfigError("--max-daily-loss must be a fraction in (0, 1]");
+    throw ConfigError(Field{"max_daily_loss"}, "must be a fraction in (0, 1]");
   if (config_.max_position && !config_.max_position->is_positive())
-    throw ConfigError("--max-position must be positive");
+    throw ConfigError(Field{"max_position"}, "must be positive");
   // A fraction in (0, 1] of the capital: never out of range.
   loss_limit_ = config_.capital * config_.max_daily_loss;
 

@@ -97,8 +97,8 @@ TEST_SUITE("annotation") {
         {"--day 2006-9-11 'x'", "'2006-9-11' is not a date"},
         {"--seq 5 ''", "text is empty"},
         {"--seq 5 '  '", "text is empty"},
-        {"--seq 5 --day 2006-09-11 'x'", "not both"},
-        {"'x'", "give one"},
+        {"--seq 5 --day 2006-09-11 'x'", "one event (--seq) or one day (--day), not both"},
+        {"'x'", "one event (--seq) or one day (--day): give one"},
     };
     for (const auto& [args, why] : cases) {
       CAPTURE(args);

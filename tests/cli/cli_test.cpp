@@ -233,6 +233,37 @@ TEST_SUITE("cli") {
     CHECK(run_cli("verify " + quote(db)).exit_code == 0);
   }
 
+  TEST_CASE("a library error about a configuration field names the option that sets it") {
+    // The library names fields as it does (window, run_seq); the command line
+    // says the flag the user typed instead.
+    const std::string& db = goog_journal();
+    TempDir dir;
+    const std::string run =
+        "run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(dir.file("j.db"));
+    const std::string no_run = "no run starts at that seq (blotter runs lists the journal's runs)";
+    const std::vector<std::pair<std::string, std::string>> errors = {
+        {run + " --window 1", "--window must be at least 2 (got 1)"},
+        {run + " --capital 0", "--capital must be positive"},
+        {run + " --risk-per-trade 2", "--risk-per-trade must be a fraction in (0, 1]"},
+        {run + " --max-daily-loss 0", "--max-daily-loss must be a fraction in (0, 1]"},
+        {run + " --max-position 0", "--max-position must be positive"},
+        {run + " --commission -1", "--commission must not be negative"},
+        {"resim " + quote(db) + " --window 1", "--window must be at least 2 (got 1)"},
+        {"resim " + quote(db) + " --quantity 1 --risk-per-trade 0.1",
+         "--quantity and --risk-per-trade are two sizing rules: give one"},
+        {"resim " + quote(db) + " --run 99999", "--run 99999: " + no_run},
+        {"state " + quote(db) + " --run 99999", "--run 99999: " + no_run},
+        {"audit " + quote(db) + " --day 2006-01-03 --run 99999", "--run 99999: " + no_run},
+    };
+    for (const auto& [args, line] : errors) {
+      CAPTURE(args);
+      const CliResult r = run_cli(args);
+      CHECK(r.exit_code == 2);
+      CHECK(r.err == "blotter: " + line + "\n");
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.file("j.db")));
+  }
+
   TEST_CASE("a usage error is one line and exit 2; --help and --version exit 0") {
     const std::string& db = goog_journal();
     TempDir dir;
