@@ -122,8 +122,8 @@ void stop_on_signals() {
     fmt::print(stderr,
                "blotter run: interrupted by {}: {} holds run {} up to seq {} ({} rows of {}; "
                "{}); the same command resumes it\n",
-               name, blotter::terminal_text(config.journal_location), stopped.run_seq, stopped.last_seq,
-               stopped.rows, blotter::terminal_text(config.input_path), now);
+               name, blotter::terminal_text(config.journal_location), stopped.run_seq,
+               stopped.last_seq, stopped.rows, blotter::terminal_text(config.input_path), now);
   }
   std::cout.flush();
   std::fflush(stdout);

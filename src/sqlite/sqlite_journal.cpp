@@ -1,3 +1,5 @@
+#include "blotter/sqlite_journal.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -16,7 +18,6 @@
 #include <thread>
 
 #include "blotter/error.h"
-#include "blotter/sqlite_journal.h"
 #include "events/chain_bytes.h"
 #include "sqlite/journal_writer.h"
 #include "sqlite/migrations.h"

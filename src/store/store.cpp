@@ -1,6 +1,6 @@
-#include <chrono>
-
 #include "blotter/store.h"
+
+#include <chrono>
 
 namespace blotter {
 

@@ -1,3 +1,5 @@
+#include "blotter/ma_crossover.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <cstring>
 
 #include "blotter/error.h"
-#include "blotter/ma_crossover.h"
 #include "events/state_json.h"
 
 namespace blotter {

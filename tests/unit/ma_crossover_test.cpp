@@ -1,3 +1,5 @@
+#include "blotter/ma_crossover.h"
+
 #include <doctest/doctest.h>
 
 #include <deque>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "blotter/error.h"
-#include "blotter/ma_crossover.h"
 #include "blotter/market_data.h"
 #include "blotter/store.h"
 #include "blotter/trading_system.h"
