@@ -16,10 +16,15 @@ before=build-bench-base
 flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DBLOTTER_BUILD_TESTS=OFF -DBLOTTER_BUILD_BENCHMARKS=ON)
 cmake -S . -B $after "${flags[@]}" >/dev/null
 cmake --build $after -j"$(nproc)" >/dev/null
-src=$(mktemp -d /tmp/blotter-base.XXXXXX)
+# The earlier revision's source, kept between runs so its build is incremental.
+src=/tmp/blotter-bench-base
+if [[ -d $src ]]; then
+  git -C "$src" checkout -q --detach "$rev"
+else
+  git worktree add -q --detach "$src" "$rev"
+fi
 data=$(mktemp -d /tmp/blotter-compare.XXXXXX)
-trap 'git worktree remove --force "$src" 2>/dev/null || rm -rf "$src"; rm -rf "$data"' EXIT
-git worktree add --detach "$src" "$rev" >/dev/null 2>&1
+trap 'rm -rf "$data"' EXIT
 cmake -S "$src" -B $before "${flags[@]}" >/dev/null
 cmake --build $before -j"$(nproc)" >/dev/null
 
