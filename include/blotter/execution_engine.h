@@ -9,7 +9,7 @@
 namespace blotter {
 
 enum class FillModel {
-  kSignal,    // fill at once at the order's price (the signal's close), like the seed
+  kSignal,    // fill at once at the order's price (the signal's close)
   kNextOpen,  // fill at the open of the symbol's next BAR (or its next TICK's price)
 };
 

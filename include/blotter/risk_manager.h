@@ -12,7 +12,7 @@
 namespace blotter {
 
 struct RiskConfig {
-  // Fixed sizing: every entry buys this quantity (the seed's is 1).
+  // Fixed sizing: every entry buys this quantity (default 1).
   Decimal quantity = Decimal::from_int(1);
   // Fixed-fractional sizing when set: an entry buys
   // floor(equity * risk_per_trade / price) whole units, equity being
