@@ -84,10 +84,10 @@ class Portfolio {
   // Opens a new trading day if `ts` falls after the current one.
   void advance_to(TimestampNs ts) {
     // Most events share their time with the one before (one bar per symbol).
-    if (ts != last_ts_ || days_.empty()) advance_in_time(ts);
+    if (ts != state_.last_ts || state_.days.empty()) advance_in_time(ts);
   }
 
-  const std::map<std::string, Position>& positions() const { return positions_; }
+  const std::map<std::string, Position>& positions() const { return state_.positions; }
   // nullptr if the symbol never traded or was never marked. Valid until the
   // next event or restore().
   const Position* position(const std::string& symbol) const;
@@ -96,34 +96,35 @@ class Portfolio {
     if (const Position* p = linked_position(event)) return p;
     return position(event.symbol);
   }
-  Decimal realized_pnl() const { return realized_; }
-  Decimal unrealized_pnl() const { return unrealized_; }
+  Decimal realized_pnl() const { return state_.realized; }
+  Decimal unrealized_pnl() const { return state_.unrealized; }
   // Every trading day that had an event, oldest first; back() is the current day.
-  const std::vector<DayPnl>& days() const { return days_; }
+  const std::vector<DayPnl>& days() const { return state_.days; }
   // The current trading day's PnL (0 before the first event).
-  Decimal day_pnl() const { return days_.empty() ? Decimal() : days_.back().pnl(); }
+  Decimal day_pnl() const { return state_.days.empty() ? Decimal() : state_.days.back().pnl(); }
   const Calendar& calendar() const { return calendar_; }
-  TimestampNs last_ts() const { return last_ts_; }
+  TimestampNs last_ts() const { return state_.last_ts; }
 
-  // Everything the book holds, for snapshots: restore(state()) leaves the
-  // book unchanged, and a restored book goes on exactly as the original would.
+  // Everything the book holds: the book's one representation of its state,
+  // which snapshots store. restore(state()) leaves the book unchanged, and a
+  // restored book goes on exactly as the original would.
   struct State {
     std::map<std::string, Position> positions;
     std::vector<DayPnl> days;
     Decimal realized, unrealized, unrealized_at_open;
     TimestampNs last_ts = 0;
   };
-  State state() const;
+  const State& state() const { return state_; }
   void restore(State state);
 
  private:
   // Adds `change` to the unrealized total and the current day's figures;
   // all or nothing, as day_with().
   void add_unrealized(Decimal change) {
-    const Decimal unrealized = unrealized_ + change;
-    const DayPnl today = day_with(unrealized, realized_, Decimal());
-    unrealized_ = unrealized;
-    days_.back() = today;
+    const Decimal unrealized = state_.unrealized + change;
+    const DayPnl today = day_with(unrealized, state_.realized, Decimal());
+    state_.unrealized = unrealized;
+    state_.days.back() = today;
   }
   // The current day's figures once the unrealized total is `unrealized`, the
   // realized total `realized` and `realized_today` more was realized today.
@@ -132,9 +133,9 @@ class Portfolio {
   // an overflow leaves the books as they were and every sum a reader takes
   // of them stays in range.
   DayPnl day_with(Decimal unrealized, Decimal realized, Decimal realized_today) const {
-    DayPnl today = days_.back();
+    DayPnl today = state_.days.back();
     today.realized_pnl += realized_today;
-    today.unrealized_pnl = unrealized - unrealized_at_open_;
+    today.unrealized_pnl = unrealized - state_.unrealized_at_open;
     today.unrealized_at_close = unrealized;
     static_cast<void>(today.pnl());
     static_cast<void>(realized + unrealized);
@@ -168,18 +169,14 @@ class Portfolio {
   void book(TimestampNs ts, Position& position, const Fill& fill);
 
   Calendar calendar_;
-  std::map<std::string, Position> positions_;
-  // positions_ by interned symbol: map nodes never move, so the pointers
-  // stay valid as positions are added.
+  State state_;
+  // Indexes into state_.positions, not state: by interned symbol, and by the
+  // bus's symbol id. Map nodes never move, so the pointers stay valid as
+  // positions are added; restore() and copies rebuild them.
   std::unique_ptr<detail::SymbolTable> symbols_;
   std::vector<Position*> by_id_;
   EventBus* ids_ = nullptr;           // use_symbol_ids()
   std::vector<Position*> by_bus_id_;  // nullptr: not looked up yet
-  std::vector<DayPnl> days_;
-  Decimal realized_;
-  Decimal unrealized_;
-  Decimal unrealized_at_open_;
-  TimestampNs last_ts_ = 0;
 };
 
 }  // namespace blotter

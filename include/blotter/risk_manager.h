@@ -86,13 +86,12 @@ class RiskManager {
   RiskConfig config_;
   Decimal loss_limit_;  // capital * max_daily_loss
   Portfolio book_;
-  // Ordered, not yet filled (signed), by the bus's symbol id: a symbol has
-  // an entry once it had an order or a fill, as in State::pending.
-  struct Pending {
-    Decimal quantity;
-    bool present = false;
-  };
-  std::vector<Pending> pending_;
+  // Ordered, not yet filled (signed), by symbol: a symbol has an entry once
+  // it had an order or a fill. State::pending is this map.
+  std::map<std::string, Decimal> pending_;
+  // An index into pending_ by the bus's symbol id (nullptr: none yet); not
+  // state, rebuilt by restore().
+  std::vector<Decimal*> pending_by_id_;
   std::optional<std::int32_t> halted_day_;
   Halt halt_;  // what halted halted_day_
 };

@@ -15,25 +15,15 @@ Portfolio::~Portfolio() = default;
 
 Portfolio::Portfolio(const Portfolio& other)
     : calendar_(other.calendar_),
-      positions_(other.positions_),
-      symbols_(std::make_unique<detail::SymbolTable>()),
-      days_(other.days_),
-      realized_(other.realized_),
-      unrealized_(other.unrealized_),
-      unrealized_at_open_(other.unrealized_at_open_),
-      last_ts_(other.last_ts_) {
+      state_(other.state_),
+      symbols_(std::make_unique<detail::SymbolTable>()) {
   index_positions();
 }
 
 Portfolio& Portfolio::operator=(const Portfolio& other) {
   if (this != &other) {
     calendar_ = other.calendar_;
-    positions_ = other.positions_;
-    days_ = other.days_;
-    realized_ = other.realized_;
-    unrealized_ = other.unrealized_;
-    unrealized_at_open_ = other.unrealized_at_open_;
-    last_ts_ = other.last_ts_;
+    state_ = other.state_;
     index_positions();
   }
   return *this;
@@ -43,7 +33,7 @@ void Portfolio::index_positions() {
   symbols_->clear();
   by_id_.clear();
   by_bus_id_.clear();
-  for (auto& [symbol, p] : positions_) {
+  for (auto& [symbol, p] : state_.positions) {
     symbols_->add(symbol);
     by_id_.push_back(&p);
   }
@@ -51,7 +41,7 @@ void Portfolio::index_positions() {
 
 Position& Portfolio::position_for(const std::string& symbol) {
   const std::uint32_t id = symbols_->add(symbol);
-  if (id == by_id_.size()) by_id_.push_back(&positions_[symbol]);
+  if (id == by_id_.size()) by_id_.push_back(&state_.positions[symbol]);
   return *by_id_[id];
 }
 
@@ -92,17 +82,8 @@ void Portfolio::on_event(const Event& event) {
   }
 }
 
-Portfolio::State Portfolio::state() const {
-  return State{positions_, days_, realized_, unrealized_, unrealized_at_open_, last_ts_};
-}
-
 void Portfolio::restore(State state) {
-  positions_ = std::move(state.positions);
-  days_ = std::move(state.days);
-  realized_ = state.realized;
-  unrealized_ = state.unrealized;
-  unrealized_at_open_ = state.unrealized_at_open;
-  last_ts_ = state.last_ts;
+  state_ = std::move(state);
   index_positions();
 }
 
@@ -111,17 +92,17 @@ const Position* Portfolio::position(const std::string& symbol) const {
   return id == detail::SymbolTable::kNone ? nullptr : by_id_[id];
 }
 
-// ts == last_ts_ with a day open changes nothing: that day opened when
-// last_ts_ was first seen. So advance_to() calls this only for other times.
+// ts == state_.last_ts with a day open changes nothing: that day opened when
+// state_.last_ts was first seen. So advance_to() calls this only for other times.
 void Portfolio::advance_in_time(TimestampNs ts) {
-  if (ts > last_ts_ || days_.empty()) last_ts_ = ts;
+  if (ts > state_.last_ts || state_.days.empty()) state_.last_ts = ts;
   const std::int32_t day = calendar_.day_of(ts);
-  if (days_.empty() || day > days_.back().day) open_day(day);
+  if (state_.days.empty() || day > state_.days.back().day) open_day(day);
 }
 
 [[gnu::noinline]] void Portfolio::open_day(std::int32_t day) {
-  unrealized_at_open_ = unrealized_;
-  days_.push_back(DayPnl{day, Decimal(), Decimal(), unrealized_, 0});
+  state_.unrealized_at_open = state_.unrealized;
+  state_.days.push_back(DayPnl{day, Decimal(), Decimal(), state_.unrealized, 0});
 }
 
 void Portfolio::on_mark(TimestampNs ts, const std::string& symbol, Decimal price) {
@@ -190,14 +171,14 @@ void Portfolio::book(TimestampNs ts, Position& position, const Fill& fill) {
   realized -= fill.commission;
   p.realized_pnl += realized;
   assert(!p.quantity.is_zero() || p.cost.is_zero());
-  const Decimal unrealized = unrealized_ + (p.unrealized_pnl() - position.unrealized_pnl());
-  const Decimal total_realized = realized_ + realized;
+  const Decimal unrealized = state_.unrealized + (p.unrealized_pnl() - position.unrealized_pnl());
+  const Decimal total_realized = state_.realized + realized;
   DayPnl today = day_with(unrealized, total_realized, realized);
   ++today.fills;
   position = p;
-  realized_ = total_realized;
-  unrealized_ = unrealized;
-  days_.back() = today;
+  state_.realized = total_realized;
+  state_.unrealized = unrealized;
+  state_.days.back() = today;
 }
 
 }  // namespace blotter

@@ -77,19 +77,17 @@ void RiskManager::on_fill(const Event& e) {
 }
 
 RiskManager::State RiskManager::state() const {
-  State state{book_.state(), {}, halted_day_, halt()};
-  for (std::uint32_t id = 0; id < pending_.size(); ++id)
-    if (pending_[id].present) state.pending.emplace(bus_.symbol(id), pending_[id].quantity);
-  return state;
+  return State{book_.state(), pending_, halted_day_, halt()};
 }
 
 void RiskManager::restore(State state) {
   book_.restore(std::move(state.book));
-  pending_.clear();
-  for (const auto& [symbol, quantity] : state.pending) {
+  pending_ = std::move(state.pending);
+  pending_by_id_.clear();
+  for (auto& [symbol, quantity] : pending_) {
     const std::uint32_t id = bus_.symbol_id(symbol);
-    if (id >= pending_.size()) pending_.resize(id + 1);
-    pending_[id] = Pending{quantity, true};
+    if (id >= pending_by_id_.size()) pending_by_id_.resize(id + 1, nullptr);
+    pending_by_id_[id] = &quantity;
   }
   halted_day_ = state.halted_day;
   halt_ = state.halt.value_or(Halt{});
@@ -97,16 +95,17 @@ void RiskManager::restore(State state) {
 
 Decimal& RiskManager::pending_for(const Event& event) {
   const std::uint32_t id = bus_.symbol_id(event);
-  if (id >= pending_.size()) pending_.resize(id + 1);
-  pending_[id].present = true;
-  return pending_[id].quantity;
+  if (id >= pending_by_id_.size()) pending_by_id_.resize(id + 1, nullptr);
+  Decimal*& pending = pending_by_id_[id];
+  if (pending == nullptr) pending = &pending_[event.symbol];  // map nodes never move
+  return *pending;
 }
 
 Decimal RiskManager::exposure(const Event& event) {
   Decimal total;
   if (const Position* p = book_.position(event)) total += p->quantity;
   const std::uint32_t id = bus_.symbol_id(event);
-  if (id < pending_.size()) total += pending_[id].quantity;  // 0 if not present
+  if (id < pending_by_id_.size() && pending_by_id_[id] != nullptr) total += *pending_by_id_[id];
   return total;
 }
 
