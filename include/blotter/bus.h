@@ -56,6 +56,8 @@ class EventBus {
   // not journaled: the journal already holds what they published the first
   // time. This is how state is rebuilt by the very code that made it.
   void replay(const Event& recorded);
+  // Whether replay() is running: what is published now is discarded.
+  bool replaying() const { return replaying_; }
 
   // Symbols as dense ids: 0, 1, 2, ... in the order the bus was first asked
   // about them, for handlers that keep per-symbol state in vectors. An id

@@ -29,6 +29,14 @@ class MovingAverageCrossover final : public Strategy {
 
   // Throws blotter::ConfigError if the window is below 2.
   explicit MovingAverageCrossover(SignalConfig config = {});
+  // A copy has the same state and its own index.
+  MovingAverageCrossover(const MovingAverageCrossover& other)
+      : Strategy(other), config_(other.config_), state_(other.state_) {}
+  MovingAverageCrossover& operator=(const MovingAverageCrossover& other) {
+    config_ = other.config_;
+    restore(other.state_);
+    return *this;
+  }
 
   std::string_view name() const override { return kName; }
   int version() const override { return 1; }
@@ -39,16 +47,17 @@ class MovingAverageCrossover final : public Strategy {
 
   // What the strategy remembers of one symbol's prices.
   struct History {
-    std::deque<Decimal> window;  // the last `window` closes, oldest first
+    std::deque<Decimal> window;  // the last `window` closes at most, oldest first
     Decimal sum;                 // their sum
     Decimal previous;            // the close before the current one
     bool has_previous = false;
   };
-  // Its whole state, by symbol: restore(state()) leaves it unchanged. A
-  // window longer than the configured one (a state saved with a longer
-  // window) is cut to its latest closes, their sum recomputed.
+  // Its whole state, by symbol, and the only one it keeps: restore(state())
+  // leaves it unchanged. A window longer than the configured one (a state
+  // saved with a longer window) is cut to its latest closes, their sum
+  // recomputed.
   using State = std::map<std::string, History>;
-  State state() const;
+  const State& state() const { return state_; }
   void restore(const State& state);
 
   // state() as JSON: {"SYMBOL":{"window":["CLOSE",...],"sum":"S",
@@ -58,36 +67,24 @@ class MovingAverageCrossover final : public Strategy {
   void restore_state(std::string_view json) override;
 
  private:
-  // A History kept flat: the window is a ring of closes in `closes`, whose
-  // capacity exceeds the longest the window gets (so a push never overwrites).
-  // Empty `closes`: the symbol has no history.
-  struct Series {
-    std::vector<Decimal> closes;
-    std::size_t oldest = 0;  // index of the oldest close in the window
-    std::size_t count = 0;   // closes in the window
-    Decimal sum;
-    Decimal previous;
-    bool has_previous = false;
-  };
   // The close (or tick price) of the event `ctx` is handling.
   void on_price(Decimal close, StrategyContext& ctx);
-  Series& series_of(StrategyContext& ctx) {
+  History& history_of(StrategyContext& ctx) {
     const std::uint32_t symbol_id = ctx.symbol_id();
-    if (symbol_id < series_.size() && !series_[symbol_id].closes.empty()) return series_[symbol_id];
-    return new_series(symbol_id, ctx.event().symbol);
+    if (symbol_id < by_symbol_id_.size() && by_symbol_id_[symbol_id] != nullptr)
+      return *by_symbol_id_[symbol_id];
+    return index_history(symbol_id, ctx.event().symbol);
   }
-  // series_of() for a symbol without a series yet: a fresh one, or the
-  // restored history of `symbol`.
-  Series& new_series(std::uint32_t symbol_id, const std::string& symbol);
+  // history_of() for a symbol not yet indexed: its entry in state_ (made if
+  // new), remembered under its bus id.
+  History& index_history(std::uint32_t symbol_id, const std::string& symbol);
   void publish_signal(StrategyContext& ctx, Direction direction, Decimal close, Decimal sum);
 
   SignalConfig config_;
-  // By the bus's symbol id, with each series' symbol.
-  std::vector<Series> series_;
-  std::vector<std::string> symbols_;
-  // Restored histories of symbols not seen since (their ids are unknown
-  // until their next event).
-  State restored_;
+  State state_;
+  // Not state: state_'s entries by the bus's symbol id (map entries do not
+  // move), filled as symbols come and emptied by restore().
+  std::vector<History*> by_symbol_id_;
 };
 
 }  // namespace blotter

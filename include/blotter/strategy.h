@@ -26,6 +26,10 @@ class StrategyContext {
   // once and handled (by the risk manager) after the strategy returns.
   // Returns its seq (0 during a replay, which journals nothing).
   Seq signal(Direction direction, std::string reason);
+  // Whether a replay is rebuilding state: signal() then journals nothing
+  // (the journal holds the SIGNALs already), so a strategy may skip the work
+  // of writing a reason. Its own state must change exactly as in the run.
+  bool replaying() const { return bus_.replaying(); }
 
   // The bus's dense id of the event's symbol (EventBus::symbol_id), for
   // strategies that keep per-symbol state in vectors.

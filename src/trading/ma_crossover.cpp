@@ -25,46 +25,24 @@ void MovingAverageCrossover::on_tick(const Event& tick, StrategyContext& ctx) {
   on_price(tick.as<Tick>().price, ctx);
 }
 
-MovingAverageCrossover::Series& MovingAverageCrossover::new_series(std::uint32_t symbol_id,
-                                                                   const std::string& symbol) {
-  if (symbol_id >= series_.size()) {
-    series_.resize(symbol_id + 1);
-    symbols_.resize(symbol_id + 1);
-  }
-  Series& series = series_[symbol_id];
-  symbols_[symbol_id] = symbol;
-  series.closes.resize(static_cast<std::size_t>(config_.window) + 1);
-  if (auto it = restored_.find(symbol); it != restored_.end()) {
-    const History& h = it->second;
-    // restore() cut the window to at most config_.window closes.
-    assert(h.window.size() < series.closes.size());
-    std::copy(h.window.begin(), h.window.end(), series.closes.begin());
-    series.count = h.window.size();
-    series.sum = h.sum;
-    series.previous = h.previous;
-    series.has_previous = h.has_previous;
-    restored_.erase(it);
-  }
-  return series;
+MovingAverageCrossover::History& MovingAverageCrossover::index_history(std::uint32_t symbol_id,
+                                                                       const std::string& symbol) {
+  if (symbol_id >= by_symbol_id_.size()) by_symbol_id_.resize(symbol_id + 1, nullptr);
+  History& history = state_[symbol];
+  by_symbol_id_[symbol_id] = &history;
+  return history;
 }
 
 void MovingAverageCrossover::on_price(Decimal close, StrategyContext& ctx) {
-  Series& h = series_of(ctx);
+  History& h = history_of(ctx);
   const auto window = static_cast<std::size_t>(config_.window);
-  const std::size_t capacity = h.closes.size();
-  assert(h.oldest < capacity && h.count < capacity);
-  // Indices wrap by a comparison, not a division.
-  std::size_t newest = h.oldest + h.count;
-  if (newest >= capacity) newest -= capacity;
-  h.closes[newest] = close;
-  ++h.count;
+  h.window.push_back(close);
   h.sum += close;
-  if (h.count > window) {
-    h.sum -= h.closes[h.oldest];
-    if (++h.oldest == capacity) h.oldest = 0;
-    --h.count;
+  if (h.window.size() > window) {
+    h.sum -= h.window.front();
+    h.window.pop_front();
   }
-  const bool ready = h.count == window && h.has_previous;
+  const bool ready = h.window.size() == window && h.has_previous;
   const Decimal previous = h.previous;
   h.previous = close;
   h.has_previous = true;
@@ -85,6 +63,7 @@ void MovingAverageCrossover::on_price(Decimal close, StrategyContext& ctx) {
 
 void MovingAverageCrossover::publish_signal(StrategyContext& ctx, Direction direction,
                                             Decimal close, Decimal sum) {
+  if (ctx.replaying()) return;  // the SIGNAL is in the journal already
   const Decimal ma = sum / std::int64_t{config_.window};
   // "close {} crossed {} MA{} {}", written in place: one allocation, the reason's own.
   char text[128];
@@ -104,24 +83,7 @@ void MovingAverageCrossover::publish_signal(StrategyContext& ctx, Direction dire
   ctx.signal(direction, std::string(text, out));
 }
 
-MovingAverageCrossover::State MovingAverageCrossover::state() const {
-  State state = restored_;
-  for (std::uint32_t id = 0; id < series_.size(); ++id) {
-    const Series& s = series_[id];
-    if (s.closes.empty()) continue;
-    History& h = state[symbols_[id]];
-    for (std::size_t k = 0; k < s.count; ++k)
-      h.window.push_back(s.closes[(s.oldest + k) % s.closes.size()]);
-    h.sum = s.sum;
-    h.previous = s.previous;
-    h.has_previous = s.has_previous;
-  }
-  return state;
-}
-
 void MovingAverageCrossover::restore(const State& state) {
-  // Symbol ids are the bus's, known only once a symbol's next event comes:
-  // until then its history waits in restored_ (new_series() takes it).
   State restored = state;
   const auto window = static_cast<std::size_t>(config_.window);
   for (auto& [symbol, h] : restored) {
@@ -130,16 +92,15 @@ void MovingAverageCrossover::restore(const State& state) {
     h.sum = Decimal();
     for (const Decimal& close : h.window) h.sum += close;
   }
-  series_.clear();
-  symbols_.clear();
-  restored_ = std::move(restored);
+  state_ = std::move(restored);
+  by_symbol_id_.clear();
 }
 
 std::string MovingAverageCrossover::save_state() const {
   std::string out;
   detail::StateWriter w(out);
   w.open('{');
-  for (const auto& [symbol, h] : state()) {
+  for (const auto& [symbol, h] : state_) {
     w.key(symbol).open('{').key("window").open('[');
     for (const Decimal& d : h.window) w.decimal(d);
     w.close(']');
