@@ -188,5 +188,9 @@ void encode_payload(const Event& event, std::string& out);
 // shape: a field missing, of the wrong JSON type, out of range, not one of
 // its allowed values, or not a field of the type at all.
 Payload decode_payload(EventType type, std::string_view json);
+// The same into `out`, reusing its storage when it holds a payload of that
+// type already (a scan decoding row after row into one event). On a throw
+// `out` holds some valid payload, not a meaningful one.
+void decode_payload(EventType type, std::string_view json, Payload& out);
 
 }  // namespace blotter

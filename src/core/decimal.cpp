@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "blotter/error.h"
+#include "core/plain_decimal.h"
 
 namespace blotter {
 namespace {
@@ -54,27 +55,15 @@ namespace {
 // fractional digits, without building a digit string; nullopt for anything
 // else, which the general parser below then reads (and explains).
 std::optional<std::int64_t> parse_plain(std::string_view text) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
+  const char* p = text.data();
+  const char* const end = p + text.size();
   bool negative = false;
-  if (i < n && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
-  // Unsigned: a longer digit string may wrap here (defined), and is then
-  // refused by its digit count below.
-  std::uint64_t whole = 0, frac = 0;
-  int whole_digits = 0, frac_digits = 0;
-  for (; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++whole_digits)
-    whole = whole * 10 + static_cast<std::uint64_t>(text[i] - '0');
-  if (i < n && text[i] == '.') {
-    for (++i; i < n && text[i] >= '0' && text[i] <= '9'; ++i, ++frac_digits)
-      frac = frac * 10 + static_cast<std::uint64_t>(text[i] - '0');
-  }
+  if (p != end && (*p == '+' || *p == '-')) negative = *p++ == '-';
   // 10 whole digits: at most 9999999999.99999999, well inside the range.
-  if (i != n || whole_digits + frac_digits == 0 || whole_digits > 10 ||
-      frac_digits > Decimal::kPlaces)
-    return std::nullopt;
-  for (int k = frac_digits; k < Decimal::kPlaces; ++k) frac *= 10;
-  const auto units = static_cast<std::int64_t>(whole * Decimal::kScale + frac);
-  return negative ? -units : units;
+  std::uint64_t units = 0;
+  if (detail::read_plain_digits(text.data(), p, end, units) != end) return std::nullopt;
+  const auto value = static_cast<std::int64_t>(units);
+  return negative ? -value : value;
 }
 
 }  // namespace

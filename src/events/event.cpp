@@ -16,6 +16,7 @@
 
 #include "blotter/calendar.h"
 #include "blotter/error.h"
+#include "core/plain_decimal.h"
 #include "events/payload_fields.h"
 #include "events/payload_json.h"
 
@@ -301,7 +302,7 @@ bool is_plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c !
 class CanonicalReader {
  public:
   explicit CanonicalReader(std::string_view json)
-      : p_(json.data()), end_(json.data() + json.size()) {}
+      : begin_(json.data()), p_(json.data()), end_(json.data() + json.size()) {}
 
   // Each reads field `name`, of N characters, into `value`.
   template <std::size_t N>
@@ -373,31 +374,15 @@ class CanonicalReader {
   // for any other form, which decimal() then leaves to Decimal::parse. The
   // value is Decimal::parse's: it reads this form the same way first.
   bool plain_decimal(Decimal& value) {
-    constexpr auto digit = [](char c) { return c >= '0' && c <= '9'; };
     const char* p = p_;
     if (p == end_ || *p++ != '"') return false;
     const bool negative = p != end_ && *p == '-';
     if (negative) ++p;
-    // Unsigned: a longer digit string may wrap here (defined), and is then
-    // refused by its length.
-    std::uint64_t whole = 0, frac = 0;
-    const char* whole_start = p;
-    for (; p != end_ && digit(*p); ++p) whole = whole * 10 + static_cast<std::uint64_t>(*p - '0');
-    const auto whole_digits = p - whole_start;
-    std::ptrdiff_t frac_digits = 0;
-    if (p != end_ && *p == '.') {
-      const char* frac_start = ++p;
-      for (; p != end_ && digit(*p); ++p) frac = frac * 10 + static_cast<std::uint64_t>(*p - '0');
-      frac_digits = p - frac_start;
-    }
-    if (p == end_ || *p != '"' || whole_digits + frac_digits == 0 || whole_digits > 10 ||
-        frac_digits > Decimal::kPlaces)
-      return false;
-    static constexpr std::array<std::uint64_t, Decimal::kPlaces + 1> kPowers = {
-        100'000'000, 10'000'000, 1'000'000, 100'000, 10'000, 1'000, 100, 10, 1};
-    const auto units = static_cast<std::int64_t>(
-        whole * Decimal::kScale + frac * kPowers[static_cast<std::size_t>(frac_digits)]);
-    value = Decimal::from_raw(negative ? -units : units);
+    std::uint64_t units = 0;
+    p = detail::read_plain_digits(begin_, p, end_, units);
+    if (p == nullptr || p == end_ || *p != '"') return false;
+    const auto signed_units = static_cast<std::int64_t>(units);
+    value = Decimal::from_raw(negative ? -signed_units : signed_units);
     p_ = p + 1;
     return true;
   }
@@ -411,6 +396,7 @@ class CanonicalReader {
     return true;
   }
 
+  const char* begin_;
   const char* p_;
   const char* end_;
   char separator_ = '{';
@@ -459,6 +445,15 @@ std::optional<Payload> read_canonical(std::string_view json, std::index_sequence
   return std::nullopt;
 }
 
+// read_canonical into `out`: into the T it holds, or a T put there.
+template <class T, std::size_t... I>
+bool read_canonical_into(std::string_view json, Payload& out, std::index_sequence<I...>) {
+  T* p = std::get_if<T>(&out);
+  if (p == nullptr) p = &out.emplace<T>();
+  CanonicalReader r(json);
+  return (read_canonical_field<T, I>(r, *p) && ...) && r.finish();
+}
+
 }  // namespace
 
 std::string_view to_string(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
@@ -488,6 +483,19 @@ void encode_payload(const Event& event, std::string& out) {
 Payload decode_payload(EventType type, std::string_view json) {
   if (auto payload = detail::decode_canonical_payload(type, json)) return std::move(*payload);
   return detail::decode_payload_strict(type, json);
+}
+
+void decode_payload(EventType type, std::string_view json, Payload& out) {
+  const bool read = with_payload_type(type, [&]<class T>() {
+    if constexpr (detail::PayloadFields<T>::canonical)
+      return read_canonical_into<T>(
+          json, out,
+          std::make_index_sequence<std::tuple_size_v<
+              std::remove_const_t<decltype(detail::PayloadFields<T>::fields)>>>());
+    else
+      return false;
+  });
+  if (!read) out = detail::decode_payload_strict(type, json);
 }
 
 namespace detail {

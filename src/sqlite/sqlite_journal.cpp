@@ -474,23 +474,23 @@ struct SqliteJournal::Impl {
   }
 
   // The current row of `s` (the columns scan selects) as an event.
-  Event read_row(sqlite3_stmt* s) const {
-    Event e;
+  // Fills `e` from the current row of `s` (the columns scan selects),
+  // reusing its storage as read_raw_row() does.
+  void read_row(sqlite3_stmt* s, Event& e) const {
     e.seq = sqlite3_column_int64(s, 0);
     e.ts_ns = sqlite3_column_int64(s, 1);
     const std::string_view type_name = text_of(s, 2);
     const auto type = parse_event_type(type_name);
     if (!type)
       throw Error(fmt::format("{}: seq {}: unknown event type '{}'", path, e.seq, type_name));
-    e.symbol = text_of(s, 3);
+    e.symbol.assign(text_of(s, 3));
     try {
       // Decoded from SQLite's own buffer, valid until the next step.
-      e.payload = decode_payload(*type, text_of(s, 4));
+      decode_payload(*type, text_of(s, 4), e.payload);
     } catch (const Error& err) {
       throw Error(fmt::format("{}: seq {}: {}", path, e.seq, err.what()));
     }
     e.recorded_ns = sqlite3_column_int64(s, 5);
-    return e;
   }
 
   // Column `i` as text, without a copy; "" for NULL, as Column::getString() gives.
@@ -781,8 +781,10 @@ void SqliteJournal::scan(const ScanRange& range,
     // A cursor over the rows: memory stays constant whatever the journal's size.
     const auto q = d.prepare_scan("seq, ts_ns, type, symbol, payload, recorded_ns", range);
     const Impl::Scanning scanning(d);
+    Event e;
     while (d.next_row(q.get())) {
-      if (!visit(d.read_row(q.get()))) break;
+      d.read_row(q.get(), e);
+      if (!visit(e)) break;
     }
   });
 }

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "blotter/error.h"
+#include "core/plain_decimal.h"
 
 using blotter::Decimal;
 
@@ -27,7 +29,54 @@ const Decimal kTiny = Decimal::from_raw(1);  // 0.00000001
 
 }  // namespace
 
+// The digits of a plain decimal read one character at a time: what
+// read_plain_digits must agree with.
+const char* read_digits_one_by_one(const char* p, const char* end, std::uint64_t& units) {
+  std::uint64_t whole = 0, frac = 0;
+  int whole_digits = 0, frac_digits = 0;
+  for (; p != end && *p >= '0' && *p <= '9'; ++p, ++whole_digits)
+    whole = whole * 10 + static_cast<std::uint64_t>(*p - '0');
+  if (p != end && *p == '.')
+    for (++p; p != end && *p >= '0' && *p <= '9'; ++p, ++frac_digits)
+      frac = frac * 10 + static_cast<std::uint64_t>(*p - '0');
+  if (whole_digits + frac_digits == 0 || whole_digits > 10 || frac_digits > 8) return nullptr;
+  for (int k = frac_digits; k < 8; ++k) frac *= 10;
+  units = whole * 100'000'000 + frac;
+  return p;
+}
+
 TEST_SUITE("decimal") {
+  TEST_CASE("plain digits read eight at a time agree with reading them one by one") {
+    // Digits, points and the characters around a JSON decimal, at every
+    // offset in a buffer and with every length up to 24: both readers must
+    // stop at the same character with the same value, or both refuse.
+    std::mt19937_64 random(20261203);
+    const std::string alphabet = "0123456789.\"-}x";
+    int refused = 0, read = 0;
+    for (int i = 0; i < 200'000; ++i) {
+      std::string text = "{\"k\":\"";
+      const auto prefix = text.size();
+      const auto length = random() % 25;
+      for (std::uint64_t k = 0; k < length; ++k)
+        text += random() % 4 != 0 ? alphabet[random() % 10] : alphabet[random() % alphabet.size()];
+      const char* begin = text.data();
+      const char* end = begin + text.size();
+      std::uint64_t expected = 0, actual = 0;
+      const char* want = read_digits_one_by_one(begin + prefix, end, expected);
+      const char* got = blotter::detail::read_plain_digits(begin, begin + prefix, end, actual);
+      REQUIRE_MESSAGE(got == want, text);
+      if (want == nullptr) {
+        ++refused;
+        continue;
+      }
+      ++read;
+      REQUIRE_MESSAGE(actual == expected, text);
+    }
+    // Both outcomes were exercised.
+    CHECK(refused > 10'000);
+    CHECK(read > 10'000);
+  }
+
   TEST_CASE("decimal text round trips exactly") {
     CHECK(reformat("100.34") == "100.34");
     CHECK(reformat("-0.5") == "-0.5");
