@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "blotter/error.h"
+#include "blotter/execution_engine.h"
 #include "blotter/market_data.h"
 #include "blotter/store.h"
+#include "blotter/trading_system.h"
 #include "breakout_reference.h"
 #include "test_support.h"
 
@@ -383,5 +386,28 @@ TEST_SUITE("breakout") {
     SUBCASE("entry 55, exit 20") {
       blotter::testing::check_breakout_reference(csv, "GOOG", "goog", {55, 20});
     }
+  }
+
+  TEST_CASE("through the trading system, the GOOG series trades on the reference signals") {
+    // The figures follow from goog_20_10.csv alone: a fill at the close of
+    // each long signal while flat and of each exit signal while long,
+    // quantity 1, no costs; a long signal while long is refused.
+    MemoryStore store;
+    TradingConfig config;
+    config.risk.quantity = D("1");
+    TradingSystem system(store, config, std::make_unique<Breakout>(BreakoutConfig{20, 10}),
+                         std::make_unique<ExecutionEngine>(config.execution));
+    CsvMarketData data(std::string(BLOTTER_TEST_DATA) + "/goog_daily.csv",
+                       CsvOptions{MarketDataKind::kBars, "GOOG"});
+    CHECK(system.feed().publish_all(data) == 1047);
+    CHECK(system.strategy().name() == "breakout");
+    CHECK(system.bus().published(EventType::kSignal) == 117);
+    CHECK(system.bus().published(EventType::kRiskRejected) == 46);
+    CHECK(system.bus().published(EventType::kFill) == 36);
+    CHECK(system.bus().published(EventType::kHandlerError) == 0);
+    CHECK(system.portfolio().realized_pnl() == D("280.4"));
+    const Position* goog = system.portfolio().position("GOOG");
+    REQUIRE(goog != nullptr);
+    CHECK(goog->quantity == D("0"));
   }
 }
