@@ -51,6 +51,7 @@ struct Field {
 //
 // The fields the library names:
 //   window                        SignalConfig
+//   entry, exit                   BreakoutConfig
 //   slippage_bps, commission      ExecutionConfig
 //   capital, quantity, risk_per_trade, max_daily_loss, max_position
 //                                 RiskConfig (and ResimOverrides)
