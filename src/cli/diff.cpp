@@ -45,9 +45,10 @@ Subcommand add_diff(CLI::App& app) {
   diff_cmd->add_option("journal1", o->journal1, "the journal of the first run")->required();
   diff_cmd->add_option("journal2", o->journal2, "the journal of the second run (may be the same)")
       ->required();
-  diff_cmd->add_option("--run1", o->run1,
-                       "the first run, by the seq of its RUN_STARTED (default: the latest run of "
-                       "journal1; of one journal given twice, its second latest)");
+  diff_cmd->add_option(
+      "--run1", o->run1,
+      "the first run, by the seq of its RUN_STARTED (default: the latest run of "
+      "journal1; of one journal given twice without --run2 either, its second latest)");
   diff_cmd->add_option("--run2", o->run2,
                        "the second run, by the seq of its RUN_STARTED (default: the latest run "
                        "of journal2)");

@@ -1,5 +1,8 @@
 // End to end: `blotter diff` on runs made by `blotter run`, its findings
-// checked against the journals with SQL and against `blotter state`.
+// checked against the journals with SQL and against `blotter state`; and
+// diff_runs on hand-made runs in memory.
+#include "blotter/diff.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -88,9 +91,62 @@ struct WindowJournals {
   std::string w20 = goog_journal_in(dir, "w20.db", "--quantity 1 --window 20");
 };
 
+// Appends a run to `store`: a bar, a signal, its order, its fill, a
+// handler error about the bar; with an annotation after the bar if
+// `annotated`, and the fill pointing at the signal instead of the order if
+// `misfiled`. Returns the RUN_STARTED's seq.
+blotter::Seq append_run(blotter::EventStore& store, bool annotated, bool misfiled = false) {
+  using namespace blotter;
+  const auto add = [&](Event e) { return store.append(e); };
+  const TimestampNs t = 1'700'000'000'000'000'000;
+  const auto d = [](const char* text) { return Decimal::from_string(text); };
+  RunStarted manifest;
+  manifest.window = 2;
+  manifest.quantity = "1";
+  manifest.capital = "100000";
+  const Seq run = add(make_event(t, "", manifest));
+  const Seq bar = add(make_event(t, "X", Bar{d("10"), d("11"), d("9"), d("10.5"), d("100")}));
+  if (annotated) add(make_event(t, "X", Annotation{bar, "", "", "a note"}));
+  const Seq signal = add(make_event(t, "X", Signal{Direction::kLong, d("10.5"), "test"}));
+  const Seq order = add(make_event(t, "X", Order{Side::kBuy, d("1"), d("10.5"), signal}));
+  add(make_event(t, "X", Fill{Side::kBuy, d("1"), d("10.5"), d("0"), misfiled ? signal : order}));
+  add(make_event(t, "X", HandlerError{"Watcher", bar, "boom"}));
+  add(make_event(t, "", RunFinished{run, 1, 7, {}}));
+  store.commit();
+  return run;
+}
+
 }  // namespace
 
 TEST_SUITE("diff") {
+  TEST_CASE("references compare by position, annotations aside, across stores and seqs") {
+    blotter::MemoryStore a, b;
+    append_run(a, false);
+    const blotter::Seq later = append_run(b, true);  // a second run, with an annotation
+    REQUIRE(append_run(b, true) > later);
+    blotter::DiffOptions options;
+    options.run2 = later;
+    const auto same = blotter::diff_runs(a, b, options);
+    CHECK(same.identical());
+    CHECK(same.matched == 5);
+    CHECK(same.run2.tally.events == 5);
+    CHECK(same.run2.tally.handler_errors == 1);
+    CHECK(same.run2.tally.fills == 1);
+    CHECK(same.configuration.empty());
+
+    // A fill that names another event than its order differs, however placed.
+    blotter::MemoryStore c;
+    append_run(c, true, true);
+    const auto differ = blotter::diff_runs(a, c);
+    REQUIRE_FALSE(differ.identical());
+    CHECK(differ.divergence->position == 4);
+    CHECK(differ.divergence->run2->type() == blotter::EventType::kFill);
+    CHECK(differ.divergence->context.size() == 3);
+    CHECK(differ.matched == 3);
+    CHECK(differ.run1.tally.events == 5);  // counted to the end after the divergence
+    CHECK(differ.run2.tally.events == 5);
+  }
+
   TEST_CASE("identical runs of two journals: exit 0, no configuration difference") {
     TempDir dir;
     const std::string a = goog_journal_in(dir, "a.db", "--quantity 1");
