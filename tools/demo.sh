@@ -22,6 +22,7 @@ echo
 echo "Or open it in any SQLite client: sqlite3 blotter.db 'SELECT * FROM signals LIMIT 5'"
 echo "Rebuild the books at a past date:  ./build/blotter state blotter.db --at 2006-09-11"
 echo "Re-simulate and compare:           ./build/blotter resim blotter.db --window 21"
+echo "Compare with a run of window 10:   ./build/blotter run --bars tests/data/goog_daily.csv --symbol GOOG --journal blotter.db --quantity 1 --window 10 && ./build/blotter diff blotter.db blotter.db"
 echo "Replay a quarter as JSON lines:    ./build/blotter replay blotter.db --from 2006-01-01 --to 2006-03-31 --format jsonl"
 echo "Check the hash chain:              ./build/blotter verify blotter.db"
 echo "Export for pandas:                 ./build/blotter export blotter.db --type FILL --format csv"

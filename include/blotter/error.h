@@ -57,6 +57,7 @@ struct Field {
 //                                 RiskConfig (and ResimOverrides)
 //   speed                         replay_events
 //   run_seq                       state_at, resimulate, AuditOptions
+//   run1, run2                    DiffOptions
 //   from_day, to_day              audit_range
 //   refers_to_seq, day            Annotation
 class ConfigError : public Error {

@@ -43,6 +43,7 @@ Subcommand add_verify(CLI::App& app);    // read.cpp
 Subcommand add_head(CLI::App& app);      // read.cpp
 Subcommand add_annotate(CLI::App& app);  // write.cpp
 Subcommand add_audit(CLI::App& app);     // audit.cpp
+Subcommand add_diff(CLI::App& app);      // diff.cpp
 Subcommand add_migrate(CLI::App& app);   // write.cpp
 
 // The one line that reports `error`, a failure of subcommand `cmd`: its

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   const std::vector<Subcommand> subcommands = {
       add_run(app),      add_query(app),    add_replay(app), add_state(app),  add_runs(app),
       add_resim(app),    add_snapshot(app), add_export(app), add_verify(app), add_head(app),
-      add_annotate(app), add_audit(app),    add_migrate(app)};
+      add_annotate(app), add_audit(app),    add_diff(app),   add_migrate(app)};
 
   if (const int usage = parse_command_line(app, argc, argv); usage >= 0) return usage;
 

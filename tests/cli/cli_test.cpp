@@ -269,7 +269,7 @@ TEST_SUITE("cli") {
     TempDir dir;
     const std::string commands =
         "run, query, replay, state, runs, resim, snapshot, export, verify, head, annotate, audit, "
-        "migrate";
+        "diff, migrate";
     const std::string csv = quote(goog_csv());
     const std::string missing_dir = dir.file("nope");
     const std::vector<std::pair<std::string, std::string>> errors = {

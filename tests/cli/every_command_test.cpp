@@ -37,6 +37,7 @@ const std::vector<Command>& commands() {
       {"state", {"state", "PATH"}},
       {"resim", {"resim", "PATH"}},
       {"audit", {"audit", "PATH", "--day", "2007-05-03"}},
+      {"diff", {"diff", "PATH", "PATH", "--run1", "1", "--run2", "1"}},
       {"snapshot", {"snapshot", "PATH"}, true},
       {"export", {"export", "PATH", "--format", "csv", "--to", "#20"}},
       {"verify", {"verify", "PATH"}},
