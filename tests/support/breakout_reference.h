@@ -72,12 +72,15 @@ inline std::vector<ReferenceSignal> read_reference_signals(const std::string& pa
 }
 
 // Runs Breakout(config) over the bars of `csv` and compares its signals, one
-// by one, with tests/data/breakout/PREFIX_ENTRY_EXIT.csv: the bar's date, the
-// direction, the close, and the channel bound the reason names.
+// by one, with DIRECTORY/PREFIX_ENTRY_EXIT.csv (by default the checked-in
+// tests/data/breakout/): the bar's date, the direction, the close, and the
+// channel bound the reason names.
 inline void check_breakout_reference(const std::string& csv, const std::string& symbol,
-                                     const std::string& prefix, BreakoutConfig config) {
+                                     const std::string& prefix, BreakoutConfig config,
+                                     const std::string& directory = std::string(BLOTTER_TEST_DATA) +
+                                                                    "/breakout") {
   const std::string reference =
-      fmt::format("{}/breakout/{}_{}_{}.csv", BLOTTER_TEST_DATA, prefix, config.entry, config.exit);
+      fmt::format("{}/{}_{}_{}.csv", directory, prefix, config.entry, config.exit);
   INFO(reference);
   const std::vector<ReferenceSignal> expected = read_reference_signals(reference);
   REQUIRE_FALSE(expected.empty());
