@@ -12,11 +12,14 @@
 
 namespace blotter {
 
-// A bound given on the command line: "#SEQ", an ISO date or an ISO date-time.
-// A bare date as an upper bound means the end of that day in `calendar`
-// (the last nanosecond before the next day); as a lower bound, its start.
-// Sets either range.from_*/to_* of `range`. Throws blotter::ConfigError.
-void apply_bound(const std::string& text, bool upper, const Calendar& calendar, ScanRange& range);
+// Which end of a range a bound sets.
+enum class Bound { kFrom, kTo };
+
+// A bound given as text: "#SEQ", an ISO date or an ISO date-time. A bare
+// date as the `kTo` bound means the end of that day in `calendar` (the last
+// nanosecond before the next day); as the `kFrom` bound, its start. Sets
+// range.from_* or range.to_*. Throws blotter::ConfigError.
+void apply_bound(const std::string& text, Bound bound, const Calendar& calendar, ScanRange& range);
 
 // The calendar of the journal's latest run: its --tz (UTC without a run).
 // Throws blotter::ConfigError if the recorded zone is unknown here.

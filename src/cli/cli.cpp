@@ -73,8 +73,8 @@ void add_range_options(CLI::App* cmd, RangeOptions& o) {
 
 blotter::ScanRange scan_range_of(const RangeOptions& o, const blotter::Calendar& calendar) {
   blotter::ScanRange range;
-  if (!o.from.empty()) blotter::apply_bound(o.from, false, calendar, range);
-  if (!o.to.empty()) blotter::apply_bound(o.to, true, calendar, range);
+  if (!o.from.empty()) blotter::apply_bound(o.from, blotter::Bound::kFrom, calendar, range);
+  if (!o.to.empty()) blotter::apply_bound(o.to, blotter::Bound::kTo, calendar, range);
   const blotter::ScanRange all;
   const bool seqs = range.from_seq != all.from_seq && range.to_seq != all.to_seq;
   const bool times = range.from_ts != all.from_ts && range.to_ts != all.to_ts;

@@ -83,7 +83,8 @@ ReplayClock& real_clock() {
   return clock;
 }
 
-void apply_bound(const std::string& text, bool upper, const Calendar& calendar, ScanRange& range) {
+void apply_bound(const std::string& text, Bound bound, const Calendar& calendar, ScanRange& range) {
+  const bool upper = bound == Bound::kTo;
   if (!text.empty() && text[0] == '#') {
     Seq seq = 0;
     const auto digits = text.substr(1);
@@ -392,7 +393,7 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
   if (at.empty() || last == 0) return StateAt{rebuild_state(store, last), std::nullopt};
   ScanRange bound;
   apply_bound(
-      at, true,
+      at, Bound::kTo,
       run ? Calendar(run->manifest.tz.empty() ? "UTC" : run->manifest.tz) : journal_calendar(store),
       bound);
   Seq at_seq = std::min(bound.to_seq, last);

@@ -570,7 +570,7 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
     }
     if (mode != Mode::kWrite && empty)
       throw StoreError(fmt::format(
-          "{}: empty, not a journal yet (`blotter run --journal {}` starts one)", path, path));
+          "{}: empty, not a journal yet (a run writing to it makes it one)", path));
     const bool migrating = mode == Mode::kWrite || mode == Mode::kMigrate;
     if (!migrating) {
       // Checked before anything is written: these modes never change the schema.

@@ -121,7 +121,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
     if (!columns_.count(name))
       fail(name, fmt::format("missing column (expected {})", expected_header(options_.kind)));
   if (!columns_.count("symbol") && options_.symbol.empty())
-    fail("symbol", "the file has no symbol column: give the symbol (--symbol)");
+    fail("symbol", "the file has no symbol column and no symbol was given for it");
   // Looked up once here, not by name on every row.
   const auto index = [&](const char* name) {
     const auto it = columns_.find(name);

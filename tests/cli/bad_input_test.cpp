@@ -229,7 +229,7 @@ std::vector<BadInput> bad_inputs() {
       {"no symbol column and no --symbol",
        h + "2024-01-02,1,1,1,1,1\n",
        field("1", "symbol"),
-       "the file has no symbol column: give the symbol (--symbol)",
+       "the file has no symbol column and no symbol was given for it",
        {}},
       {"a gzip file (binary, NUL bytes)",
        std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xed\x9d\x5b\x8f", 14), ":1",

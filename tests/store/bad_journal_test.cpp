@@ -157,8 +157,8 @@ TEST_SUITE("bad_journal") {
         // other commands say so instead of calling it an old journal.
         {"an empty file",
          [](const std::string& p) { write_bytes(p, ""); },
-         error("JOURNAL: empty, not a journal yet (`blotter run --journal JOURNAL` starts one)"),
-         error("JOURNAL: empty, not a journal yet (`blotter run --journal JOURNAL` starts one)"),
+         error("JOURNAL: empty, not a journal yet (a run writing to it makes it one)"),
+         error("JOURNAL: empty, not a journal yet (a run writing to it makes it one)"),
          {{"run", ok()}}},
         {"a SQLite database that is not a journal",
          [](const std::string& p) {
@@ -307,7 +307,7 @@ TEST_SUITE("bad_journal") {
     TempDir dir;
     const std::string journal = goog_journal_in(dir, "g.db");
     const std::string empty_error =
-        "empty, not a journal yet (`blotter run --journal {}` starts one)\n";
+        "empty, not a journal yet (a run writing to it makes it one)\n";
     struct Case {
       std::vector<std::string> args;  // PATH: the file
       bool exists;                    // an empty file at PATH, else none

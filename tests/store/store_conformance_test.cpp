@@ -17,6 +17,7 @@
 #include "blotter/hash_chain.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/store.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace blotter;
@@ -114,22 +115,7 @@ std::vector<JournalRow> rows_of(const EventStore& store, const ScanRange& range 
 // One event of every payload type, every field set, symbols and times varied
 // (one before 1970, text with quotes, newlines and non-ASCII).
 std::vector<Event> every_payload_type() {
-  RunStarted m;
-  m.input = "data/GOOG \"daily\".csv";
-  m.input_sha256 = std::string(64, 'a');
-  m.input_kind = "ticks";
-  m.symbol = "GOOG";
-  m.window = 20;
-  m.quantity = "10";
-  m.risk_per_trade = "0.01";
-  m.capital = "100000.5";
-  m.max_daily_loss = "0.02";
-  m.max_position = "30";
-  m.fill = "next-open";
-  m.slippage_bps = "1.5";
-  m.commission = "0.005";
-  m.tz = "America/New_York";
-  m.version = "0.1.0";
+  const RunStarted m = testing::sample_manifest();
   return {
       make_event(kT0, "", m),
       make_event(kT0 + 1, "EURUSD", Tick{D("1.08155"), D("0.00000001")}),

@@ -13,6 +13,7 @@
 
 #include "blotter/error.h"
 #include "events/payload_json.h"
+#include "test_support.h"
 
 using namespace blotter;
 
@@ -145,16 +146,7 @@ const std::vector<std::string> kAwkwardTexts = {
 std::vector<Event> every_type() {
   const Decimal max = Decimal::from_raw(INT64_MAX);
   const Decimal tiny = Decimal::from_raw(1);
-  RunStarted m;
-  m.input = "data/GOOG \"daily\".csv";
-  m.input_sha256 = std::string(64, 'a');
-  m.symbol = "GOOG";
-  m.window = 20;
-  m.quantity = "10";
-  m.capital = "100000.5";
-  m.fill = "next-open";
-  m.tz = "America/New_York";
-  m.version = "0.1.0";
+  const RunStarted m = testing::sample_manifest();
   return {
       make_event(0, "X", Tick{d("100.34"), tiny}),
       make_event(0, "X", Tick{max, -max}),
