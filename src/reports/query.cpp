@@ -287,8 +287,8 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
         const int s = sqlite3_step(stmt.get());
         if (s == SQLITE_ROW || s == SQLITE_DONE) return s;
         if (s == SQLITE_INTERRUPT)
-          throw Error(
-              fmt::format("query interrupted: it ran past its timeout of {} s", options.timeout_seconds));
+          throw Error(fmt::format("query interrupted: it ran past its timeout of {} s",
+                                  options.timeout_seconds));
         throw Error(fmt::format("SQL error: {}", sqlite3_errmsg(handle)));
       };
       if (sqlite3_column_count(stmt.get()) == 0) {
