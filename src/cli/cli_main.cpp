@@ -1,5 +1,5 @@
 // The blotter command line: a thin layer over the library, one function per
-// subcommand (cli.h).
+// subcommand (cli/cli.h).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +8,7 @@
 #include <iostream>
 #include <vector>
 
+#include "blotter/cli.h"
 #include "blotter/terminal_text.h"
 #include "cli/cli.h"
 
@@ -62,15 +63,24 @@ int parse_command_line(CLI::App& app, int argc, char** argv) {
 }  // namespace
 }  // namespace blotter::cli
 
-int main(int argc, char** argv) {
+int blotter::cli_main(int argc, char** argv, const StrategyRegistry& strategies) {
   using namespace blotter::cli;
   CLI::App app{"blotter: an event-sourced trading journal on SQLite"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("blotter ") + BLOTTER_VERSION_STRING);
-  const std::vector<Subcommand> subcommands = {
-      add_run(app),      add_query(app),    add_replay(app), add_state(app),  add_runs(app),
-      add_resim(app),    add_snapshot(app), add_export(app), add_verify(app), add_head(app),
-      add_annotate(app), add_audit(app),    add_migrate(app)};
+  const std::vector<Subcommand> subcommands = {add_run(app, strategies),
+                                               add_query(app),
+                                               add_replay(app),
+                                               add_state(app, strategies),
+                                               add_runs(app),
+                                               add_resim(app, strategies),
+                                               add_snapshot(app, strategies),
+                                               add_export(app),
+                                               add_verify(app),
+                                               add_head(app),
+                                               add_annotate(app),
+                                               add_audit(app),
+                                               add_migrate(app)};
 
   if (const int usage = parse_command_line(app, argc, argv); usage >= 0) return usage;
 
