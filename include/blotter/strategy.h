@@ -71,7 +71,7 @@ class StrategyContext {
 //    clock, the journal or anything outside the events it is given.
 //  * Called on the bus's thread only, one event at a time; never concurrently.
 //  * It is subscribed to the bus right after the broker, under the handler
-//    name "SignalGenerator": a throw from on_bar/on_tick is journaled as a
+//    name "SignalGenerator": a throw from on_bar/on_tick/on_fill is journaled as a
 //    HANDLER_ERROR naming that handler, and the run goes on with the next
 //    event. Throw blotter::Error (or a subclass) for a failure of its own.
 //  * During a replay the same calls are made and the SIGNALs published are

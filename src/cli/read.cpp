@@ -135,7 +135,9 @@ Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies) {
 // `config`), read as blotter reads a manifest without them
 // (docs/JOURNAL_FORMAT.md): ma_crossover, version 1, window=N. A statement
 // over the runs view as every schema version has it, so journals need no
-// migration for it.
+// migration for it. strategy_state: whether the run's snapshots hold the
+// strategy's state, or it has none to save (Strategy::saves_state) and is
+// rebuilt by replay from the run's start; empty without snapshots.
 constexpr const char* kRunStrategyColumns =
     "coalesce(json_extract(config, '$.strategy'), 'ma_crossover') AS strategy, "
     "coalesce(json_extract(config, '$.strategy_version'), 1) AS strategy_version, "
@@ -143,7 +145,11 @@ constexpr const char* kRunStrategyColumns =
     "AND coalesce(json_extract(config, '$.strategy'), 'ma_crossover') = 'ma_crossover' "
     "AND coalesce(json_extract(config, '$.window'), 0) != 0 "
     "THEN 'window=' || json_extract(config, '$.window') "
-    "ELSE coalesce(json_extract(config, '$.params'), '') END AS params";
+    "ELSE coalesce(json_extract(config, '$.params'), '') END AS params, "
+    "CASE WHEN NOT EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq) THEN '' "
+    "WHEN EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq "
+    "AND json_type(n.state, '$.signals') = 'null') THEN 'replay from run start' "
+    "ELSE 'in snapshots' END AS strategy_state";
 
 Subcommand add_runs(CLI::App& app) {
   auto journal = std::make_shared<std::string>();

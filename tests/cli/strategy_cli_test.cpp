@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -118,7 +119,7 @@ TEST_SUITE("strategy_cli") {
     CHECK(row(c) == "ma_crossover 1 window=12 " + strategy_sha256(m));
     const CliResult runs = run_cli("runs " + quote(c));
     CHECK(runs.exit_code == 0);
-    CHECK(runs.out.ends_with("  ma_crossover                 1  window=12\n"));
+    CHECK(runs.out.ends_with("  ma_crossover                 1  window=12  in snapshots\n"));
   }
 
   TEST_CASE("resim --param changes a recorded parameter, and --window is its shorthand") {
@@ -146,7 +147,8 @@ TEST_SUITE("strategy_cli") {
     const CliResult runs = run_cli("runs " + quote(db));
     const auto last_line = runs.out.substr(runs.out.rfind('\n', runs.out.size() - 2) + 1);
     CHECK(last_line.find("  every_nth ") != std::string::npos);
-    CHECK(last_line.ends_with(" 1  n=7\n"));
+    CHECK(last_line.find(" 1  n=7 ") != std::string::npos);
+    CHECK(last_line.ends_with("  replay from run start\n"));
 
     const std::string refusal =
         "blotter: seq 1: the run used strategy 'every_nth' version 1, which this program does "
@@ -193,6 +195,33 @@ TEST_SUITE("strategy_cli") {
     ResimOverrides other;
     other.params.set("n", "4");
     CHECK_FALSE(resimulate(*journal, ScanRange(), 0, other, with_every_nth())[0].result.identical);
+  }
+
+  TEST_CASE("an interrupted run of a strategy that saves no state resumes to the same events") {
+    TempDir dir;
+    const std::string whole = every_nth_journal(dir);
+    RunConfig c;
+    c.input_path = goog_csv();
+    c.input.symbol = "GOOG";
+    c.journal_location = dir.file("cut.db");
+    c.version = "test";
+    c.snapshot_every = 200;
+    c.batch_rows = 50;
+    c.trading.strategy = "every_nth";
+    c.trading.params.set("n", "7");
+    std::atomic<bool> stop{false};
+    int batches = 0;
+    c.stop = &stop;
+    c.on_progress = [&](const MarketDataSource&) {
+      if (++batches == 8) stop = true;
+    };
+    CHECK_THROWS_AS(run_paper_trading(c, with_every_nth()), RunInterrupted);
+    c.stop = nullptr;
+    c.on_progress = nullptr;
+    const RunSummary resumed = run_paper_trading(c, with_every_nth());
+    CHECK(resumed.outcome == RunSummary::Outcome::kResumed);
+    CHECK(resumed.skipped_rows > 100);
+    CHECK(trading_events(c.journal_location) == trading_events(whole));
   }
 
   TEST_CASE("resim of a run whose strategy is here in another version says so on stderr") {

@@ -388,3 +388,52 @@ TEST_SUITE("seams") {
     CHECK_FALSE(std::filesystem::exists(c.journal_location));
   }
 }
+
+namespace {
+
+// Records, at each FILL, the position its context reports, and publishes an
+// exit from on_fill once long.
+class FillWatcher final : public Strategy {
+ public:
+  std::string_view name() const override { return "fill_watcher"; }
+  int version() const override { return 1; }
+  void on_bar(const Event&, StrategyContext& ctx) override {
+    if (ctx.position().is_zero()) ctx.signal(Direction::kLong, "enter");
+  }
+  void on_fill(const Event& fill, StrategyContext& ctx) override {
+    positions.push_back(ctx.position().to_string() + "@" + fill.as<Fill>().price.to_string());
+    if (!ctx.position().is_zero()) ctx.signal(Direction::kExit, "filled");
+  }
+  std::vector<std::string> positions;
+};
+
+}  // namespace
+
+TEST_SUITE("seams") {
+  TEST_CASE("on_fill sees the fill already booked, and may signal at the fill's price") {
+    MemoryStore store;
+    TradingConfig config;
+    auto owned = std::make_unique<FillWatcher>();
+    FillWatcher& watcher = *owned;
+    TradingSystem system(store, config, std::move(owned), make_broker(config));
+    system.bus().publish(bar(1'000, "A", "10"));
+    // The entry fills at 10 (position 1), the exit from on_fill at 10 (position 0).
+    CHECK(watcher.positions == std::vector<std::string>{"1@10", "0@10"});
+    std::vector<std::string> signals;
+    for (const Event& e : store.events())
+      if (const auto* s = e.get_if<Signal>())
+        signals.push_back(s->reason + "@" + s->price.to_string());
+    CHECK(signals == std::vector<std::string>{"enter@10", "filled@10"});
+    CHECK(system.portfolio().position("A")->quantity.is_zero());
+  }
+
+  TEST_CASE("a strategy that saves no state stores null, and refuses a state given to it") {
+    MemoryStore store;
+    TradingConfig config;
+    TradingSystem system(store, config, std::make_unique<FillWatcher>(), make_broker(config));
+    CHECK(system.state().strategy == "null");
+    CHECK_NOTHROW(system.restore(system.state()));
+    FillWatcher alone;
+    CHECK_THROWS_AS(alone.restore_state(R"({"A":1})"), Error);
+  }
+}
