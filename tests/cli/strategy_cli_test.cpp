@@ -4,6 +4,7 @@
 // this test's own).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <filesystem>
@@ -67,6 +68,11 @@ std::string bars_run(const std::string& journal, const std::string& options) {
          options;
 }
 
+// The stock blotter's strategies, as its messages list them.
+std::string builtin_names() {
+  return fmt::format("{}", fmt::join(StrategyRegistry::builtin().names(), ", "));
+}
+
 bool one_line(const std::string& text) {
   return !text.empty() && text.back() == '\n' && text.find('\n') == text.size() - 1;
 }
@@ -78,7 +84,8 @@ TEST_SUITE("strategy_cli") {
     TempDir dir;
     const std::string db = dir.file("j.db");
     const std::map<std::string, std::string> cases = {
-        {"--strategy nope", "blotter: unknown strategy 'nope' (this program has: ma_crossover)\n"},
+        {"--strategy nope",
+         "blotter: unknown strategy 'nope' (this program has: " + builtin_names() + ")\n"},
         {"--param windw=5",
          "blotter: strategy 'ma_crossover' has no parameter 'windw' (it reads: window)\n"},
         {"--param window=abc", "blotter: parameter 'window': 'abc' is not an integer\n"},
@@ -152,7 +159,8 @@ TEST_SUITE("strategy_cli") {
 
     const std::string refusal =
         "blotter: seq 1: the run used strategy 'every_nth' version 1, which this program does "
-        "not have (it has: ma_crossover)\n";
+        "not have (it has: " +
+        builtin_names() + ")\n";
     const CliResult resim = run_cli("resim " + quote(db));
     CHECK(resim.exit_code == 2);
     CHECK(resim.err == refusal);
