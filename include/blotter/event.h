@@ -86,6 +86,13 @@ struct RunStarted {
   std::string strategy = "ma_crossover";
   std::string broker = "paper";
   std::string source = "csv";
+  // The strategy's version, its parameters as canonical text
+  // (StrategyParams::canonical) and the SHA-256 of its whole configuration
+  // (strategy_configuration in trading_system.h). Journals written before
+  // these fields read as version 1, "" and "".
+  std::int64_t strategy_version = 1;
+  std::string params;
+  std::string strategy_sha256;
 };
 
 struct RunFinished {

@@ -40,6 +40,7 @@ class MovingAverageCrossover final : public Strategy {
 
   std::string_view name() const override { return kName; }
   int version() const override { return 1; }
+  bool saves_state() const override { return true; }
   void on_bar(const Event& bar, StrategyContext& ctx) override;
   void on_tick(const Event& tick, StrategyContext& ctx) override;
 

@@ -68,7 +68,9 @@ struct StateAt {
   RebuiltState state;
   std::optional<Event> before;
 };
-StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq = 0);
+// The strategies' state is rebuilt where `strategies` has them (RebuiltState).
+StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq = 0,
+                 const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 // The rebuilt state as JSON (decimals as exact strings) or as a terminal table.
 std::string state_json(const RebuiltState& state);
@@ -86,7 +88,13 @@ struct ResimResult {
 // Changes to the recorded configuration: each option set replaces the
 // recorded one in every run re-simulated.
 struct ResimOverrides {
-  std::optional<int> window;
+  // Another strategy: its parameters are then `params` alone, not the
+  // recorded ones.
+  std::optional<std::string> strategy;
+  // Strategy parameters replacing the recorded ones of the same key (the
+  // others stay as recorded).
+  StrategyParams params;
+  std::optional<int> window;              // ma_crossover's: the parameter `window`
   std::optional<Decimal> quantity;        // fixed sizing: drops a recorded risk_per_trade
   std::optional<Decimal> risk_per_trade;  // fixed-fractional sizing
   std::optional<Decimal> capital, max_daily_loss, max_position;
@@ -95,7 +103,8 @@ struct ResimOverrides {
   std::optional<std::string> tz;
 
   // `config` with these changes. Throws blotter::ConfigError if both
-  // quantity and risk_per_trade are set (two sizing rules).
+  // quantity and risk_per_trade are set (two sizing rules), or both window
+  // and a parameter `window`.
   TradingConfig applied_to(TradingConfig config) const;
 };
 
@@ -117,10 +126,15 @@ struct RunResim {
 // RISK_REJECTED) compared with the recorded ones of that run in order, on
 // ts_ns, type, symbol and payload (a seq reference compares by its position
 // among the market, derived and handler-error events, since seqs differ).
-// Every configuration is validated before any run is re-simulated. Throws
-// blotter::ConfigError for an invalid configuration or no run at `run_seq`,
+// The strategies are made from `strategies`: without overrides.strategy, a
+// run's recorded strategy must be there (require_strategy; another version
+// of it is accepted). A strategy that saves no state gets its state by
+// replaying its run from the start. Every configuration is validated before
+// any run is re-simulated. Throws blotter::ConfigError for an invalid
+// configuration, a strategy `strategies` lacks or no run at `run_seq`,
 // blotter::Error if the journal cannot be read.
 std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range, Seq run_seq = 0,
-                                 const ResimOverrides& overrides = {});
+                                 const ResimOverrides& overrides = {},
+                                 const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 }  // namespace blotter

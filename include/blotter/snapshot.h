@@ -32,7 +32,10 @@ Snapshot snapshot_of(const RebuiltState& state);
 // alone (never from the old snapshots): one every `every` events and one at
 // the last event. Commits. Returns how many it wrote. Throws
 // blotter::StoreError, leaving the old snapshots in place.
-std::int64_t write_snapshots(EventStore& store, std::int64_t every = kSnapshotEvery);
+// Each run's strategy is made from `strategies`, which must have it
+// (require_strategy: blotter::ConfigError before anything is changed).
+std::int64_t write_snapshots(EventStore& store, std::int64_t every = kSnapshotEvery,
+                             const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 // What is wrong with one stored snapshot.
 struct SnapshotMismatch {

@@ -26,20 +26,21 @@
 namespace blotter {
 
 struct TradingConfig {
-  // The strategy and the broker, by name (make_strategy, make_broker), and
-  // the configuration of blotter's own implementations of each.
+  // The strategy, by its name in a StrategyRegistry, and its parameters.
   std::string strategy = "ma_crossover";
-  SignalConfig signal;  // ma_crossover's
+  StrategyParams params;
+  // The broker, by name (make_broker), and the configuration of blotter's own.
   std::string broker = "paper";
   ExecutionConfig execution;  // paper's
   RiskConfig risk;
   std::string tz = "UTC";  // the trading-day boundary
 };
 
-// The strategy `config.strategy` names, configured from `config`: today only
-// "ma_crossover" (MovingAverageCrossover with config.signal). Throws
-// blotter::ConfigError for another name (naming it) or an invalid option.
-std::unique_ptr<Strategy> make_strategy(const TradingConfig& config);
+// The strategy `config.strategy` names in `strategies`, made with
+// config.params (StrategyRegistry::make). Throws blotter::ConfigError for a
+// name it lacks (naming it), a parameter it does not read or an invalid one.
+std::unique_ptr<Strategy> make_strategy(
+    const TradingConfig& config, const StrategyRegistry& strategies = StrategyRegistry::builtin());
 // The broker `config.broker` names: today only "paper" (ExecutionEngine with
 // config.execution). Throws blotter::ConfigError for another name (naming
 // it) or an invalid option.
@@ -48,15 +49,20 @@ std::unique_ptr<Broker> make_broker(const TradingConfig& config);
 // The components, each subscribed to the bus in this order (which is the
 // order handlers of one event type run in): the broker (handler name
 // "ExecutionEngine"), the strategy ("SignalGenerator"), RiskManager,
-// Portfolio. They talk only through the bus. Not thread-safe.
+// Portfolio, and last the strategy's on_fill (also "SignalGenerator"), so
+// that it sees the fill booked. They talk only through the bus. Not thread-safe.
 class TradingSystem {
  public:
-  // The strategy and broker `config` names (make_strategy, make_broker).
-  // Throws blotter::ConfigError for invalid options. `store` must outlive this.
-  TradingSystem(EventStore& store, const TradingConfig& config);
-  // With the given strategy and broker instead (config.signal and
-  // config.execution then unused). Throws blotter::ConfigError for invalid
-  // risk options or time zone.
+  // The strategy and broker `config` names (make_strategy from `strategies`,
+  // make_broker). Throws blotter::ConfigError for invalid options. `store`
+  // must outlive this.
+  TradingSystem(EventStore& store, const TradingConfig& config,
+                const StrategyRegistry& strategies = StrategyRegistry::builtin());
+  // With the given strategy and broker instead (config.strategy,
+  // config.params and config.execution then unused). A null `strategy`
+  // makes a system of the books alone (for replaying a run whose strategy
+  // this program lacks): nothing handles market events for it. Throws
+  // blotter::ConfigError for invalid risk options or time zone, or a null broker.
   TradingSystem(EventStore& store, const TradingConfig& config, std::unique_ptr<Strategy> strategy,
                 std::unique_ptr<Broker> broker);
 
@@ -64,6 +70,8 @@ class TradingSystem {
   MarketDataFeed& feed() { return feed_; }
   const Portfolio& portfolio() const { return portfolio_; }
   const RiskManager& risk() const { return risk_; }
+  // Whether the system has a strategy; strategy() requires one.
+  bool has_strategy() const { return strategy_ != nullptr; }
   const Strategy& strategy() const { return *strategy_; }
   const Broker& broker() const { return *broker_; }
 
@@ -72,14 +80,17 @@ class TradingSystem {
   // restore(other.state()) goes on exactly as `other` would. Only between
   // events (never from a handler).
   struct State {
-    std::string strategy;  // Strategy::save_state()
+    // Strategy::save_state(); "null" without a strategy or for one that
+    // saves none (Strategy::saves_state()).
+    std::string strategy;
     RiskManager::State risk;
     Broker::State broker;
     Portfolio::State portfolio;
   };
   State state() const;
   // Throws blotter::Error if the strategy refuses its part; the system may
-  // then hold part of `state`.
+  // then hold part of `state`. The strategy's part is ignored without a
+  // strategy or for one that saves none.
   void restore(State state);
 
  private:
@@ -87,7 +98,7 @@ class TradingSystem {
     std::unique_ptr<Broker> broker;
     std::unique_ptr<Strategy> strategy;
   };
-  static Parts make_parts(const TradingConfig& config);
+  static Parts make_parts(const TradingConfig& config, const StrategyRegistry& strategies);
   TradingSystem(EventStore& store, const TradingConfig& config, Parts parts);
   // Subscribes the broker, then the strategy; returns the bus.
   EventBus& attach_parts();
@@ -197,17 +208,42 @@ struct RunSummary {
 // (its events compared with those journaled, any it lacks appended), and the
 // rest is appended, so the journal ends up with exactly the events of an
 // uninterrupted run. If that run did finish, nothing is appended.
-RunSummary run_paper_trading(const RunConfig& config);
+// The strategy is made from `strategies`.
+RunSummary run_paper_trading(const RunConfig& config,
+                             const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
-// The manifest a run with `config` records; `input_sha256` is the input's digest.
-RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256);
+// The manifest a run with `config` records; `input_sha256` is the input's
+// digest. Its strategy fields are the strategy's name, its version in
+// `strategies`, its parameters as the strategy reads them (given or default,
+// StrategyParams::canonical(true)) and the SHA-256 of strategy_configuration().
+// Throws blotter::ConfigError as make_strategy does.
+RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256,
+                       const StrategyRegistry& strategies = StrategyRegistry::builtin());
 // The trading configuration recorded in `manifest`. Throws blotter::Error if
 // the manifest holds an invalid value.
 TradingConfig trading_config_of(const RunStarted& manifest);
 
+// The strategy parameters `manifest` records, as canonical text: its
+// `params`, or for a journal written before that field (an ma_crossover run
+// without it), "window=N" from its `window`.
+std::string strategy_params_of(const RunStarted& manifest);
+// The canonical configuration of a run's strategy, which the manifest's
+// strategy_sha256 digests: "strategy=NAME\nversion=V\nparams=PARAMS".
+std::string strategy_configuration(const RunStarted& manifest);
+// The lowercase hex SHA-256 of strategy_configuration(manifest).
+std::string strategy_sha256(const RunStarted& manifest);
+
+// Throws blotter::ConfigError unless `strategies` has the strategy of the
+// run whose RUN_STARTED is `manifest` at `run_seq`: "seq N: the run used
+// strategy 'NAME' version V, which this program does not have (it has: ...)".
+// A different version of that name is accepted.
+void require_strategy(const RunStarted& manifest, Seq run_seq, const StrategyRegistry& strategies);
+
 // The state of the books after one event of the journal, rebuilt by replaying
 // the recorded events through the same components the run used (EventBus::replay),
 // configured from the run's manifest.
+// The books rebuild for any run; the strategy's part only for a run whose
+// strategy `strategies` has (otherwise the system has none).
 struct RebuiltState {
   Seq seq = 0;                            // the last event replayed; 0 for an empty journal
   TimestampNs ts_ns = 0;                  // its event time
@@ -216,6 +252,8 @@ struct RebuiltState {
   RunStarted manifest;                    // that run's configuration (defaults if none)
   std::unique_ptr<MemoryStore> scratch;   // the (unused) store of `system`
   std::unique_ptr<TradingSystem> system;  // components holding the state
+  // Where each run's strategy is made from; never null.
+  const StrategyRegistry* strategies = &StrategyRegistry::builtin();
 };
 
 // The state after events 1..`at_seq` of `store`: starts from the latest
@@ -224,7 +262,10 @@ struct RebuiltState {
 // that run's configuration, so the state is that of the run containing
 // `at_seq`. ANNOTATION events are skipped (`seq` is the last other event).
 // Writes nothing to `store`.
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots = true);
+// A run whose strategy saves no state (Strategy::saves_state) is replayed
+// from its start instead of a snapshot.
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots = true,
+                           const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 // Replays events state.seq+1..`to_seq` of `store` into `state`.
 void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq);
@@ -248,8 +289,10 @@ struct RunSpan {
 std::vector<RunSpan> run_spans(const EventStore& store);
 
 // Whether two manifests describe the same run: same input bytes and kind,
-// the same strategy, broker and source, and every option equal (the input's
-// file name and blotter's version aside).
+// the same strategy (name, version, parameters), broker and source, and
+// every option equal (the input's file name and blotter's version aside).
+// A journal's manifest from before the strategy's version and parameters
+// were recorded compares as ma_crossover version 1 with its window.
 bool same_run(const RunStarted& a, const RunStarted& b);
 
 }  // namespace blotter

@@ -190,4 +190,16 @@ void non_negative_finite(const char* option, double value) {
         fmt::format("{} {}: must be a finite number, 0 or more", option, value));
 }
 
+StrategyParams strategy_params_of(const std::vector<std::string>& params,
+                                  const std::optional<int>& window) {
+  StrategyParams parsed;
+  for (const std::string& key_value : params) parsed.set(key_value);
+  if (window) {
+    if (parsed.contains("window"))
+      throw ConfigError("--window N is --param window=N: give one of them");
+    parsed.set("window", std::to_string(*window));
+  }
+  return parsed;
+}
+
 }  // namespace blotter::cli

@@ -6,12 +6,15 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "blotter/calendar.h"
 #include "blotter/decimal.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/store.h"
+#include "blotter/strategy.h"
 
 namespace blotter::cli {
 
@@ -30,21 +33,22 @@ struct Subcommand {
 };
 
 // One function per subcommand registers its options on `app`, in the order
-// `blotter --help` lists them.
-Subcommand add_run(CLI::App& app);       // run.cpp
-Subcommand add_query(CLI::App& app);     // read.cpp
-Subcommand add_replay(CLI::App& app);    // read.cpp
-Subcommand add_state(CLI::App& app);     // read.cpp
-Subcommand add_runs(CLI::App& app);      // read.cpp
-Subcommand add_resim(CLI::App& app);     // resim.cpp
-Subcommand add_snapshot(CLI::App& app);  // write.cpp
-Subcommand add_export(CLI::App& app);    // read.cpp
-Subcommand add_verify(CLI::App& app);    // read.cpp
-Subcommand add_head(CLI::App& app);      // read.cpp
-Subcommand add_annotate(CLI::App& app);  // write.cpp
-Subcommand add_audit(CLI::App& app);     // audit.cpp
-Subcommand add_diff(CLI::App& app);      // diff.cpp
-Subcommand add_migrate(CLI::App& app);   // write.cpp
+// `blotter --help` lists them. Those that make strategies make them from
+// `strategies`, which must outlive the app.
+Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies);       // run.cpp
+Subcommand add_query(CLI::App& app);                                         // read.cpp
+Subcommand add_replay(CLI::App& app);                                        // read.cpp
+Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies);     // read.cpp
+Subcommand add_runs(CLI::App& app);                                          // read.cpp
+Subcommand add_resim(CLI::App& app, const StrategyRegistry& strategies);     // resim.cpp
+Subcommand add_snapshot(CLI::App& app, const StrategyRegistry& strategies);  // write.cpp
+Subcommand add_export(CLI::App& app);                                        // read.cpp
+Subcommand add_verify(CLI::App& app);                                        // read.cpp
+Subcommand add_head(CLI::App& app);                                          // read.cpp
+Subcommand add_annotate(CLI::App& app);                                      // write.cpp
+Subcommand add_audit(CLI::App& app);                                         // audit.cpp
+Subcommand add_diff(CLI::App& app);                                          // diff.cpp
+Subcommand add_migrate(CLI::App& app);                                       // write.cpp
 
 // The one line that reports `error`, a failure of subcommand `cmd`: its
 // what(), except that a blotter::ConfigError names each configuration field
@@ -91,6 +95,12 @@ void refuse_journal_as_stdout(const std::string& journal);
 // leaves `path` as it was and never half written. A symbolic link is
 // followed. Throws blotter::Error naming the file.
 void write_file(const std::string& path, const std::string& text);
+
+// The strategy parameters of --param KEY=VALUE options and the --window N
+// shorthand for window=N. Throws blotter::ConfigError for a malformed or
+// repeated key, or --window with a parameter window.
+StrategyParams strategy_params_of(const std::vector<std::string>& params,
+                                  const std::optional<int>& window);
 
 // Throws blotter::ConfigError unless `value` is a finite number, 0 or more.
 void non_negative_finite(const char* option, double value);

@@ -100,7 +100,7 @@ Subcommand add_replay(CLI::App& app) {
           }};
 }
 
-Subcommand add_state(CLI::App& app) {
+Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies) {
   struct Options {
     std::string journal, at;
     blotter::Seq state_run = 0;
@@ -116,11 +116,11 @@ Subcommand add_state(CLI::App& app) {
   state_cmd->add_option("--format", o->state_format, "output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
-  return {state_cmd, [o] {
+  return {state_cmd, [o, &strategies] {
             const auto& [journal, at, state_run, state_format] = *o;
             check_journal_path(journal);
             auto store = open_read(journal);
-            const auto [state, before] = blotter::state_at(*store, at, state_run);
+            const auto [state, before] = blotter::state_at(*store, at, state_run, strategies);
             if (before && state_format != "json")
               fmt::print("{} is before the first event of {} (seq {} at {})\n", at,
                          state_run ? fmt::format("run {}", state_run) : std::string("the journal"),
@@ -130,6 +130,26 @@ Subcommand add_state(CLI::App& app) {
             return 0;
           }};
 }
+
+// Each run's strategy, version and parameters from its manifest (the view's
+// `config`), read as blotter reads a manifest without them
+// (docs/JOURNAL_FORMAT.md): ma_crossover, version 1, window=N. A statement
+// over the runs view as every schema version has it, so journals need no
+// migration for it. strategy_state: whether the run's snapshots hold the
+// strategy's state, or it has none to save (Strategy::saves_state) and is
+// rebuilt by replay from the run's start; empty without snapshots.
+constexpr const char* kRunStrategyColumns =
+    "coalesce(json_extract(config, '$.strategy'), 'ma_crossover') AS strategy, "
+    "coalesce(json_extract(config, '$.strategy_version'), 1) AS strategy_version, "
+    "CASE WHEN coalesce(json_extract(config, '$.params'), '') = '' "
+    "AND coalesce(json_extract(config, '$.strategy'), 'ma_crossover') = 'ma_crossover' "
+    "AND coalesce(json_extract(config, '$.window'), 0) != 0 "
+    "THEN 'window=' || json_extract(config, '$.window') "
+    "ELSE coalesce(json_extract(config, '$.params'), '') END AS params, "
+    "CASE WHEN NOT EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq) THEN '' "
+    "WHEN EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq "
+    "AND json_type(n.state, '$.signals') = 'null') THEN 'replay from run start' "
+    "ELSE 'in snapshots' END AS strategy_state";
 
 Subcommand add_runs(CLI::App& app) {
   auto journal = std::make_shared<std::string>();
@@ -142,7 +162,8 @@ Subcommand add_runs(CLI::App& app) {
             blotter::run_query(
                 *journal,
                 "SELECT seq, time, input, substr(input_sha256, 1, 12) AS sha256, version, tz, "
-                "resumptions, finished_seq, rows, events FROM runs ORDER BY seq",
+                "resumptions, finished_seq, rows, events, " +
+                    std::string(kRunStrategyColumns) + " FROM runs ORDER BY seq",
                 options, std::cout);
             return 0;
           }};

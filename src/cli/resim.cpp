@@ -5,6 +5,7 @@
 
 #include "blotter/error.h"
 #include "blotter/replay.h"
+#include "blotter/terminal_text.h"
 #include "cli/cli.h"
 
 namespace blotter::cli {
@@ -14,6 +15,8 @@ namespace {
 struct ResimArgs {
   RangeOptions range;
   blotter::Seq run = 0;
+  std::string strategy;
+  std::vector<std::string> params;
   std::optional<int> window;
   std::string quantity, risk_per_trade, capital, max_daily_loss, max_position;
   std::string fill, slippage_bps, commission, tz;
@@ -34,11 +37,14 @@ void print_resim(const blotter::ResimResult& r, const std::string& prefix) {
              r.resimulated ? blotter::event_json(*r.resimulated) : std::string("(no such event)"));
 }
 
-int resim_command(const std::string& journal, const ResimArgs& o) {
+int resim_command(const std::string& journal, const ResimArgs& o,
+                  const blotter::StrategyRegistry& strategies) {
   auto store = open_read(journal);
   const auto range = scan_range_of(o.range, blotter::journal_calendar(*store));
   blotter::ResimOverrides overrides;
-  overrides.window = o.window;
+  if (!o.strategy.empty()) overrides.strategy = o.strategy;
+  // --window is a parameter of the strategy like any --param.
+  overrides.params = strategy_params_of(o.params, o.window);
   const auto decimal = [](const char* option, const std::string& text) {
     return text.empty() ? std::optional<Decimal>() : to_decimal(option, text);
   };
@@ -53,7 +59,19 @@ int resim_command(const std::string& journal, const ResimArgs& o) {
     overrides.fill =
         o.fill == "next-open" ? blotter::FillModel::kNextOpen : blotter::FillModel::kSignal;
   if (!o.tz.empty()) overrides.tz = o.tz;
-  const auto runs = blotter::resimulate(*store, range, o.run, overrides);
+  const auto runs = blotter::resimulate(*store, range, o.run, overrides, strategies);
+  // The recorded strategy in another version here: said, not refused.
+  if (!overrides.strategy)
+    for (const auto& [run_seq, manifest] : blotter::list_runs(*store)) {
+      if (o.run && run_seq != o.run) continue;
+      const auto* here = strategies.find(manifest.strategy);
+      if (here && here->version != manifest.strategy_version)
+        fmt::print(stderr,
+                   "blotter resim: note: run {} used strategy '{}' version {}; this program has "
+                   "version {}\n",
+                   run_seq, blotter::terminal_text(manifest.strategy), manifest.strategy_version,
+                   here->version);
+    }
   if (runs.empty()) {
     fmt::print("identical: 0 derived events matched (no market events in the range)\n");
     return 0;
@@ -73,7 +91,7 @@ int resim_command(const std::string& journal, const ResimArgs& o) {
 
 }  // namespace
 
-Subcommand add_resim(CLI::App& app) {
+Subcommand add_resim(CLI::App& app, const StrategyRegistry& strategies) {
   struct Options {
     std::string journal;
     ResimArgs args;
@@ -90,7 +108,13 @@ Subcommand add_resim(CLI::App& app) {
   resim_cmd->add_option("--run", o->args.run,
                         "only this run, by the seq of its RUN_STARTED (default: every run, in "
                         "order)");
-  resim_cmd->add_option("--window", o->args.window, "override the recorded window");
+  resim_cmd->add_option("--strategy", o->args.strategy,
+                        "re-simulate with this strategy instead of the recorded one (its "
+                        "parameters: only those given)");
+  resim_cmd->add_option("--param", o->args.params,
+                        "override a recorded parameter of the strategy, KEY=VALUE (repeatable)");
+  resim_cmd->add_option("--window", o->args.window,
+                        "override the recorded window: --param window=N");
   resim_cmd->add_option("--quantity", o->args.quantity,
                         "override the recorded sizing with this fixed quantity");
   resim_cmd->add_option("--risk-per-trade", o->args.risk_per_trade,
@@ -105,9 +129,9 @@ Subcommand add_resim(CLI::App& app) {
   resim_cmd->add_option("--slippage-bps", o->args.slippage_bps, "override the recorded slippage");
   resim_cmd->add_option("--commission", o->args.commission, "override the recorded commission");
   resim_cmd->add_option("--tz", o->args.tz, "override the recorded time zone of the trading day");
-  return {resim_cmd, [o] {
+  return {resim_cmd, [o, &strategies] {
             check_journal_path(o->journal);
-            return resim_command(o->journal, o->args);
+            return resim_command(o->journal, o->args, strategies);
           }};
 }
 

@@ -1,5 +1,6 @@
 // blotter run: paper-trade a CSV file into a journal.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +21,9 @@ namespace {
 
 struct RunOptions {
   std::string bars, ticks, symbol, journal, tz = "UTC";
-  int window = 20;
+  std::string strategy = "ma_crossover";
+  std::vector<std::string> params;
+  std::optional<int> window;
   std::string quantity, capital, risk_per_trade, max_daily_loss, max_position;
   std::string fill = "signal", slippage_bps = "0", commission = "0";
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
@@ -132,7 +135,7 @@ void stop_on_signals() {
   std::_Exit(128 + sig);
 }
 
-int run_command(const RunOptions& o) {
+int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies) {
   blotter::RunConfig config;
   if (o.bars.empty() == o.ticks.empty())
     throw blotter::ConfigError("give exactly one of --bars FILE and --ticks FILE");
@@ -143,7 +146,8 @@ int run_command(const RunOptions& o) {
   config.journal_location = o.journal;
   auto& t = config.trading;
   t.tz = o.tz;
-  t.signal.window = o.window;
+  t.strategy = o.strategy;
+  t.params = strategy_params_of(o.params, o.window);
   if (!o.quantity.empty() && !o.risk_per_trade.empty())
     throw blotter::ConfigError("--quantity and --risk-per-trade are two sizing rules: give one");
   if (!o.quantity.empty()) t.risk.quantity = to_decimal("--quantity", o.quantity);
@@ -183,7 +187,7 @@ int run_command(const RunOptions& o) {
   stop_on_signals();
   blotter::RunSummary summary;
   try {
-    summary = blotter::run_paper_trading(config);
+    summary = blotter::run_paper_trading(config, strategies);
   } catch (const blotter::RunInterrupted& stopped) {
     report_interrupted(config, stopped, progress_shown);
   }
@@ -193,7 +197,7 @@ int run_command(const RunOptions& o) {
 
 }  // namespace
 
-Subcommand add_run(CLI::App& app) {
+Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
   auto o = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "paper-trade a CSV file of bars or ticks into a journal");
   cmd->add_option("--bars", o->bars, "CSV of bars: timestamp,open,high,low,close,volume[,symbol]");
@@ -203,7 +207,14 @@ Subcommand add_run(CLI::App& app) {
                   "trade only this symbol)");
   cmd->add_option("--journal", o->journal, "the journal (SQLite file), created if missing")
       ->required();
-  cmd->add_option("--window", o->window, "moving-average window in bars")->capture_default_str();
+  cmd->add_option(
+         "--strategy", o->strategy,
+         fmt::format("the strategy (this program has: {})", fmt::join(strategies.names(), ", ")))
+      ->capture_default_str();
+  cmd->add_option("--param", o->params,
+                  "a parameter of the strategy, KEY=VALUE (repeatable; ma_crossover: window)");
+  cmd->add_option("--window", o->window,
+                  "ma_crossover's moving-average window in bars: --param window=N (default 20)");
   cmd->add_option("--quantity", o->quantity, "fixed order size (default 1)");
   cmd->add_option("--capital", o->capital,
                   "account capital for sizing and the loss limit (default 100000)");
@@ -229,13 +240,13 @@ Subcommand add_run(CLI::App& app) {
                   "full: synchronous=FULL and each ORDER committed before it is executed")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
-  return {cmd, [cmd, o] {
+  return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);
             refuse_empty_path(*cmd, "--ticks", o->ticks);
             refuse_empty_path(*cmd, "--journal", o->journal);
             blotter::check_journal_location(o->journal);
             refuse_journal_as_stdout(o->journal);
-            return run_command(*o);
+            return run_command(*o, strategies);
           }};
 }
 

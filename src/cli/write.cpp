@@ -10,7 +10,7 @@
 
 namespace blotter::cli {
 
-Subcommand add_snapshot(CLI::App& app) {
+Subcommand add_snapshot(CLI::App& app, const StrategyRegistry& strategies) {
   struct Options {
     std::string journal;
     std::int64_t snapshot_every = blotter::kSnapshotEvery;
@@ -22,13 +22,13 @@ Subcommand add_snapshot(CLI::App& app) {
   snapshot_cmd->add_option("--every", o->snapshot_every, "events between snapshots")
       ->capture_default_str();
   return {
-      snapshot_cmd, [o] {
+      snapshot_cmd, [o, &strategies] {
         const auto& [journal, snapshot_every] = *o;
         check_journal_path(journal);
         if (snapshot_every <= 0)
           throw blotter::ConfigError(fmt::format("--every {}: must be 1 or more", snapshot_every));
         auto store = blotter::open_journal(journal, blotter::Journal::Mode::kUpdate);
-        const auto n = blotter::write_snapshots(*store, snapshot_every);
+        const auto n = blotter::write_snapshots(*store, snapshot_every, strategies);
         fmt::print("{}: {} snapshots of {} events (every {} events)\n",
                    blotter::terminal_text(journal), n, store->last_seq(), snapshot_every);
         return 0;

@@ -274,7 +274,20 @@ TradingConfig ResimOverrides::applied_to(TradingConfig config) const {
   if (quantity && risk_per_trade)
     throw ConfigError(
         {Field{"quantity"}, " and ", Field{"risk_per_trade"}, " are two sizing rules: give one"});
-  if (window) config.signal.window = *window;
+  if (strategy && *strategy != config.strategy) {
+    config.strategy = *strategy;
+    config.params = StrategyParams();
+  }
+  StrategyParams changed;
+  for (const auto& [key, value] : config.params.values())
+    if (!params.contains(key) && !(window && key == "window")) changed.set(key, value);
+  for (const auto& [key, value] : params.values()) changed.set(key, value);
+  if (window) {
+    if (params.contains("window"))
+      throw ConfigError(Field{"window"}, "and the parameter 'window' are one setting: give one");
+    changed.set("window", std::to_string(*window));
+  }
+  config.params = std::move(changed);
   if (quantity) {
     config.risk.quantity = *quantity;
     config.risk.risk_per_trade.reset();
@@ -309,19 +322,33 @@ Seq first_market_event(const EventStore& store, const RunSpan& run, const ScanRa
 // The state rebuilt right after `seq`. Components configured otherwise than
 // the recorded run take it as theirs (a strategy with a shorter window keeps
 // its latest closes: MovingAverageCrossover::restore).
-TradingSystem::State recorded_state(const EventStore& store, Seq seq) {
-  return rebuild_state(store, seq).system->state();
+TradingSystem::State recorded_state(const EventStore& store, Seq seq,
+                                    const StrategyRegistry& strategies) {
+  return rebuild_state(store, seq, true, strategies).system->state();
 }
 
 // Re-simulates `run` from its market event `start` to the end of `range`.
 ResimResult resimulate_run(const EventStore& store, const RunSpan& run, Seq start,
-                           const ScanRange& range, const TradingConfig& config) {
+                           const ScanRange& range, const TradingConfig& config,
+                           const StrategyRegistry& strategies) {
   // The scratch store numbers events on from the recorded ones before
   // `start`: a reference to an event before it (a pending order's) is the
   // same seq on both sides, and one after it an ordinal counted from there.
   CaptureStore scratch(start - 1);
-  TradingSystem system(scratch, config);
-  system.restore(recorded_state(store, start - 1));
+  TradingSystem system(scratch, config, strategies);
+  if (!system.strategy().saves_state() && run.run_seq != 0) {
+    // Its state exists only by replay: the run's events before `start`,
+    // replayed into these components.
+    store.scan(ScanRange(run.run_seq + 1, start - 1), [&](const Event& e) {
+      if (e.type() != EventType::kAnnotation) system.bus().replay(e);
+      return true;
+    });
+  } else {
+    TradingSystem::State recorded = recorded_state(store, start - 1, strategies);
+    // Another strategy than the run's starts afresh, with the recorded books.
+    if (config.strategy != run.manifest.strategy) recorded.strategy = system.state().strategy;
+    system.restore(std::move(recorded));
+  }
   ResimResult result;
   std::deque<Event> context;
   std::map<Seq, Seq> recorded_ordinal;
@@ -376,7 +403,8 @@ ResimResult resimulate_run(const EventStore& store, const RunSpan& run, Seq star
 
 }  // namespace
 
-StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
+StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq,
+                 const StrategyRegistry& strategies) {
   std::vector<RunSpan> spans = run_spans(store);
   std::optional<RunSpan> run;
   if (run_seq != 0) {
@@ -390,7 +418,8 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
   }
   const Seq first = run ? run->first : 1;
   const Seq last = run ? run->last : store.last_seq();
-  if (at.empty() || last == 0) return StateAt{rebuild_state(store, last), std::nullopt};
+  if (at.empty() || last == 0)
+    return StateAt{rebuild_state(store, last, true, strategies), std::nullopt};
   ScanRange bound;
   apply_bound(
       at, Bound::kTo,
@@ -418,12 +447,13 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq) {
     });
     at_seq = 0;
   }
-  result.state = rebuild_state(store, at_seq);
+  result.state = rebuild_state(store, at_seq, true, strategies);
   return result;
 }
 
 std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range, Seq run_seq,
-                                 const ResimOverrides& overrides) {
+                                 const ResimOverrides& overrides,
+                                 const StrategyRegistry& strategies) {
   std::vector<RunSpan> spans = run_spans(store);
   if (run_seq != 0) {
     std::erase_if(spans, [&](const RunSpan& s) { return s.run_seq != run_seq; });
@@ -436,16 +466,17 @@ std::vector<RunResim> resimulate(const EventStore& store, const ScanRange& range
   // Every configuration first: a refused one stops the command before any output.
   std::vector<TradingConfig> configs;
   for (const RunSpan& run : spans) {
+    if (!overrides.strategy) require_strategy(run.manifest, run.run_seq, strategies);
     configs.push_back(overrides.applied_to(trading_config_of(run.manifest)));
     CaptureStore check(0);
-    TradingSystem validated(check, configs.back());
+    TradingSystem validated(check, configs.back(), strategies);
   }
   std::vector<RunResim> runs;
   for (std::size_t i = 0; i < spans.size(); ++i) {
     const Seq start = first_market_event(store, spans[i], range);
     if (start == 0) continue;
     runs.push_back(RunResim{spans[i].run_seq, start,
-                            resimulate_run(store, spans[i], start, range, configs[i])});
+                            resimulate_run(store, spans[i], start, range, configs[i], strategies)});
   }
   return runs;
 }

@@ -25,11 +25,9 @@ std::optional<Decimal> optional_decimal(const std::string& text) {
 
 }  // namespace
 
-std::unique_ptr<Strategy> make_strategy(const TradingConfig& config) {
-  if (config.strategy == MovingAverageCrossover::kName)
-    return std::make_unique<MovingAverageCrossover>(config.signal);
-  throw ConfigError(
-      fmt::format("unknown strategy '{}' (blotter has: ma_crossover)", config.strategy));
+std::unique_ptr<Strategy> make_strategy(const TradingConfig& config,
+                                        const StrategyRegistry& strategies) {
+  return strategies.make(config.strategy, config.params);
 }
 
 std::unique_ptr<Broker> make_broker(const TradingConfig& config) {
@@ -37,16 +35,18 @@ std::unique_ptr<Broker> make_broker(const TradingConfig& config) {
   throw ConfigError(fmt::format("unknown broker '{}' (blotter has: paper)", config.broker));
 }
 
-TradingSystem::Parts TradingSystem::make_parts(const TradingConfig& config) {
+TradingSystem::Parts TradingSystem::make_parts(const TradingConfig& config,
+                                               const StrategyRegistry& strategies) {
   // The broker first: its options are checked before the strategy's.
   Parts parts;
   parts.broker = make_broker(config);
-  parts.strategy = make_strategy(config);
+  parts.strategy = make_strategy(config, strategies);
   return parts;
 }
 
-TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config)
-    : TradingSystem(store, config, make_parts(config)) {}
+TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config,
+                             const StrategyRegistry& strategies)
+    : TradingSystem(store, config, make_parts(config, strategies)) {}
 
 TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config,
                              std::unique_ptr<Strategy> strategy, std::unique_ptr<Broker> broker)
@@ -57,15 +57,22 @@ TradingSystem::TradingSystem(EventStore& store, const TradingConfig& config, Par
       feed_(bus_),
       broker_(std::move(parts.broker)),
       strategy_(std::move(parts.strategy)),
-      strategy_context_(attach_parts()),
+      strategy_context_(attach_parts(), &portfolio_),
       risk_(bus_, config.risk, Calendar(config.tz)),
       portfolio_(Calendar(config.tz)) {
   portfolio_.attach(bus_);
+  // After the portfolio: the strategy sees a fill already booked.
+  if (strategy_)
+    bus_.subscribe(EventType::kFill, "SignalGenerator", [this](const Event& e) {
+      strategy_context_.begin(e);
+      strategy_->on_fill(e, strategy_context_);
+    });
 }
 
 EventBus& TradingSystem::attach_parts() {
-  if (!broker_ || !strategy_) throw ConfigError("a trading system needs a strategy and a broker");
+  if (!broker_) throw ConfigError("a trading system needs a broker");
   broker_->attach(bus_);
+  if (!strategy_) return bus_;
   // The context is a member initialized right after this call: the handlers
   // use it only once events come.
   bus_.subscribe(EventType::kBar, "SignalGenerator", [this](const Event& e) {
@@ -79,14 +86,18 @@ EventBus& TradingSystem::attach_parts() {
   return bus_;
 }
 
-RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256) {
+RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256,
+                       const StrategyRegistry& strategies) {
   const TradingConfig& t = config.trading;
+  // The parameters as the strategy reads them: a default it reads is
+  // recorded as if given, so equal configurations record equal text.
+  const StrategyParams params = t.params;
+  strategies.make(t.strategy, params);
   RunStarted m;
   m.input = config.input_path;
   m.input_sha256 = input_sha256;
   m.input_kind = config.input.kind == MarketDataKind::kBars ? "bars" : "ticks";
   m.symbol = config.input.symbol;
-  m.window = t.signal.window;
   m.quantity = t.risk.quantity.to_string();
   m.risk_per_trade = optional_text(t.risk.risk_per_trade);
   m.capital = t.risk.capital.to_string();
@@ -100,7 +111,41 @@ RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256)
   m.strategy = t.strategy;
   m.broker = t.broker;
   m.source = config.source;
+  m.strategy_version = strategies.find(t.strategy)->version;
+  m.params = params.canonical(true);
+  // ma_crossover's window also where journals before `params` had it.
+  if (t.strategy == MovingAverageCrossover::kName)
+    m.window = StrategyParams::from_canonical(m.params).get_int("window", 0);
+  m.strategy_sha256 = strategy_sha256(m);
   return m;
+}
+
+std::string strategy_params_of(const RunStarted& m) {
+  if (m.params.empty() && m.strategy == MovingAverageCrossover::kName && m.window != 0)
+    return fmt::format("window={}", m.window);
+  return m.params;
+}
+
+std::string strategy_configuration(const RunStarted& m) {
+  return fmt::format("strategy={}\nversion={}\nparams={}", m.strategy, m.strategy_version,
+                     strategy_params_of(m));
+}
+
+std::string strategy_sha256(const RunStarted& m) {
+  std::string hex;
+  for (const std::uint8_t byte : detail::sha256(strategy_configuration(m)))
+    hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+void require_strategy(const RunStarted& m, Seq run_seq, const StrategyRegistry& strategies) {
+  if (strategies.find(m.strategy)) return;
+  std::string names;
+  for (const std::string& name : strategies.names()) names += (names.empty() ? "" : ", ") + name;
+  throw ConfigError(fmt::format(
+      "seq {}: the run used strategy '{}' version {}, which this program does not have (it "
+      "has: {})",
+      run_seq, m.strategy, m.strategy_version, names));
 }
 
 TradingConfig trading_config_of(const RunStarted& m) {
@@ -108,7 +153,7 @@ TradingConfig trading_config_of(const RunStarted& m) {
   try {
     if (m.window < 0 || m.window > std::numeric_limits<int>::max())
       throw Error(fmt::format("window {} is out of range", m.window));
-    if (m.window) t.signal.window = static_cast<int>(m.window);
+    t.params = StrategyParams::from_canonical(strategy_params_of(m));
     if (!m.quantity.empty()) t.risk.quantity = Decimal::from_string(m.quantity);
     t.risk.risk_per_trade = optional_decimal(m.risk_per_trade);
     if (!m.capital.empty()) t.risk.capital = Decimal::from_string(m.capital);
@@ -127,12 +172,13 @@ TradingConfig trading_config_of(const RunStarted& m) {
 }
 
 TradingSystem::State TradingSystem::state() const {
-  return State{strategy_->save_state(), risk_.state(), broker_->state(), portfolio_.state()};
+  return State{strategy_ && strategy_->saves_state() ? strategy_->save_state() : "null",
+               risk_.state(), broker_->state(), portfolio_.state()};
 }
 
 void TradingSystem::restore(State state) {
   // The strategy first: it is the one that can refuse its part.
-  strategy_->restore_state(state.strategy);
+  if (strategy_ && strategy_->saves_state()) strategy_->restore_state(state.strategy);
   risk_.restore(std::move(state.risk));
   broker_->restore(std::move(state.broker));
   portfolio_.restore(std::move(state.portfolio));
@@ -142,6 +188,10 @@ bool same_run(const RunStarted& a, const RunStarted& b) {
   RunStarted x = a, y = b;
   x.input = y.input = "";
   x.version = y.version = "";
+  for (RunStarted* m : {&x, &y}) {
+    m->params = strategy_params_of(*m);
+    m->strategy_sha256 = "";
+  }
   return encode_payload(make_event(0, "", x)) == encode_payload(make_event(0, "", y));
 }
 
@@ -151,7 +201,13 @@ namespace {
 void reset(RebuiltState& state, const RunStarted& manifest, Seq run_seq) {
   if (!state.scratch) state.scratch = std::make_unique<MemoryStore>();
   state.system.reset();
-  state.system = std::make_unique<TradingSystem>(*state.scratch, trading_config_of(manifest));
+  const TradingConfig config = trading_config_of(manifest);
+  // The books replay without the strategy where this program lacks it.
+  if (state.strategies->find(config.strategy))
+    state.system = std::make_unique<TradingSystem>(*state.scratch, config, *state.strategies);
+  else
+    state.system =
+        std::make_unique<TradingSystem>(*state.scratch, config, nullptr, make_broker(config));
   state.run_seq = run_seq;
   state.manifest = manifest;
 }
@@ -176,6 +232,17 @@ void start_from_snapshot(RebuiltState& state, const EventStore& store, Seq at_se
     TradingSystem::State restored = decode_state(snapshot->state);
     reset(state, snapshot->run_seq ? manifest_at(store, snapshot->run_seq) : RunStarted{},
           snapshot->run_seq);
+    const TradingSystem& system = *state.system;
+    // A strategy that saves no state, or a snapshot without the state of one
+    // that does: the run is replayed from its start.
+    if (system.has_strategy() &&
+        (!system.strategy().saves_state() || restored.strategy == "null")) {
+      if (snapshot->run_seq == 0) throw Error("no strategy state in the snapshot");
+      reset(state, RunStarted{}, 0);
+      state.seq = snapshot->run_seq - 1;
+      state.ts_ns = 0;
+      return;
+    }
     state.system->restore(std::move(restored));
     state.seq = snapshot->seq;
     state.ts_ns = snapshot->ts_ns;
@@ -279,8 +346,10 @@ void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
   });
 }
 
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots) {
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots,
+                           const StrategyRegistry& strategies) {
   RebuiltState state;
+  state.strategies = &strategies;
   reset(state, RunStarted{}, 0);
   if (use_snapshots) start_from_snapshot(state, store, at_seq);
   replay_into(state, store, at_seq);
@@ -353,7 +422,8 @@ class InputCheck {
 // The run proper, in `journal`, once it is open: appends a new run, resumes
 // the latest or finds it finished. Commits nothing before `input_check` has passed.
 RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
-                         InputCheck& input_check, Journal& journal) {
+                         InputCheck& input_check, Journal& journal,
+                         const StrategyRegistry& strategies) {
   RunSummary summary;
   const LatestRun latest = latest_run(journal);
   const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
@@ -361,7 +431,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   if (resume && latest.finished) {
     summary.outcome = RunSummary::Outcome::kAlreadyFinished;
     summary.run_seq = latest.run_seq;
-    const RebuiltState state = rebuild_state(journal, journal.last_seq());
+    const RebuiltState state = rebuild_state(journal, journal.last_seq(), true, strategies);
     fill_summary(summary, *state.system);
     summary.first_seq = latest.run_seq;
     summary.last_seq = journal.last_seq();
@@ -369,7 +439,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     return summary;
   }
 
-  TradingSystem system(journal, config.trading);
+  TradingSystem system(journal, config.trading, strategies);
   const auto opened = open_source(config);
   MarketDataSource& source = *opened;
   std::int64_t rows_before = 0;
@@ -385,9 +455,17 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     market.types = {EventType::kBar, EventType::kTick};
     rows_before = journal.count(market);
     last_row_seq = rows_before ? journal.max_seq(market) : 0;
-    RebuiltState state =
-        rebuild_state(journal, last_row_seq ? last_row_seq - 1 : journal.last_seq());
-    system.restore(state.system->state());
+    const Seq rebuilt_to = last_row_seq ? last_row_seq - 1 : journal.last_seq();
+    if (system.strategy().saves_state()) {
+      system.restore(rebuild_state(journal, rebuilt_to, true, strategies).system->state());
+    } else {
+      // A strategy that saves no state gets its state only by replay: the
+      // run's events are replayed into these components themselves.
+      journal.scan(ScanRange(latest.run_seq + 1, rebuilt_to), [&](const Event& e) {
+        if (e.type() != EventType::kAnnotation) system.bus().replay(e);
+        return true;
+      });
+    }
     for (std::int64_t i = 0; i < rows_before - (last_row_seq ? 1 : 0); ++i) {
       if (!source.next())
         throw StoreError(fmt::format(
@@ -486,7 +564,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
 
 }  // namespace
 
-RunSummary run_paper_trading(const RunConfig& config) {
+RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& strategies) {
   check_journal_location(config.journal_location);
   // The input is read to check it, for its digest and to run it: a pipe or
   // a device would give the later readings nothing, after the journal was opened.
@@ -501,7 +579,7 @@ RunSummary run_paper_trading(const RunConfig& config) {
   // opened: components built on a scratch store check them.
   {
     MemoryStore scratch;
-    TradingSystem check(scratch, config.trading);
+    TradingSystem check(scratch, config.trading, strategies);
   }
   // The header and the first row (its time is RUN_STARTED's) are read before
   // the journal is opened; the rest is checked on another thread during the run.
@@ -516,13 +594,13 @@ RunSummary run_paper_trading(const RunConfig& config) {
   if (!input_sha256)
     throw InputError(head->name(), 0, "",
                      "cannot be read twice: blotter run reads its input more than once");
-  const RunStarted manifest = manifest_of(config, *input_sha256);
+  const RunStarted manifest = manifest_of(config, *input_sha256, strategies);
   JournalOptions options;
   options.durability = config.durability;
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);
   const bool journal_is_new = journal->created();
   try {
-    return run_journaled(config, manifest, first_ts, input_check, *journal);
+    return run_journaled(config, manifest, first_ts, input_check, *journal, strategies);
   } catch (...) {
     // Nothing of the run was committed before its input passed: a journal
     // this run created holds nothing but the schema, and goes with it.

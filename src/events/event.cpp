@@ -249,7 +249,10 @@ void read_field(Reader& r, const F& f, T& p) {
   } else if constexpr (F::kind == FieldKind::kSeq) {
     v = r.seq(f.name);
   } else if constexpr (F::kind == FieldKind::kInteger) {
-    v = r.integer(f.name);
+    if (!f.optional || r.find(f.name))
+      v = r.integer(f.name);
+    else
+      std::from_chars(f.if_absent.data(), f.if_absent.data() + f.if_absent.size(), v);
   } else if constexpr (F::kind == FieldKind::kSide) {
     v = r.side(f.name);
   } else if constexpr (F::kind == FieldKind::kDirection) {

@@ -67,6 +67,12 @@ constexpr Field<T, std::string, FieldKind::kText> text(std::string_view name, st
   return {name, m, {}, true, absent.value};
 }
 template <class T>
+constexpr Field<T, std::int64_t, FieldKind::kInteger> integer(std::string_view name,
+                                                              std::int64_t T::*m,
+                                                              WhenAbsent absent) {
+  return {name, m, {}, true, absent.value};
+}
+template <class T>
 constexpr Field<T, std::string, FieldKind::kOneOf> one_of(
     std::string_view name, std::string T::*m, std::span<const std::string_view> allowed) {
   return {name, m, allowed};
@@ -209,6 +215,11 @@ struct PayloadFields<RunStarted> {
       text("strategy", &RunStarted::strategy, WhenAbsent{"ma_crossover"}),
       text("broker", &RunStarted::broker, WhenAbsent{"paper"}),
       text("source", &RunStarted::source, WhenAbsent{"csv"}),
+      // The strategy's version and parameters; journals before them ran
+      // ma_crossover version 1 with `window` (strategy_params_of).
+      integer("strategy_version", &RunStarted::strategy_version, WhenAbsent{"1"}),
+      text("params", &RunStarted::params, WhenAbsent{""}),
+      text("strategy_sha256", &RunStarted::strategy_sha256, WhenAbsent{""}),
   };
 };
 
@@ -286,8 +297,9 @@ std::string json_type_of(const F& field) {
   }
   if (field.optional) {
     type += "; absent: ";
-    type += F::kind == FieldKind::kSeqList ? std::string("[]")
-                                           : '"' + std::string(field.if_absent) + '"';
+    type += F::kind == FieldKind::kSeqList   ? std::string("[]")
+            : F::kind == FieldKind::kInteger ? std::string(field.if_absent)
+                                             : '"' + std::string(field.if_absent) + '"';
   }
   return type;
 }

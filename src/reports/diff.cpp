@@ -151,6 +151,20 @@ std::vector<std::pair<std::string, std::string>> manifest_fields(const RunStarte
         self(self, member, name.empty() ? key : name + "." + key);
       return;
     }
+    if (name == "params" && value.is_string()) {
+      // The strategy's parameters, canonical "key=value,..." text: one field each.
+      const std::string text = value.get<std::string>();
+      for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string pair = text.substr(start, end - start);
+        const std::size_t eq = pair.find('=');
+        self(self, Json(eq == std::string::npos ? "" : pair.substr(eq + 1)),
+             "params." + pair.substr(0, eq));
+        start = end + 1;
+      }
+      return;
+    }
     fields.emplace_back(name, value.dump(-1, ' ', false, Json::error_handler_t::replace));
   };
   flatten(flatten, Json::parse(encode_payload(make_event(0, "", manifest))), "");

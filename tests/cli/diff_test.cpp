@@ -187,8 +187,10 @@ TEST_SUITE("diff") {
     INFO(r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.empty());
-    CHECK(r.out.find("configuration: 1 field differs") != std::string::npos);
-    CHECK(r.out.find("  window  10     20\n") != std::string::npos);
+    // The window option, the strategy's parameter of that name, and the hash
+    // of the strategy's configuration.
+    CHECK(r.out.find("configuration: 3 fields differ") != std::string::npos);
+    CHECK(r.out.find("\n  params.window    10 ") != std::string::npos);
     CHECK(r.out.find(fmt::format("trading events: differ at trading event {} ({} equal before it)",
                                  position, position - 1)) != std::string::npos);
     CHECK(r.out.find(fmt::format("  run 1: {{\"seq\":{},", rows10[position - 1].seq)) !=
@@ -198,8 +200,11 @@ TEST_SUITE("diff") {
 
     const Json j = diff_json({w.w10, w.w20}, 1);
     CHECK(j["identical"] == false);
-    REQUIRE(j["configuration"].size() == 1);
+    REQUIRE(j["configuration"].size() == 3);
     CHECK(config_field(j, "window") == Json{{"field", "window"}, {"run1", 10}, {"run2", 20}});
+    CHECK(config_field(j, "params.window") ==
+          Json{{"field", "params.window"}, {"run1", "10"}, {"run2", "20"}});
+    CHECK(config_field(j, "strategy_sha256")["run1"] != config_field(j, "strategy_sha256")["run2"]);
     const Json& d = j["trading_events"]["divergence"];
     CHECK(d["position"] == position);
     CHECK(d["run1"]["seq"] == rows10[position - 1].seq);
@@ -239,7 +244,33 @@ TEST_SUITE("diff") {
 
   // Today's one strategy takes no other strategy: a change of fill model
   // stands for it until a second strategy exists to diff against.
-  TEST_CASE("a strategy change: configuration and trading events differ (fill model for now)") {
+  TEST_CASE("a strategy change: the strategy, its parameters and the trading events differ") {
+    TempDir dir;
+    const std::string ma = goog_journal_in(dir, "ma.db", "--quantity 1");
+    const std::string breakout =
+        goog_journal_in(dir, "breakout.db", "--quantity 1 --strategy breakout --param entry=20");
+    const std::size_t position = first_difference(ma, breakout);
+    REQUIRE(position > 0);
+    const Json j = diff_json({ma, breakout}, 1);
+    CHECK(config_field(j, "strategy") ==
+          Json{{"field", "strategy"}, {"run1", "ma_crossover"}, {"run2", "breakout"}});
+    // Each strategy's parameters, with the defaults it read: absent on the other side.
+    CHECK(config_field(j, "params.window") ==
+          Json{{"field", "params.window"}, {"run1", "20"}, {"run2", nullptr}});
+    CHECK(config_field(j, "params.entry") ==
+          Json{{"field", "params.entry"}, {"run1", nullptr}, {"run2", "20"}});
+    CHECK(config_field(j, "params.exit") ==
+          Json{{"field", "params.exit"}, {"run1", nullptr}, {"run2", "10"}});
+    const Json& d = j["trading_events"]["divergence"];
+    CHECK(d["position"] == position);
+    // The first SIGNAL of one strategy meets a BAR, or another SIGNAL, of the other.
+    CHECK((d["run1"]["type"] == "SIGNAL" || d["run2"]["type"] == "SIGNAL"));
+    const CliResult r = run_cli_args({"diff", ma, breakout});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("ma_crossover") != std::string::npos);
+  }
+
+  TEST_CASE("a fill model change: configuration and trading events differ") {
     TempDir dir;
     const std::string a = goog_journal_in(dir, "a.db", "--quantity 1");
     const std::string b = goog_journal_in(dir, "b.db", "--quantity 1 --fill next-open");

@@ -36,7 +36,7 @@ const std::string& busy_journal() {
   static const std::string db = [] {
     const std::string csv = synthetic_bars(dir, "bars.csv", 3000, 3);
     RunConfig c = config_for(csv, dir.file("busy.db"));
-    c.trading.signal.window = 5;
+    c.trading.params.set("window", "5");
     c.trading.execution.fill = FillModel::kNextOpen;
     c.trading.execution.commission = Decimal::from_string("0.01");
     c.trading.risk.max_daily_loss = Decimal::from_string("0.0001");
@@ -251,7 +251,7 @@ TEST_SUITE("snapshot") {
     TempDir dir;
     RunConfig c = config_for(synthetic_bars(dir, "wide.csv", 4, 20'000), dir.file("wide.db"));
     c.batch_rows = 4096;
-    c.trading.signal.window = 3;
+    c.trading.params.set("window", "3");
     c.trading.execution.fill = FillModel::kNextOpen;
     c.snapshot_every = 30'000;
     run_paper_trading(c);
@@ -370,7 +370,7 @@ TEST_SUITE("snapshot") {
     first.snapshot_every = 200;
     run_paper_trading(first);
     RunConfig second = first;
-    second.trading.signal.window = 10;
+    second.trading.params.set("window", "10");
     const auto s2 = run_paper_trading(second);
     REQUIRE(s2.outcome == RunSummary::Outcome::kNew);
     auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);

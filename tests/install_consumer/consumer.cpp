@@ -8,7 +8,7 @@
 int main() {
   blotter::MemoryStore store;
   blotter::TradingConfig config;
-  config.signal.window = 2;
+  config.params.set("window", "2");
   blotter::TradingSystem system(store, config);
   const char* closes[] = {"10", "9", "12", "8"};
   blotter::TimestampNs ts = 1'700'000'000'000'000'000;

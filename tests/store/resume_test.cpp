@@ -240,7 +240,7 @@ TEST_SUITE("resume") {
     // The same bytes under another name are the same input.
     c.input_path = dir.write("copy.csv", read_file(csv));
     CHECK(run_paper_trading(c).outcome == RunSummary::Outcome::kAlreadyFinished);
-    c.trading.signal.window = 6;
+    c.trading.params = StrategyParams::from_canonical("window=6");
     const RunSummary other = run_paper_trading(c);
     CHECK(other.outcome == RunSummary::Outcome::kNew);
     CHECK(other.run_seq == events + 1);

@@ -191,7 +191,7 @@ inline RunConfig busy_run_config(const std::string& input, const std::string& jo
   c.input_path = input;
   c.journal_location = journal;
   c.version = "test";
-  c.trading.signal.window = 5;
+  c.trading.params.set("window", "5");
   c.trading.execution.fill = FillModel::kNextOpen;
   c.trading.execution.commission = Decimal::from_string("0.01");
   c.trading.risk.max_daily_loss = Decimal::from_string("0.0002");

@@ -107,6 +107,9 @@ std::string nlohmann_payload(const Event& e) {
           j["strategy"] = p.strategy;
           j["broker"] = p.broker;
           j["source"] = p.source;
+          j["strategy_version"] = p.strategy_version;
+          j["params"] = p.params;
+          j["strategy_sha256"] = p.strategy_sha256;
         } else if constexpr (std::is_same_v<T, RunFinished>) {
           j["run_seq"] = p.run_seq;
           j["rows"] = p.rows;
@@ -452,7 +455,7 @@ TEST_SUITE("event") {
     // The seams' names come last, after every field older journals have.
     CHECK(
         encode_payload(e).find(
-            R"("version":"0.1.0","strategy":"every_nth","broker":"fixed_price","source":"memory"})") !=
+            R"("version":"0.1.0","strategy":"every_nth","broker":"fixed_price","source":"memory",)") !=
         std::string::npos);
     const auto fin = std::get<RunFinished>(
         decode_payload(EventType::kRunFinished,
@@ -523,10 +526,14 @@ TEST_SUITE("event") {
     CHECK(m.strategy == "ma_crossover");
     CHECK(m.broker == "paper");
     CHECK(m.source == "csv");
+    CHECK(m.strategy_version == 1);
+    CHECK(m.params.empty());
+    CHECK(m.strategy_sha256.empty());
     // Written again, it has them, at the end.
     CHECK(encode_payload(make_event(0, "", m)) ==
           old.substr(0, old.size() - 1) +
-              R"(,"strategy":"ma_crossover","broker":"paper","source":"csv"})");
+              R"(,"strategy":"ma_crossover","broker":"paper","source":"csv",)"
+              R"("strategy_version":1,"params":"","strategy_sha256":""})");
     // A name that is not text is refused like any other field.
     std::string bad = old;
     bad.replace(bad.size() - 1, 1, R"(,"strategy":7})");
