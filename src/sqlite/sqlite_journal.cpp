@@ -569,8 +569,8 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       empty = impl->check_identity();
     }
     if (mode != Mode::kWrite && empty)
-      throw StoreError(fmt::format(
-          "{}: empty, not a journal yet (a run writing to it makes it one)", path));
+      throw StoreError(
+          fmt::format("{}: empty, not a journal yet (a run writing to it makes it one)", path));
     const bool migrating = mode == Mode::kWrite || mode == Mode::kMigrate;
     if (!migrating) {
       // Checked before anything is written: these modes never change the schema.
