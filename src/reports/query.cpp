@@ -14,6 +14,7 @@
 #include "blotter/sqlite_journal.h"
 #include "blotter/terminal_text.h"
 #include "core/csv_field.h"
+#include "sqlite/migrations.h"
 #include "sqlite/sqlite_uri.h"
 
 namespace blotter {
@@ -237,6 +238,17 @@ std::int64_t run_query(const std::string& path, const std::string& sql, const Qu
                         as_is ? SQLite::OPEN_READONLY | SQLite::OPEN_URI : SQLite::OPEN_READONLY,
                         5000);
     sqlite3* handle = db.getHandle();
+    // A journal lacking only views-only migrations (one of the previous
+    // release) is queried with today's views, made for this connection.
+    std::vector<const detail::Migration*> pending;
+    std::set<int> applied;
+    if (db.tableExists("schema_migrations")) {
+      SQLite::Statement q(db, "SELECT version FROM schema_migrations");
+      while (q.executeStep()) applied.insert(q.getColumn(0).getInt());
+    }
+    for (const detail::Migration& m : detail::migrations())
+      if (!applied.count(m.version) && m.views_only()) pending.push_back(&m);
+    detail::create_temp_views(handle, pending);
     db.exec("PRAGMA query_only = 1");
     Guard guard;
     sqlite3_set_authorizer(handle, authorize, &guard);

@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "blotter/error.h"
@@ -172,6 +173,30 @@ std::optional<ChainHash> hash_of(const SQLite::Column& column) {
 }  // namespace
 
 int journal_schema_version() { return latest_version(); }
+
+void detail::create_temp_views(sqlite3* db, const std::vector<const Migration*>& pending) {
+  for (const Migration* m : pending) {
+    // The statements without their comment lines; each ends a line with ';'.
+    std::string sql;
+    std::istringstream lines(m->sql);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.starts_with("--")) sql += line + "\n";
+    for (std::size_t start = 0; start < sql.size();) {
+      std::size_t end = sql.find(";\n", start);
+      if (end == std::string::npos) end = sql.size();
+      std::string statement = sql.substr(start, end - start);
+      start = end + 2;
+      statement.erase(0, statement.find_first_not_of(" \n"));
+      if (statement.empty() || statement.starts_with("DROP VIEW ")) continue;
+      if (!statement.starts_with("CREATE VIEW "))
+        throw StoreError(fmt::format("migration {}: not a view: {}", m->name, statement));
+      statement.replace(0, std::string_view("CREATE VIEW").size(), "CREATE TEMP VIEW");
+      if (const int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr);
+          rc != SQLITE_OK)
+        throw SQLite::Exception(db, rc);
+    }
+  }
+}
 
 struct SqliteJournal::Impl {
   std::string path;
@@ -573,17 +598,26 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
           fmt::format("{}: empty, not a journal yet (a run writing to it makes it one)", path));
     const bool migrating = mode == Mode::kWrite || mode == Mode::kMigrate;
     if (!migrating) {
-      // Checked before anything is written: these modes never change the schema.
-      if (impl->version < latest_version())
+      // Checked before anything is written: these modes never change the
+      // schema. Views a journal lacks are given to this connection alone.
+      const auto pending = impl->pending_migrations();
+      const bool views_only =
+          !pending.empty() && impl->version >= pending.front()->version - 1 &&
+          std::all_of(pending.begin(), pending.end(),
+                      [](const detail::Migration* m) { return m->views_only(); });
+      if (views_only) {
+        detail::create_temp_views(impl->db.getHandle(), pending);
+      } else if (impl->version < latest_version()) {
         throw StoreError(fmt::format(
             "{}: journal schema version {} is older than this blotter's {}; run `blotter migrate "
             "{}` to upgrade it",
             path, impl->version, latest_version(), path));
-      if (const auto pending = impl->pending_migrations(); !pending.empty())
+      } else if (!pending.empty()) {
         throw StoreError(
             fmt::format("{}: journal schema version {} lacks migration {}; run `blotter migrate "
                         "{}` to apply it",
                         path, impl->version, pending.front()->name, path));
+      }
     }
     if (writer) {
       // A new journal gets 16 KiB pages: appending rows of about 250 bytes

@@ -154,3 +154,50 @@ TEST_CASE("a journal release 0.1.0 wrote opens, replays, audits and verifies as 
   }
   CHECK(read_file(dir.file("work.db")) == before);  // read commands leave it as it was
 }
+
+TEST_CASE("a journal release 0.1.0 wrote reads with today's runs view, unchanged, until migrated") {
+  // Schema version 6 lacks 0007_runs_strategy, which changes only views: a
+  // read-only command makes them for its own connection.
+  TempDir dir;
+  fs::copy_file(fs::path(BLOTTER_TEST_DATA) / "release_0_1" / "journal.sqlite", dir.file("w.db"));
+  const std::string before = read_file(dir.file("w.db"));
+  const std::string sql =
+      "SELECT seq, strategy, strategy_version, params, strategy_sha256 FROM runs";
+  const std::string expected =
+      "seq,strategy,strategy_version,params,strategy_sha256\r\n"
+      "1,ma_crossover,1,window=10,\r\n"
+      "1068,ma_crossover,1,window=5,\r\n";
+  const CliResult read = run_cli_args({"query", dir.file("w.db"), sql, "--format", "csv"});
+  CHECK(read.exit_code == 0);
+  CHECK(read.err.empty());
+  CHECK(read.out == expected);
+  CHECK(run_cli_args({"runs", dir.file("w.db")}).exit_code == 0);
+  CHECK(read_file(dir.file("w.db")) == before);
+
+  // Another SQLite client sees the file's own view until it is migrated.
+  const std::string script = dir.write("view.py", R"py(import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+print(con.execute("PRAGMA user_version").fetchone()[0])
+print([c[1] for c in con.execute("PRAGMA table_info(runs)")][-1])
+)py");
+  CliResult client = run_python(script, quote(dir.file("w.db")));
+  CHECK(client.out == "6\nconfig\n");
+  const CliResult migrated = run_cli_args({"migrate", dir.file("w.db")});
+  REQUIRE_MESSAGE(migrated.exit_code == 0, migrated.err);
+  client = run_python(script, quote(dir.file("w.db")));
+  CHECK(client.out == "7\nstrategy_sha256\n");
+  CHECK(run_cli_args({"query", dir.file("w.db"), sql, "--format", "csv"}).out == expected);
+}
+
+TEST_CASE("the runs view shows a run's strategy, version, parameters and configuration hash") {
+  TempDir dir;
+  const std::string db = goog_journal_in(dir, "b.db", "--strategy breakout --param exit=5");
+  const CliResult r = run_cli_args(
+      {"query", db,
+       "SELECT strategy, strategy_version, params, "
+       "strategy_sha256 = json_extract(config, '$.strategy_sha256'), length(strategy_sha256) "
+       "FROM runs",
+       "--format", "csv"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.substr(r.out.find('\n') + 1) == "breakout,1,\"entry=20,exit=5\",1,64\r\n");
+}

@@ -306,8 +306,7 @@ TEST_SUITE("bad_journal") {
   TEST_CASE("regression: failed writer commands created or changed the journal") {
     TempDir dir;
     const std::string journal = goog_journal_in(dir, "g.db");
-    const std::string empty_error =
-        "empty, not a journal yet (a run writing to it makes it one)\n";
+    const std::string empty_error = "empty, not a journal yet (a run writing to it makes it one)\n";
     struct Case {
       std::vector<std::string> args;  // PATH: the file
       bool exists;                    // an empty file at PATH, else none
