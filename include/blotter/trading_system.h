@@ -256,15 +256,19 @@ struct RebuiltState {
   const StrategyRegistry* strategies = &StrategyRegistry::builtin();
 };
 
+// Whether a rebuild may start from a snapshot.
+enum class Snapshots { kUse, kIgnore };
+
 // The state after events 1..`at_seq` of `store`: starts from the latest
-// readable snapshot at or before `at_seq` (unless `use_snapshots` is false)
-// and replays the events after it. A RUN_STARTED resets the components with
+// readable snapshot at or before `at_seq` (with Snapshots::kUse) and replays
+// the events after it. A RUN_STARTED resets the components with
 // that run's configuration, so the state is that of the run containing
 // `at_seq`. ANNOTATION events are skipped (`seq` is the last other event).
 // Writes nothing to `store`.
 // A run whose strategy saves no state (Strategy::saves_state) is replayed
 // from its start instead of a snapshot.
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots = true,
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq,
+                           Snapshots snapshots = Snapshots::kUse,
                            const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 // Replays events state.seq+1..`to_seq` of `store` into `state`.

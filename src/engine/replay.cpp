@@ -324,7 +324,7 @@ Seq first_market_event(const EventStore& store, const RunSpan& run, const ScanRa
 // its latest closes: MovingAverageCrossover::restore).
 TradingSystem::State recorded_state(const EventStore& store, Seq seq,
                                     const StrategyRegistry& strategies) {
-  return rebuild_state(store, seq, true, strategies).system->state();
+  return rebuild_state(store, seq, Snapshots::kUse, strategies).system->state();
 }
 
 // Re-simulates `run` from its market event `start` to the end of `range`.
@@ -419,7 +419,7 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq,
   const Seq first = run ? run->first : 1;
   const Seq last = run ? run->last : store.last_seq();
   if (at.empty() || last == 0)
-    return StateAt{rebuild_state(store, last, true, strategies), std::nullopt};
+    return StateAt{rebuild_state(store, last, Snapshots::kUse, strategies), std::nullopt};
   ScanRange bound;
   apply_bound(
       at, Bound::kTo,
@@ -447,7 +447,7 @@ StateAt state_at(const EventStore& store, const std::string& at, Seq run_seq,
     });
     at_seq = 0;
   }
-  result.state = rebuild_state(store, at_seq, true, strategies);
+  result.state = rebuild_state(store, at_seq, Snapshots::kUse, strategies);
   return result;
 }
 

@@ -291,7 +291,7 @@ std::int64_t write_snapshots(EventStore& store, std::int64_t every,
   for (const auto& [run_seq, manifest] : list_runs(store))
     require_strategy(manifest, run_seq, strategies);
   const Seq last = store.last_seq();
-  RebuiltState state = rebuild_state(store, 0, false, strategies);
+  RebuiltState state = rebuild_state(store, 0, Snapshots::kIgnore, strategies);
   std::int64_t written = 0;
   try {
     store.clear_snapshots();
@@ -314,7 +314,7 @@ std::int64_t write_snapshots(EventStore& store, std::int64_t every,
 }
 
 std::optional<SnapshotMismatch> check_snapshots(const EventStore& store) {
-  RebuiltState state = rebuild_state(store, 0, false);
+  RebuiltState state = rebuild_state(store, 0, Snapshots::kIgnore);
   for (const Seq seq : store.snapshot_seqs()) {
     const auto stored = store.snapshot_at_or_before(seq);
     if (!stored || stored->seq != seq) return SnapshotMismatch{seq, "disappeared while checked"};

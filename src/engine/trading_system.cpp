@@ -346,12 +346,12 @@ void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq) {
   });
 }
 
-RebuiltState rebuild_state(const EventStore& store, Seq at_seq, bool use_snapshots,
+RebuiltState rebuild_state(const EventStore& store, Seq at_seq, Snapshots snapshots,
                            const StrategyRegistry& strategies) {
   RebuiltState state;
   state.strategies = &strategies;
   reset(state, RunStarted{}, 0);
-  if (use_snapshots) start_from_snapshot(state, store, at_seq);
+  if (snapshots == Snapshots::kUse) start_from_snapshot(state, store, at_seq);
   replay_into(state, store, at_seq);
   return state;
 }
@@ -431,7 +431,8 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   if (resume && latest.finished) {
     summary.outcome = RunSummary::Outcome::kAlreadyFinished;
     summary.run_seq = latest.run_seq;
-    const RebuiltState state = rebuild_state(journal, journal.last_seq(), true, strategies);
+    const RebuiltState state =
+        rebuild_state(journal, journal.last_seq(), Snapshots::kUse, strategies);
     fill_summary(summary, *state.system);
     summary.first_seq = latest.run_seq;
     summary.last_seq = journal.last_seq();
@@ -457,7 +458,8 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     last_row_seq = rows_before ? journal.max_seq(market) : 0;
     const Seq rebuilt_to = last_row_seq ? last_row_seq - 1 : journal.last_seq();
     if (system.strategy().saves_state()) {
-      system.restore(rebuild_state(journal, rebuilt_to, true, strategies).system->state());
+      system.restore(
+          rebuild_state(journal, rebuilt_to, Snapshots::kUse, strategies).system->state());
     } else {
       // A strategy that saves no state gets its state only by replay: the
       // run's events are replayed into these components themselves.

@@ -62,7 +62,7 @@ std::string restored_text(const TradingSystem::State& state) {
 TEST_SUITE("snapshot") {
   TEST_CASE("a state encodes and decodes to the same text") {
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, Snapshots::kIgnore);
     const std::string text = encode_state(s.system->state());
     CHECK(encode_state(decode_state(text)) == text);
     CHECK(text.find("\"pending\"") != std::string::npos);
@@ -72,7 +72,7 @@ TEST_SUITE("snapshot") {
     // The text encode_state writes is read in one pass; any other layout of
     // the same JSON (spaces, another key order) through a JSON tree.
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, Snapshots::kIgnore);
     const std::string text = encode_state(s.system->state());
     REQUIRE(text.rfind(R"({"signals":)", 0) == 0);
     const std::string spaced = "{ " + text.substr(1);
@@ -84,7 +84,7 @@ TEST_SUITE("snapshot") {
 
   TEST_CASE("a state halted on its current day round-trips with what halted it") {
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, false);
+    const RebuiltState s = rebuild_state(*journal, journal->last_seq() / 2, Snapshots::kIgnore);
     TradingSystem::State state = s.system->state();
     REQUIRE_FALSE(state.risk.book.days.empty());
     state.risk.halted_day = state.risk.book.days.back().day;
@@ -112,8 +112,8 @@ TEST_SUITE("snapshot") {
     CHECK_THROWS_WITH_AS(decode_state("[]"), doctest::Contains("expected an object"), Error);
     CHECK_THROWS_WITH_AS(decode_state("{"), doctest::Contains("invalid JSON"), Error);
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    std::string text =
-        encode_state(rebuild_state(*journal, journal->last_seq(), false).system->state());
+    std::string text = encode_state(
+        rebuild_state(*journal, journal->last_seq(), Snapshots::kIgnore).system->state());
     const auto at = text.find("\"realized_pnl\":\"");
     REQUIRE(at != std::string::npos);
     text.insert(at + 16, "x");
@@ -128,7 +128,7 @@ TEST_SUITE("snapshot") {
                     " --journal " + quote(db) + " --window 5 --quantity 20 --max-daily-loss 0.0005")
                 .exit_code == 0);
     auto journal = SqliteJournal::open(db, SqliteJournal::Mode::kRead);
-    RebuiltState s = rebuild_state(*journal, 0, false);
+    RebuiltState s = rebuild_state(*journal, 0, Snapshots::kIgnore);
     bool halted = false;
     journal->scan(ScanRange(), [&](const Event& e) {
       replay_event(s, e);
@@ -180,8 +180,8 @@ TEST_SUITE("snapshot") {
 
   TEST_CASE("regression: an integer above INT64_MAX is refused, not wrapped to a negative") {
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    std::string text =
-        encode_state(rebuild_state(*journal, journal->last_seq(), false).system->state());
+    std::string text = encode_state(
+        rebuild_state(*journal, journal->last_seq(), Snapshots::kIgnore).system->state());
     const std::string key = "\"last_ts_ns\":";
     const auto at = text.find(key);
     REQUIRE(at != std::string::npos);
@@ -230,7 +230,7 @@ TEST_SUITE("snapshot") {
 
   TEST_CASE("state from the nearest snapshot equals a full replay at every seq") {
     auto journal = SqliteJournal::open(busy_journal(), SqliteJournal::Mode::kRead);
-    RebuiltState full = rebuild_state(*journal, 0, false);
+    RebuiltState full = rebuild_state(*journal, 0, Snapshots::kIgnore);
     int from_snapshot = 0;
     for (Seq seq = 1; seq <= journal->last_seq(); seq += 7) {
       CAPTURE(seq);
@@ -261,7 +261,7 @@ TEST_SUITE("snapshot") {
     for (const Seq seq : journal->snapshot_seqs()) {
       CAPTURE(seq);
       const RebuiltState fast = rebuild_state(*journal, seq);
-      const RebuiltState full = rebuild_state(*journal, seq, false);
+      const RebuiltState full = rebuild_state(*journal, seq, Snapshots::kIgnore);
       REQUIRE(fast.from_snapshot == seq);
       const TradingSystem::State state = fast.system->state();
       const auto& strategy = dynamic_cast<const MovingAverageCrossover&>(fast.system->strategy());
@@ -379,7 +379,8 @@ TEST_SUITE("snapshot") {
     CHECK(at_end.run_seq == s2.run_seq);
     CHECK(at_end.manifest.window == 10);
     CHECK(at_end.from_snapshot == journal->last_seq());
-    CHECK(state_json(at_end) == state_json(rebuild_state(*journal, journal->last_seq(), false)));
+    CHECK(state_json(at_end) ==
+          state_json(rebuild_state(*journal, journal->last_seq(), Snapshots::kIgnore)));
     const RebuiltState in_first = rebuild_state(*journal, s2.run_seq - 1);
     CHECK(in_first.manifest.window == 20);
     CHECK(in_first.system->portfolio().positions().at("GOOG").realized_pnl ==

@@ -340,7 +340,7 @@ TEST_SUITE("seams") {
     CHECK(verify_journal(c.journal_location).ok);
     auto journal = SqliteJournal::open(c.journal_location, SqliteJournal::Mode::kRead);
     CHECK(list_runs(*journal).size() == 1);
-    const RebuiltState state = rebuild_state(*journal, journal->last_seq(), false);
+    const RebuiltState state = rebuild_state(*journal, journal->last_seq(), Snapshots::kIgnore);
     CHECK(state.manifest.strategy == "ma_crossover");
     CHECK(state.manifest.broker == "paper");
     CHECK(state.manifest.source == "csv");
