@@ -131,21 +131,13 @@ Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies) {
           }};
 }
 
-// Each run's strategy, version and parameters from its manifest (the view's
-// `config`), read as blotter reads a manifest without them
-// (docs/JOURNAL_FORMAT.md): ma_crossover, version 1, window=N. A statement
-// over the runs view as every schema version has it, so journals need no
-// migration for it. strategy_state: whether the run's snapshots hold the
+// Each run's strategy, version and parameters as the runs view gives them
+// (a journal lacking migration 0007 gets that view for the query's
+// connection), and strategy_state: whether the run's snapshots hold the
 // strategy's state, or it has none to save (Strategy::saves_state) and is
 // rebuilt by replay from the run's start; empty without snapshots.
 constexpr const char* kRunStrategyColumns =
-    "coalesce(json_extract(config, '$.strategy'), 'ma_crossover') AS strategy, "
-    "coalesce(json_extract(config, '$.strategy_version'), 1) AS strategy_version, "
-    "CASE WHEN coalesce(json_extract(config, '$.params'), '') = '' "
-    "AND coalesce(json_extract(config, '$.strategy'), 'ma_crossover') = 'ma_crossover' "
-    "AND coalesce(json_extract(config, '$.window'), 0) != 0 "
-    "THEN 'window=' || json_extract(config, '$.window') "
-    "ELSE coalesce(json_extract(config, '$.params'), '') END AS params, "
+    "strategy, strategy_version, params, "
     "CASE WHEN NOT EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq) THEN '' "
     "WHEN EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq "
     "AND json_type(n.state, '$.signals') = 'null') THEN 'replay from run start' "
