@@ -42,6 +42,13 @@ class Breakout final : public Strategy {
 
   // Throws blotter::ConfigError naming the field if entry or exit is below 1.
   explicit Breakout(BreakoutConfig config = {});
+  // A copy has the same state and its own index.
+  Breakout(const Breakout& other) : Strategy(other), config_(other.config_), state_(other.state_) {}
+  Breakout& operator=(const Breakout& other) {
+    config_ = other.config_;
+    restore(other.state_);
+    return *this;
+  }
 
   std::string_view name() const override { return kName; }
   int version() const override { return 1; }

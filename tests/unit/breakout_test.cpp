@@ -289,6 +289,28 @@ TEST_SUITE("breakout") {
     CHECK_FALSE(state.at("B").above);
   }
 
+  TEST_CASE("a copy or an assigned strategy goes on with its own state, not the original's") {
+    Rig original(2, 3);
+    original.bar("A", "10", "9", "9.5");
+    original.bar("A", "11", "10", "10.5");
+    const Breakout copy(original.strategy);
+    Rig assigned(2, 3);
+    // A has the same bus id in both rigs: an index copied along would
+    // point the assigned strategy at the original's channel.
+    assigned.bar("A", "5", "4", "4.5");
+    assigned.strategy = original.strategy;
+    // Each goes on from two bars of A: on its own bus, into its own state.
+    assigned.bar("A", "12", "11", "12");
+    original.bar("A", "20", "19", "19.5");
+    original.bar("A", "21", "20", "20.5");
+    REQUIRE(assigned.strategy.state().at("A").bars.size() == 3);
+    CHECK(assigned.strategy.state().at("A").bars[2].high == D("12"));
+    REQUIRE(original.strategy.state().at("A").bars.size() == 3);
+    CHECK(original.strategy.state().at("A").bars[2].high == D("21"));
+    CHECK(copy.state().at("A").bars.size() == 2);
+    CHECK(assigned.strategy.state().at("A").bars[0].high == D("10"));
+  }
+
   TEST_CASE("save_state() text restores to the same state, in any JSON layout") {
     Rig original(2, 2);
     original.bar("A\"B", "10", "9", "9.5");

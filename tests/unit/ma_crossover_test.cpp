@@ -63,6 +63,26 @@ struct Rig {
 }  // namespace
 
 TEST_SUITE("signal_generator") {
+  TEST_CASE("a copy or an assigned strategy goes on with its own state, not the original's") {
+    Rig original(3);
+    original.bars("A", {"10", "11"});
+    const MovingAverageCrossover copy(original.generator);
+    Rig assigned(3);
+    // A has the same bus id in both rigs: an index copied along would point
+    // the assigned strategy at the original's history.
+    assigned.bars("A", {"1"});
+    assigned.generator = original.generator;
+    CHECK(copy.state().at("A").window.size() == 2);
+    // Each goes on from two closes of A: on its own bus, into its own state.
+    assigned.bars("A", {"12"});
+    original.bars("A", {"13", "14"});
+    CHECK(assigned.generator.state().at("A").window ==
+          std::deque<Decimal>{D("10"), D("11"), D("12")});
+    CHECK(original.generator.state().at("A").window ==
+          std::deque<Decimal>{D("11"), D("13"), D("14")});
+    CHECK(copy.state().at("A").window == std::deque<Decimal>{D("10"), D("11")});
+  }
+
   TEST_CASE("no signal before the window is full") {
     Rig rig(3);
     rig.bars("A", {"10", "5"});
