@@ -43,7 +43,11 @@ struct SnapshotMismatch {
   std::string why;
 };
 // Compares every stored snapshot with the state a full replay of the events
-// gives at its seq. Returns the first that differs, or nullopt if all equal.
-std::optional<SnapshotMismatch> check_snapshots(const EventStore& store);
+// gives at its seq, each run's strategy made from `strategies`. Returns the
+// first that differs, or nullopt if all equal. A strategy's saved state is
+// checked only where `strategies` has the strategy in the version the run
+// recorded; otherwise the books alone are.
+std::optional<SnapshotMismatch> check_snapshots(
+    const EventStore& store, const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 }  // namespace blotter

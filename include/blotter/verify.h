@@ -7,6 +7,7 @@
 
 #include "blotter/hash_chain.h"
 #include "blotter/journal.h"
+#include "blotter/strategy.h"
 
 namespace blotter {
 
@@ -41,7 +42,9 @@ VerifyResult verify_events(const Journal& journal, const VerifyProgress& progres
 // stored snapshot must equal a fresh replay at its seq. Throws
 // blotter::ConfigError for a location of an unknown scheme,
 // blotter::StoreError if it cannot be opened as a journal (missing, not a
-// journal, needs migrating).
-VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress = {});
+// journal, needs migrating). Strategies are made from `strategies`
+// (check_snapshots).
+VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress = {},
+                            const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 }  // namespace blotter

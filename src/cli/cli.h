@@ -43,7 +43,7 @@ Subcommand add_runs(CLI::App& app);                                          // 
 Subcommand add_resim(CLI::App& app, const StrategyRegistry& strategies);     // resim.cpp
 Subcommand add_snapshot(CLI::App& app, const StrategyRegistry& strategies);  // write.cpp
 Subcommand add_export(CLI::App& app);                                        // read.cpp
-Subcommand add_verify(CLI::App& app);                                        // read.cpp
+Subcommand add_verify(CLI::App& app, const StrategyRegistry& strategies);    // read.cpp
 Subcommand add_head(CLI::App& app);                                          // read.cpp
 Subcommand add_annotate(CLI::App& app);                                      // write.cpp
 Subcommand add_audit(CLI::App& app);                                         // audit.cpp

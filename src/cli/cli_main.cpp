@@ -76,7 +76,7 @@ int blotter::cli_main(int argc, char** argv, const StrategyRegistry& strategies)
                                                add_resim(app, strategies),
                                                add_snapshot(app, strategies),
                                                add_export(app),
-                                               add_verify(app),
+                                               add_verify(app, strategies),
                                                add_head(app),
                                                add_annotate(app),
                                                add_audit(app),

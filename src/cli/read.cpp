@@ -17,8 +17,9 @@ namespace blotter::cli {
 namespace {
 
 // verify_journal, with a progress line on a terminal as `run` shows.
-blotter::VerifyResult verify_with_progress(const std::string& journal) {
-  if (!::isatty(STDERR_FILENO)) return blotter::verify_journal(journal);
+blotter::VerifyResult verify_with_progress(const std::string& journal,
+                                           const blotter::StrategyRegistry& strategies) {
+  if (!::isatty(STDERR_FILENO)) return blotter::verify_journal(journal, {}, strategies);
   bool shown = false;
   struct EndLine {
     bool& shown;
@@ -26,13 +27,16 @@ blotter::VerifyResult verify_with_progress(const std::string& journal) {
       if (shown) fmt::print(stderr, "\n");
     }
   } end_line{shown};
-  return blotter::verify_journal(journal, [&](std::int64_t checked, std::int64_t total) {
-    const double pct =
-        total > 0 ? 100.0 * static_cast<double>(checked) / static_cast<double>(total) : 100.0;
-    fmt::print(stderr, "\r{}: {:5.1f}% {} events checked", blotter::terminal_text(journal), pct,
-               checked);
-    shown = true;
-  });
+  return blotter::verify_journal(
+      journal,
+      [&](std::int64_t checked, std::int64_t total) {
+        const double pct =
+            total > 0 ? 100.0 * static_cast<double>(checked) / static_cast<double>(total) : 100.0;
+        fmt::print(stderr, "\r{}: {:5.1f}% {} events checked", blotter::terminal_text(journal), pct,
+                   checked);
+        shown = true;
+      },
+      strategies);
 }
 
 }  // namespace
@@ -188,14 +192,14 @@ Subcommand add_export(CLI::App& app) {
           }};
 }
 
-Subcommand add_verify(CLI::App& app) {
+Subcommand add_verify(CLI::App& app, const StrategyRegistry& strategies) {
   auto journal = std::make_shared<std::string>();
   auto* verify_cmd = app.add_subcommand(
       "verify", "check the hash chain, the sequence and every payload; exit 1 at the first fault");
   verify_cmd->add_option("journal", *journal, "the journal")->required();
-  return {verify_cmd, [journal] {
+  return {verify_cmd, [journal, &strategies] {
             check_journal_path(*journal);
-            const auto result = verify_with_progress(*journal);
+            const auto result = verify_with_progress(*journal, strategies);
             if (!result.ok) {
               fmt::print("{}\n", blotter::terminal_text(result.problem));
               return kExitFinding;

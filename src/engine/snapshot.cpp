@@ -288,8 +288,16 @@ std::int64_t write_snapshots(EventStore& store, std::int64_t every,
                              const StrategyRegistry& strategies) {
   if (every <= 0) throw ConfigError("snapshots must be at least 1 event apart");
   // A strategy's state is in the snapshots: every run's must be here.
-  for (const auto& [run_seq, manifest] : list_runs(store))
+  for (const auto& [run_seq, manifest] : list_runs(store)) {
     require_strategy(manifest, run_seq, strategies);
+    // Another version would store a state the run's own version never had.
+    if (const int version = strategies.find(manifest.strategy)->version;
+        version != manifest.strategy_version)
+      throw ConfigError(fmt::format(
+          "seq {}: the run used strategy '{}' version {}, and this program has version {}: "
+          "its snapshots would not hold that version's state",
+          run_seq, manifest.strategy, manifest.strategy_version, version));
+  }
   const Seq last = store.last_seq();
   RebuiltState state = rebuild_state(store, 0, Snapshots::kIgnore, strategies);
   std::int64_t written = 0;
@@ -313,8 +321,9 @@ std::int64_t write_snapshots(EventStore& store, std::int64_t every,
   return written;
 }
 
-std::optional<SnapshotMismatch> check_snapshots(const EventStore& store) {
-  RebuiltState state = rebuild_state(store, 0, Snapshots::kIgnore);
+std::optional<SnapshotMismatch> check_snapshots(const EventStore& store,
+                                                const StrategyRegistry& strategies) {
+  RebuiltState state = rebuild_state(store, 0, Snapshots::kIgnore, strategies);
   for (const Seq seq : store.snapshot_seqs()) {
     const auto stored = store.snapshot_at_or_before(seq);
     if (!stored || stored->seq != seq) return SnapshotMismatch{seq, "disappeared while checked"};
@@ -343,9 +352,12 @@ std::optional<SnapshotMismatch> check_snapshots(const EventStore& store) {
         if (theirs.contains("risk") && theirs["risk"].is_object() &&
             !theirs["risk"].contains("halt"))
           mine["risk"].erase("halt");
-        // A strategy this program lacks: its state is the run's to check.
-        if (!state.system->has_strategy() && theirs.contains("signals"))
-          mine["signals"] = theirs["signals"];
+        // A strategy this program lacks, or has in another version: its
+        // state is the run's to check.
+        const auto* entry = strategies.find(state.manifest.strategy);
+        const bool same_strategy = state.system->has_strategy() && entry != nullptr &&
+                                   entry->version == state.manifest.strategy_version;
+        if (!same_strategy && theirs.contains("signals")) mine["signals"] = theirs["signals"];
         if (mine == theirs) continue;
         for (const auto& [key, value] : mine.items())
           if (!theirs.contains(key) || theirs[key] != value) {

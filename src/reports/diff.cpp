@@ -167,7 +167,12 @@ std::vector<std::pair<std::string, std::string>> manifest_fields(const RunStarte
     }
     fields.emplace_back(name, value.dump(-1, ' ', false, Json::error_handler_t::replace));
   };
-  flatten(flatten, Json::parse(encode_payload(make_event(0, "", manifest))), "");
+  // As blotter reads a manifest written before the strategy's fields (an
+  // ma_crossover run's window), so that equal configurations compare equal.
+  RunStarted read_as = manifest;
+  read_as.params = strategy_params_of(manifest);
+  if (read_as.strategy_sha256.empty()) read_as.strategy_sha256 = strategy_sha256(manifest);
+  flatten(flatten, Json::parse(encode_payload(make_event(0, "", read_as))), "");
   return fields;
 }
 

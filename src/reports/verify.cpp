@@ -122,11 +122,12 @@ VerifyResult verify_events(const Journal& journal, const VerifyProgress& progres
   return result;
 }
 
-VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress) {
+VerifyResult verify_journal(const std::string& location, const VerifyProgress& progress,
+                            const StrategyRegistry& strategies) {
   const auto journal = open_journal(location, Journal::Mode::kRead);
   VerifyResult result = verify_events(*journal, progress);
   if (!result.ok) return result;
-  if (const auto bad = check_snapshots(*journal)) {
+  if (const auto bad = check_snapshots(*journal, strategies)) {
     result.ok = false;
     result.bad_seq = bad->seq;
     result.problem = fmt::format("snapshot at seq {}: {}", bad->seq, bad->why);

@@ -270,6 +270,21 @@ TEST_SUITE("diff") {
     CHECK(r.out.find("ma_crossover") != std::string::npos);
   }
 
+  TEST_CASE("regression: a run of the previous release and one of today with equal options") {
+    // 0.1.0 recorded no params or strategy_sha256: read as blotter reads
+    // them (window=10, version 1), they equal a run of today with --window 10.
+    TempDir dir;
+    std::filesystem::copy_file(
+        std::filesystem::path(BLOTTER_TEST_DATA) / "release_0_1" / "journal.sqlite",
+        dir.file("old.db"));
+    const std::string today = goog_journal_in(dir, "new.db", "--window 10");
+    const Json j = diff_json({dir.file("old.db"), today, "--run1", "1"}, 1);
+    std::vector<std::string> fields;
+    for (const Json& d : j["configuration"]) fields.push_back(d["field"].get<std::string>());
+    // The input differs (the fixture's first 700 bars); the strategy does not.
+    CHECK(fields == std::vector<std::string>{"input", "input_sha256"});
+  }
+
   TEST_CASE("a fill model change: configuration and trading events differ") {
     TempDir dir;
     const std::string a = goog_journal_in(dir, "a.db", "--quantity 1");

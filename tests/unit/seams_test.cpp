@@ -13,7 +13,9 @@
 #include "blotter/broker.h"
 #include "blotter/error.h"
 #include "blotter/hash_chain.h"
+#include "blotter/ma_crossover.h"
 #include "blotter/market_data_source.h"
+#include "blotter/snapshot.h"
 #include "blotter/sqlite_journal.h"
 #include "blotter/strategy.h"
 #include "blotter/trading_system.h"
@@ -311,6 +313,39 @@ TEST_SUITE("seams") {
     other = m;
     other.source = "stdin";
     CHECK_FALSE(same_run(m, other));
+  }
+
+  TEST_CASE("another version of a run's strategy: verify checks the books only, snapshot refuses") {
+    TempDir dir;
+    const std::string csv = synthetic_bars(dir, "bars.csv", 300, 3);
+    RunConfig c = busy_run_config(csv, dir.file("v1.db"));
+    c.snapshot_every = 100;
+    c.batch_rows = 50;
+    run_paper_trading(c);
+    // Version 2 of ma_crossover decides on a window of 3, whatever it is given.
+    StrategyRegistry v2;
+    v2.add("ma_crossover", 2, [](const StrategyParams& params) {
+      params.get_int("window", 20);
+      return std::make_unique<MovingAverageCrossover>(SignalConfig{3});
+    });
+    {
+      auto journal = SqliteJournal::open(c.journal_location, SqliteJournal::Mode::kRead);
+      REQUIRE(journal->snapshot_seqs().size() > 2);
+      // Version 1 checks the strategy's state too; version 2 would rebuild another.
+      CHECK_FALSE(check_snapshots(*journal).has_value());
+      CHECK_FALSE(check_snapshots(*journal, v2).has_value());
+    }
+    CHECK(verify_journal(c.journal_location, {}, v2).ok);
+    auto journal = SqliteJournal::open(c.journal_location, SqliteJournal::Mode::kWrite);
+    try {
+      write_snapshots(*journal, 100, v2);
+      FAIL("write_snapshots took another version");
+    } catch (const ConfigError& e) {
+      CHECK(std::string(e.what()) ==
+            "seq 1: the run used strategy 'ma_crossover' version 1, and this program has version "
+            "2: its snapshots would not hold that version's state");
+    }
+    CHECK_FALSE(check_snapshots(*journal).has_value());
   }
 
   TEST_CASE("a journal whose manifest lacks the seams' names resumes and replays as before") {
