@@ -79,9 +79,9 @@ struct RunDiff {
 // in bounded chunks: memory grows only with the annotations among their
 // events, not with their length. Writes nothing. Thread-compatible: reads
 // each store from the calling thread only.
-// Throws blotter::ConfigError (naming field run1 or run2) if a run given is
-// not a RUN_STARTED of its journal, or if a journal has no run (or, the same
-// journal twice with neither given, only one); blotter::Error if a journal
+// Throws blotter::ConfigError naming field run1 or run2 if a run given is
+// not a RUN_STARTED of its journal, and a ConfigError if a journal has no run
+// (or, the same journal twice with neither given, only one); blotter::Error if a journal
 // cannot be read or a run's books cannot be rebuilt.
 RunDiff diff_runs(const EventStore& journal1, const EventStore& journal2,
                   const DiffOptions& options = {});

@@ -90,8 +90,10 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
 
-  // The name the run's manifest records ("ma_crossover") and the version of
-  // its logic: a different version may decide differently on the same data.
+  // Its name ("ma_crossover") and the version of its logic: a different
+  // version may decide differently on the same data. The manifest records
+  // the name and version of the StrategyRegistry entry that made it, which
+  // should be these.
   virtual std::string_view name() const = 0;
   virtual int version() const = 0;
 
@@ -194,7 +196,8 @@ class StrategyRegistry {
   // key (as for StrategyParams), or `version` is below 1. Returns *this.
   StrategyRegistry& add(std::string name, int version, Factory factory);
 
-  // blotter's own strategies: ma_crossover (parameter `window`, default 20).
+  // blotter's own strategies: ma_crossover (parameter `window`, default 20)
+  // and breakout (`entry`, default 20, and `exit`, default 10).
   static const StrategyRegistry& builtin();
 
   // The entry of `name`, or nullptr.
