@@ -138,11 +138,13 @@ Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies) {
 // Each run's strategy, version and parameters as the runs view gives them
 // (a journal lacking migration 0007 gets that view for the query's
 // connection), and strategy_state: whether the run's snapshots hold the
-// strategy's state, or it has none to save (Strategy::saves_state) and is
-// rebuilt by replay from the run's start; empty without snapshots.
+// strategy's state, or the run is rebuilt by replay from its start: its
+// strategy has no state to save (Strategy::saves_state), or it has no
+// snapshots.
 constexpr const char* kRunStrategyColumns =
     "strategy, strategy_version, params, "
-    "CASE WHEN NOT EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq) THEN '' "
+    "CASE WHEN NOT EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq) "
+    "THEN 'replay from run start' "
     "WHEN EXISTS (SELECT 1 FROM snapshots n WHERE n.run_seq = runs.seq "
     "AND json_type(n.state, '$.signals') = 'null') THEN 'replay from run start' "
     "ELSE 'in snapshots' END AS strategy_state";

@@ -156,6 +156,12 @@ TEST_SUITE("strategy_cli") {
     CHECK(last_line.find("  every_nth ") != std::string::npos);
     CHECK(last_line.find(" 1  n=7 ") != std::string::npos);
     CHECK(last_line.ends_with("  replay from run start\n"));
+    // A run without snapshots is rebuilt from its start too, and says so.
+    const std::string bare = dir.file("bare.db");
+    REQUIRE(run_cli("run --bars " + quote(goog_csv()) + " --symbol GOOG --journal " + quote(bare) +
+                    " --snapshot-every 0")
+                .exit_code == 0);
+    CHECK(run_cli("runs " + quote(bare)).out.ends_with("  replay from run start\n"));
 
     const std::string refusal =
         "blotter: seq 1: the run used strategy 'every_nth' version 1, which this program does "
