@@ -343,6 +343,12 @@ ResimResult resimulate_run(const EventStore& store, const RunSpan& run, Seq star
       if (e.type() != EventType::kAnnotation) system.bus().replay(e);
       return true;
     });
+    // The books as the run recorded them, as for any other strategy: these
+    // components, configured otherwise, would have booked the replay
+    // otherwise. The strategy keeps what the replay gave it.
+    TradingSystem::State recorded = recorded_state(store, start - 1, strategies);
+    recorded.strategy = system.state().strategy;
+    system.restore(std::move(recorded));
   } else {
     TradingSystem::State recorded = recorded_state(store, start - 1, strategies);
     // Another strategy than the run's starts afresh, with the recorded books.
