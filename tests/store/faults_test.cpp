@@ -46,22 +46,26 @@ TEST_SUITE("faults") {
     const auto expected = trading_events(whole);
 
     // The file size limit makes writes fail as on a full disk (EFBIG, with
-    // SIGXFSZ ignored, as ENOSPC would without it).
+    // SIGXFSZ ignored, as ENOSPC would without it). --durability full checks
+    // the whole input before the first commit: with the check running beside
+    // the run (normal durability), the first batch stays open until the check
+    // passes, and on a loaded machine it could grow past the limit, leaving
+    // nothing committed.
     const std::string db = dir.file("full.db");
-    const CliResult full =
-        run_cli("--version >/dev/null; ulimit -f 6144; trap '' XFSZ; " + std::string(BLOTTER_CLI) +
-                " run --bars " + quote(csv) + " --journal " + quote(db) + kOptions);
+    const CliResult full = run_cli("--version >/dev/null; ulimit -f 6144; trap '' XFSZ; " +
+                                   std::string(BLOTTER_CLI) + " run --bars " + quote(csv) +
+                                   " --journal " + quote(db) + kOptions + " --durability full");
     CHECK(full.exit_code == 2);
     CHECK(lines(full.err) == 1);
     CHECK(full.err.rfind("blotter: " + db + ": ", 0) == 0);
     // SQLite's message ("database or disk is full" for ENOSPC; EFBIG here).
     CHECK(full.err.find("cannot commit to the journal: disk I/O error") != std::string::npos);
     const auto kept = trading_events(db);
-    CHECK(kept.size() > 1000);
+    CHECK_FALSE(kept.empty());
     CHECK(whole_prefix_of(kept, expected));
 
-    const CliResult resumed =
-        run_cli("run --bars " + quote(csv) + " --journal " + quote(db) + kOptions);
+    const CliResult resumed = run_cli("run --bars " + quote(csv) + " --journal " + quote(db) +
+                                      kOptions + " --durability full");
     CHECK(resumed.exit_code == 0);
     CHECK(resumed.out.find("resumed run 1") != std::string::npos);
     CHECK(trading_events(db) == expected);
