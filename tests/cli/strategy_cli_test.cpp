@@ -221,6 +221,9 @@ TEST_SUITE("strategy_cli") {
     c.version = "test";
     c.snapshot_every = 200;
     c.batch_rows = 50;
+    // Batches close (and on_progress runs) only once the input is checked:
+    // checked first, the eighth batch comes however loaded the machine is.
+    c.check_input_first = true;
     c.trading.strategy = "every_nth";
     c.trading.params.set("n", "7");
     std::atomic<bool> stop{false};
