@@ -49,16 +49,22 @@ StrategyRegistry with_every_nth() {
   return r;
 }
 
-std::string every_nth_journal(const TempDir& dir) {
+// every_nth (n=7) over the GOOG bars into `journal`, a snapshot every 200 events.
+RunConfig every_nth_config(const std::string& journal) {
   RunConfig c;
   c.input_path = goog_csv();
   c.input.symbol = "GOOG";
-  c.journal_location = dir.file("nth.db");
+  c.journal_location = journal;
   c.version = "test";
   c.snapshot_every = 200;
   c.batch_rows = 50;
   c.trading.strategy = "every_nth";
   c.trading.params.set("n", "7");
+  return c;
+}
+
+std::string every_nth_journal(const TempDir& dir) {
+  const RunConfig c = every_nth_config(dir.file("nth.db"));
   run_paper_trading(c, with_every_nth());
   return c.journal_location;
 }
@@ -214,18 +220,10 @@ TEST_SUITE("strategy_cli") {
   TEST_CASE("an interrupted run of a strategy that saves no state resumes to the same events") {
     TempDir dir;
     const std::string whole = every_nth_journal(dir);
-    RunConfig c;
-    c.input_path = goog_csv();
-    c.input.symbol = "GOOG";
-    c.journal_location = dir.file("cut.db");
-    c.version = "test";
-    c.snapshot_every = 200;
-    c.batch_rows = 50;
+    RunConfig c = every_nth_config(dir.file("cut.db"));
     // Batches close (and on_progress runs) only once the input is checked:
     // checked first, the eighth batch comes however loaded the machine is.
     c.check_input_first = true;
-    c.trading.strategy = "every_nth";
-    c.trading.params.set("n", "7");
     std::atomic<bool> stop{false};
     int batches = 0;
     c.stop = &stop;
