@@ -6,12 +6,17 @@
 # Usage: tools/bench.sh [ROWS (1000000)] [BIG_EVENTS (10000000)]
 #        tools/bench.sh --read-back [ROWS]: only reading back against the raw
 #        SQLite scan (section 4), on a journal of ROWS bars.
+#        tools/bench.sh --latency: only a live session's latency (section 5).
 # BLOTTER_BENCH_DIR (build-bench) is the Release build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 read_back_only=false
+latency_only=false
 if [[ ${1:-} == --read-back ]]; then
   read_back_only=true
+  shift
+elif [[ ${1:-} == --latency ]]; then
+  latency_only=true
   shift
 fi
 rows=${1:-1000000}
@@ -43,8 +48,6 @@ events_of() { sqlite3 "$1" "SELECT max(seq) FROM events"; }
 rows_md=()
 row() { rows_md+=("| $1 | $2 | $3 | $4 |"); }
 
-echo "generating $rows bars over 10 symbols" >&2
-$out/blotter_gen_bars "$rows" 10 >"$data/bars.csv"
 
 # 4. Reading back against SQLite's own floor: the raw scan steps the same rows
 # in seq order and touches every column, decoding nothing
@@ -87,6 +90,40 @@ print_table() {
     printf '%s\n' "${rows_md[@]}"
   } | tee $out/bench.md
 }
+# 5. A live session's latency: rows written one by one to `blotter run --bars -`
+# at a steady rate, each timed from its write to the pipe until another
+# connection sees its BAR committed (tools/bench/live_latency.cpp), with
+# each durability; and the disk's own floor in the same run, appending a
+# 4 KiB block and fdatasync-ing it, in the directory the journals are in.
+latency_rows=1000 latency_rate=100
+live_latency() {
+  local fsync normal full
+  read -r -a fsync < <($out/blotter_live_latency fsync "$data" 1000)
+  read -r -a normal < <($out/blotter_live_latency feed "$blotter" "$data/live_normal.db" \
+    "$latency_rows" "$latency_rate")
+  read -r -a full < <($out/blotter_live_latency feed "$blotter" "$data/live_full.db" \
+    "$latency_rows" "$latency_rate" --durability full)
+  [[ ${#fsync[@]} == 4 && ${#normal[@]} == 4 && ${#full[@]} == 4 ]] || exit 1
+  local orders
+  orders=$(sqlite3 "$data/live_full.db" "SELECT count(*) FROM events WHERE type = 'ORDER'")
+  ms() { python3 -c "print(f'{$1/1000:.2f}')"; }
+  row "fdatasync of a 4 KiB append, p50 / p99 / max ms (${fsync[3]} syncs)" \
+    "$(ms "${fsync[0]}") / $(ms "${fsync[1]}") / $(ms "${fsync[2]}")" "the disk's floor" ""
+  row "live session, default durability: row written → committed, p50 / p99 / max ms ($latency_rows rows at $latency_rate/s, first 10 left out)" \
+    "$(ms "${normal[0]}") / $(ms "${normal[1]}") / $(ms "${normal[2]}")" \
+    "target p99 ≤ batch latency 10 ms + 2 ms" "$(python3 -c "print('met' if ${normal[1]} <= 12000 else 'NOT met')")"
+  row "live session, --durability full ($orders ORDERs): row written → committed, p50 / p99 / max ms" \
+    "$(ms "${full[0]}") / $(ms "${full[1]}") / $(ms "${full[2]}")" \
+    "target p99 ≤ 2 × fdatasync p99 = $(ms $((2 * fsync[1]))) ms" "$(python3 -c "print('met' if ${full[1]} <= 2 * ${fsync[1]} else 'NOT met')")"
+}
+if $latency_only; then
+  live_latency
+  print_table
+  exit 0
+fi
+
+echo "generating $rows bars over 10 symbols" >&2
+$out/blotter_gen_bars "$rows" 10 >"$data/bars.csv"
 if $read_back_only; then
   $blotter run --bars "$data/bars.csv" --journal "$data/j.db" >/dev/null
   scan_ratios "$data/j.db" "$rows bars"
@@ -198,6 +235,8 @@ read -r mem_rate mem_low mem_high < <(printf '%s\n' "${pipeline_rates[@]}" | sor
   awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[1], v[NR]}')
 seed_mem_rate=$(median "${seed_mem_rates[@]}")
 echo "pipeline in memory, events/s: ${pipeline_rates[*]}; seed in memory: ${seed_mem_rates[*]}" >&2
+live_latency
+
 rows_md=("| pipeline in memory (events/s, median of ${#pipeline_rates[@]} runs in 3 groups; they ranged $(rate "$mem_low" 1)–$(rate "$mem_high" 1)) | $(rate "$mem_rate" 1) | seed Python in memory (median of 3): $(rate "$seed_mem_rate" 1) | $(ratio "$mem_rate" "$seed_mem_rate")× |" "${rows_md[@]}")
 
 print_table
