@@ -20,7 +20,7 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxSymbolBytes = 32;
 // Text from the file quoted in an error message is cut to this many bytes.
-constexpr std::size_t kShownBytes = 64;
+constexpr std::size_t kShownBytes = kQuotedInputBytes;
 
 // `text` from the file as an error message shows it: escaped, so that the
 // message stays one line and cannot drive the terminal, and cut short.
