@@ -20,10 +20,12 @@ enum class ExportFormat {
 };
 
 // Writes the events of `range` to `out` exactly as stored, in seq order,
-// through a cursor (constant memory). Returns the number written. Throws
-// blotter::Error naming the seq if a payload is not JSON (`blotter verify`
-// says more), blotter::StoreError if the journal cannot be read.
+// through a cursor (constant memory). kCsv starts with its header line
+// unless `header` is false (the next part of a followed journal). Returns
+// the number written. Throws blotter::Error naming the seq if a payload is
+// not JSON (`blotter verify` says more), blotter::StoreError if the journal
+// cannot be read.
 std::int64_t export_events(const Journal& journal, const ScanRange& range, ExportFormat format,
-                           std::ostream& out);
+                           std::ostream& out, bool header = true);
 
 }  // namespace blotter

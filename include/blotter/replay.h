@@ -39,10 +39,12 @@ enum class ReplayFormat { kTable, kJsonl };
 
 // Streams the events of `range` from `store` to `out` in seq order, through a
 // cursor (constant memory). speed 0: as fast as possible; speed X > 0: waits
-// (ts_ns gap / X) between events, measured on `clock`. Returns the count.
+// (ts_ns gap / X) between events, measured on `clock`. kTable starts with its
+// header line unless `header` is false (the next part of a followed journal).
+// Returns the count.
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
                            ReplayFormat format, std::ostream& out,
-                           ReplayClock& clock = real_clock());
+                           ReplayClock& clock = real_clock(), bool header = true);
 
 // One event as a JSON object line: {"seq","time","ts_ns","type","symbol","payload"}.
 std::string event_json(const Event& e);

@@ -1,12 +1,14 @@
 // The subcommands that read a journal: query, replay, state, runs, export,
-// verify and head.
+// verify and head; replay and export also follow one as it is written.
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "blotter/error.h"
 #include "blotter/export.h"
+#include "blotter/follow.h"
 #include "blotter/query.h"
 #include "blotter/replay.h"
 #include "blotter/terminal_text.h"
@@ -37,6 +39,76 @@ blotter::VerifyResult verify_with_progress(const std::string& journal,
         shown = true;
       },
       strategies);
+}
+
+// --follow ends on SIGINT or SIGTERM: the handler only sets this flag, which
+// the follow loop reads before each poll, so the batch being printed is
+// printed whole.
+volatile std::sig_atomic_t follow_signalled = 0;
+
+extern "C" void on_follow_signal(int) { follow_signalled = 1; }
+
+// SIGINT and SIGTERM set follow_signalled while it lives; the previous
+// handlers come back after.
+class FollowSignals {
+ public:
+  FollowSignals() {
+    follow_signalled = 0;
+    struct sigaction action {};
+    action.sa_handler = on_follow_signal;
+    sigemptyset(&action.sa_mask);
+    // Restarted: a write to a slow reader is not cut short by the signal.
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~FollowSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  FollowSignals(const FollowSignals&) = delete;
+  FollowSignals& operator=(const FollowSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+// The options replay and export share for following a journal.
+struct FollowFlags {
+  bool follow = false, until_finished = false;
+};
+
+void add_follow_options(CLI::App* cmd, FollowFlags& f) {
+  auto* follow = cmd->add_flag(
+      "--follow", f.follow,
+      fmt::format("then print each batch as it is committed (the journal is polled every {} ms), "
+                  "until SIGINT or SIGTERM (exit 0); the journal must exist",
+                  blotter::FollowOptions{}.poll_interval.count()));
+  cmd->add_flag("--until-finished", f.until_finished,
+                "with --follow: end after the RUN_FINISHED of the latest run (if unfinished when "
+                "following begins; else of the next run to finish)")
+      ->needs(follow);
+  cmd->get_option("--to")->excludes(follow);
+}
+
+// Follows `journal`, printing each committed part of `range` with `print`
+// (told whether it is the first part) and flushing stdout after each.
+int print_followed(const blotter::Journal& journal, const blotter::ScanRange& range,
+                   bool until_finished,
+                   const std::function<void(const blotter::ScanRange&, bool first)>& print) {
+  const FollowSignals signals;
+  blotter::FollowOptions options;
+  options.until_finished = until_finished;
+  options.stop = [] { return follow_signalled != 0; };
+  bool first = true;
+  blotter::follow_journal(journal, range, options, [&](const blotter::ScanRange& committed) {
+    print(committed, first);
+    first = false;
+    std::cout.flush();
+    if (!std::cout) throw blotter::Error("cannot write to standard output");
+  });
+  return 0;
 }
 
 }  // namespace
@@ -75,33 +147,42 @@ Subcommand add_replay(CLI::App& app) {
     RangeOptions range_options;
     double speed = 0;
     std::string replay_format = "table";
+    FollowFlags follow;
   };
   auto o = std::make_shared<Options>();
   auto* replay_cmd = app.add_subcommand("replay", "stream recorded events in seq order");
   replay_cmd->add_option("journal", o->journal, "the journal")->required();
   add_range_options(replay_cmd, o->range_options);
-  replay_cmd
-      ->add_option("--speed", o->speed, "0: as fast as possible; X: X times the recorded pace")
-      ->capture_default_str();
+  auto* speed_option =
+      replay_cmd
+          ->add_option("--speed", o->speed, "0: as fast as possible; X: X times the recorded pace")
+          ->capture_default_str();
   replay_cmd->add_option("--format", o->replay_format, "output format")
       ->check(CLI::IsMember({"table", "jsonl"}))
       ->capture_default_str();
-  return {replay_cmd, [o] {
-            const auto& [journal, range_options, speed, replay_format] = *o;
-            check_journal_path(journal);
-            non_negative_finite("--speed", speed);
-            auto store = open_read(journal);
-            // The journal's time zone matters only for bare dates.
-            const bool dated = !range_options.from.empty() || !range_options.to.empty();
-            const auto range =
-                scan_range_of(range_options,
-                              dated ? blotter::journal_calendar(*store) : blotter::Calendar("UTC"));
-            blotter::replay_events(*store, range, speed,
-                                   replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl
-                                                            : blotter::ReplayFormat::kTable,
-                                   std::cout);
-            return 0;
-          }};
+  add_follow_options(replay_cmd, o->follow);
+  speed_option->excludes("--follow");
+  return {
+      replay_cmd, [o] {
+        const auto& [journal, range_options, speed, replay_format, follow] = *o;
+        check_journal_path(journal);
+        non_negative_finite("--speed", speed);
+        auto store = open_read(journal);
+        // The journal's time zone matters only for bare dates.
+        const bool dated = !range_options.from.empty() || !range_options.to.empty();
+        const auto range = scan_range_of(
+            range_options, dated ? blotter::journal_calendar(*store) : blotter::Calendar("UTC"));
+        const auto format = replay_format == "jsonl" ? blotter::ReplayFormat::kJsonl
+                                                     : blotter::ReplayFormat::kTable;
+        if (follow.follow)
+          return print_followed(*store, range, follow.until_finished,
+                                [&](const blotter::ScanRange& committed, bool first) {
+                                  blotter::replay_events(*store, committed, 0, format, std::cout,
+                                                         blotter::real_clock(), first);
+                                });
+        blotter::replay_events(*store, range, speed, format, std::cout);
+        return 0;
+      }};
 }
 
 Subcommand add_state(CLI::App& app, const StrategyRegistry& strategies) {
@@ -172,6 +253,7 @@ Subcommand add_export(CLI::App& app) {
     std::string journal;
     RangeOptions range_options;
     std::string export_format;
+    FollowFlags follow;
   };
   auto o = std::make_shared<Options>();
   auto* export_cmd = app.add_subcommand(
@@ -181,15 +263,21 @@ Subcommand add_export(CLI::App& app) {
   export_cmd->add_option("--format", o->export_format, "output format")
       ->check(CLI::IsMember({"csv", "jsonl"}))
       ->required();
+  add_follow_options(export_cmd, o->follow);
   return {export_cmd, [o] {
-            const auto& [journal, range_options, export_format] = *o;
+            const auto& [journal, range_options, export_format, follow] = *o;
             check_journal_path(journal);
             auto store = open_read(journal);
             const auto range = scan_range_of(range_options, blotter::journal_calendar(*store));
-            blotter::export_events(*store, range,
-                                   export_format == "csv" ? blotter::ExportFormat::kCsv
-                                                          : blotter::ExportFormat::kJsonl,
-                                   std::cout);
+            const auto format = export_format == "csv" ? blotter::ExportFormat::kCsv
+                                                       : blotter::ExportFormat::kJsonl;
+            if (follow.follow)
+              return print_followed(*store, range, follow.until_finished,
+                                    [&](const blotter::ScanRange& committed, bool first) {
+                                      blotter::export_events(*store, committed, format, std::cout,
+                                                             first);
+                                    });
+            blotter::export_events(*store, range, format, std::cout);
             return 0;
           }};
 }

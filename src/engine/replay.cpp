@@ -127,7 +127,8 @@ std::string row_json(const JournalRow& row) {
 std::string event_json(const Event& e) { return row_json(row_of(e)); }
 
 std::int64_t replay_events(const EventStore& store, const ScanRange& range, double speed,
-                           ReplayFormat format, std::ostream& out, ReplayClock& clock) {
+                           ReplayFormat format, std::ostream& out, ReplayClock& clock,
+                           bool header) {
   if (speed < 0) throw ConfigError(Field{"speed"}, "must not be negative");
   std::int64_t n = 0;
   bool first = true;
@@ -142,7 +143,7 @@ std::int64_t replay_events(const EventStore& store, const ScanRange& range, doub
     text.clear();
   };
   detail::RowJsonWriter jsonl;
-  if (format == ReplayFormat::kTable)
+  if (format == ReplayFormat::kTable && header)
     fmt::format_to(std::back_inserter(text), "{:>8}  {:<24}  {:<13}  {:<8}  {}\n", "seq", "time",
                    "type", "symbol", "payload");
   try {

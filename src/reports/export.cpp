@@ -28,7 +28,7 @@ bool is_canonical(const JournalRow& row) {
 }  // namespace
 
 std::int64_t export_events(const Journal& journal, const ScanRange& range, ExportFormat format,
-                           std::ostream& out) {
+                           std::ostream& out, bool header) {
   std::int64_t n = 0;
   // Lines collect in `text` and reach `out` in large writes, as replay's do.
   std::string text;
@@ -39,7 +39,7 @@ std::int64_t export_events(const Journal& journal, const ScanRange& range, Expor
   };
   detail::RowJsonWriter jsonl;
   Json parsed;
-  if (format == ExportFormat::kCsv)
+  if (format == ExportFormat::kCsv && header)
     text += "seq,time,ts_ns,type,symbol,payload,recorded_ns,hash\r\n";
   try {
     journal.scan_rows(range, [&](const JournalRow& row) {
