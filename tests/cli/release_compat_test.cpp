@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "blotter/sqlite_journal.h"
 #include "cli_helpers.h"
 
 using namespace blotter::testing;
@@ -185,7 +186,7 @@ print([c[1] for c in con.execute("PRAGMA table_info(runs)")][-1])
   const CliResult migrated = run_cli_args({"migrate", dir.file("w.db")});
   REQUIRE_MESSAGE(migrated.exit_code == 0, migrated.err);
   client = run_python(script, quote(dir.file("w.db")));
-  CHECK(client.out == "7\nstrategy_sha256\n");
+  CHECK(client.out == std::to_string(blotter::journal_schema_version()) + "\nstrategy_sha256\n");
   CHECK(run_cli_args({"query", dir.file("w.db"), sql, "--format", "csv"}).out == expected);
 }
 
