@@ -93,6 +93,10 @@ struct RunStarted {
   std::int64_t strategy_version = 1;
   std::string params;
   std::string strategy_sha256;
+  // The size in bytes of the input `input_sha256` digests: a later run
+  // recognises the file grown past it by the digest of its first
+  // input_bytes bytes. Journals written before this field read as 0 (unknown).
+  std::int64_t input_bytes = 0;
 };
 
 struct RunFinished {

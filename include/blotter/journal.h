@@ -69,9 +69,10 @@ class Journal : public EventStore {
   // blotter::StoreError naming the first that differs; after the last, it
   // appends as usual.
   virtual void catch_up_from(Seq first) = 0;
-  // Records, in the open batch, that the unfinished run `run_seq` is resumed
-  // from the next seq on, after `skipped_rows` input rows already journaled
-  // (the run_resumptions table).
+  // Records, in the open batch, that the run `run_seq` is resumed (it did
+  // not finish) or continued (it finished, and its input has grown) from the
+  // next seq on, after `skipped_rows` input rows already journaled (the
+  // run_resumptions table).
   virtual void record_resumption(Seq run_seq, std::int64_t skipped_rows,
                                  const std::string& version) = 0;
   // The first seqs of each resumption of run `run_seq`, ascending.

@@ -147,6 +147,21 @@ struct RunConfig {
   // batch is rolled back, as if the process had been killed there, so the
   // same run resumes later exactly as after a kill.
   const std::atomic<bool>* stop = nullptr;
+  // True: the run is a new one, even where the journal's latest run would
+  // be resumed, continued or found finished, or its input refused as changed.
+  bool new_run = false;
+};
+
+// The input holds other rows where the journal's latest run (same name and
+// options) read it: what() is one line, "FILE:LINE: differs from the row the
+// journal's run consumed (seq S); start a new journal or a new run" (line()
+// and `seq` 0 where no one row differs: the bytes changed but not the rows,
+// or the file ends before the rows the run consumed).
+class InputChanged : public InputError {
+ public:
+  InputChanged(std::string file, std::int64_t line, Seq row_seq, const std::string& message)
+      : InputError(std::move(file), line, "", message), seq(row_seq) {}
+  Seq seq = 0;  // the market event of the row that differs; 0 if none
 };
 
 // A run stopped through RunConfig::stop, after the journal was left with its
@@ -162,12 +177,14 @@ class RunInterrupted : public Error {
 
 struct RunSummary {
   // What the run did with the journal: appended a new run, resumed an
-  // unfinished run of the same input and options, or found that run already
-  // finished and appended nothing.
-  enum class Outcome { kNew, kResumed, kAlreadyFinished };
+  // unfinished run of the same input and options, continued a finished run
+  // whose input has grown, or found that run already finished with every
+  // row of the input and appended nothing.
+  enum class Outcome { kNew, kResumed, kContinued, kAlreadyFinished };
   Outcome outcome = Outcome::kNew;
-  Seq run_seq = 0;                // the run's RUN_STARTED
-  std::int64_t skipped_rows = 0;  // kResumed: input rows already journaled, not read again
+  Seq run_seq = 0;  // the run's RUN_STARTED
+  // kResumed, kContinued: input rows already journaled, not run again
+  std::int64_t skipped_rows = 0;
   // Events this process appended, by type (a resumed run's events that
   // earlier processes had journaled are not counted).
   std::array<std::uint64_t, kEventTypeCount> events_by_type{};
@@ -198,25 +215,36 @@ struct RunSummary {
 // blotter::StoreError if the journal cannot be written, and RunInterrupted
 // once RunConfig::stop reads true before an input row. A journal the run
 // created is removed if the run fails before its input has passed its check.
-// The run writes RUN_STARTED (its manifest: configuration, input name and
-// SHA-256, blotter version; event time of the first row) before the first row
-// and RUN_FINISHED (counts; event time of the last row) after the last.
-// If the journal's latest run has the same manifest (input digest and every
-// option; the version and the input's name aside) and did not finish, the
+// The run writes RUN_STARTED (its manifest: configuration, input name, size
+// and SHA-256, blotter version; event time of the first row) before the first
+// row and RUN_FINISHED (counts; event time of the last row) after the last.
+// Unless RunConfig::new_run, the journal's latest run goes on where it has
+// the same options and the input holds first the rows it consumed: the same
+// input (the same digest, whatever its name), or the same name with the
+// same first input_bytes bytes and, row for row from the start, every row
+// the run journaled (a file grown since). If that run did not finish, the
 // run resumes it: state is rebuilt by replay up to the last journaled row,
 // the rows before it are skipped, that row is run again against the journal
 // (its events compared with those journaled, any it lacks appended), and the
 // rest is appended, so the journal ends up with exactly the events of an
-// uninterrupted run. If that run did finish, nothing is appended.
+// uninterrupted run. If it did finish and the input has rows after those it
+// journaled, the run continues it: state is rebuilt up to its last event,
+// its rows are skipped, and the new rows and another RUN_FINISHED are
+// appended, so its trading events are those of one run over the whole
+// input; otherwise nothing is appended. A resumption and a continuation are
+// each recorded (Journal::record_resumption, RUN_FINISHED's resumed_at).
+// Where the name is the same but those rows are not, throws InputChanged,
+// the journal untouched. A manifest without input_bytes (journals before
+// it) goes on only with the same digest. Anything else starts a new run.
 // The strategy is made from `strategies`.
 RunSummary run_paper_trading(const RunConfig& config,
                              const StrategyRegistry& strategies = StrategyRegistry::builtin());
 
 // The manifest a run with `config` records; `input_sha256` is the input's
-// digest. Its strategy fields are the strategy's name, its version in
-// `strategies`, its parameters as the strategy reads them (given or default,
-// StrategyParams::canonical(true)) and the SHA-256 of strategy_configuration().
-// Throws blotter::ConfigError as make_strategy does.
+// digest (input_bytes, its size, is left 0 for the caller to set). Its strategy fields are the
+// strategy's name, its version in `strategies`, its parameters as the strategy reads them (given or
+// default, StrategyParams::canonical(true)) and the SHA-256 of strategy_configuration(). Throws
+// blotter::ConfigError as make_strategy does.
 RunStarted manifest_of(const RunConfig& config, const std::string& input_sha256,
                        const StrategyRegistry& strategies = StrategyRegistry::builtin());
 // The trading configuration recorded in `manifest`. Throws blotter::Error if

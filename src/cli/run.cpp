@@ -28,6 +28,7 @@ struct RunOptions {
   std::string fill = "signal", slippage_bps = "0", commission = "0";
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
   std::string durability = "normal";
+  bool new_run = false;
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -40,6 +41,9 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
   } else {
     if (s.outcome == Outcome::kResumed)
       fmt::print("blotter run: resumed run {} after {} rows already journaled\n", s.run_seq,
+                 s.skipped_rows);
+    if (s.outcome == Outcome::kContinued)
+      fmt::print("blotter run: continued run {} after {} rows already journaled\n", s.run_seq,
                  s.skipped_rows);
     fmt::print("blotter run: {} rows from {} journaled in {} (seq {}..{})\n", s.rows,
                blotter::terminal_text(config.input_path),
@@ -184,12 +188,16 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   config.durability =
       o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
   config.stop = &stop_requested;
+  config.new_run = o.new_run;
   stop_on_signals();
   blotter::RunSummary summary;
   try {
     summary = blotter::run_paper_trading(config, strategies);
   } catch (const blotter::RunInterrupted& stopped) {
     report_interrupted(config, stopped, progress_shown);
+  } catch (const blotter::InputChanged& changed) {
+    // The library names no flag: the one that starts a new run is added here.
+    throw blotter::Error(fmt::format("{} with --new-run", changed.what()));
   }
   print_summary(config, summary);
   return handler_errors_status(config, summary);
@@ -240,6 +248,9 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
                   "full: synchronous=FULL and each ORDER committed before it is executed")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
+  cmd->add_flag("--new-run", o->new_run,
+                "start a new run even where the journal's latest run (same input and options) "
+                "would be resumed or continued, or its input refused as changed");
   return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);
             refuse_empty_path(*cmd, "--ticks", o->ticks);

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,9 @@ Sha256Digest sha256(std::string_view bytes);
 // Lowercase hex SHA-256 of the file's bytes. Throws blotter::InputError if
 // the file cannot be read.
 std::string sha256_file(const std::string& path);
+
+// Lowercase hex SHA-256 of the file's first `bytes` bytes; nullopt if the
+// file is shorter. Throws blotter::InputError if the file cannot be read.
+std::optional<std::string> sha256_file_prefix(const std::string& path, std::uint64_t bytes);
 
 }  // namespace blotter::detail

@@ -6,6 +6,7 @@
 #include <exception>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "blotter/error.h"
@@ -188,6 +189,8 @@ bool same_run(const RunStarted& a, const RunStarted& b) {
   RunStarted x = a, y = b;
   x.input = y.input = "";
   x.version = y.version = "";
+  // Equal digests are equal sizes; a journal before input_bytes has 0.
+  x.input_bytes = y.input_bytes = 0;
   for (RunStarted* m : {&x, &y}) {
     m->params = strategy_params_of(*m);
     m->strategy_sha256 = "";
@@ -254,11 +257,13 @@ void start_from_snapshot(RebuiltState& state, const EventStore& store, Seq at_se
   }
 }
 
-// The journal's latest run and whether it finished.
+// The journal's latest run and its first and last RUN_FINISHED. A continued
+// run has one for each time it finished: market events come after its
+// first; it is finished if its last comes after its last market event.
 struct LatestRun {
   Seq run_seq = 0;
   RunStarted manifest;
-  bool finished = false;
+  Seq first_finished_seq = 0, finished_seq = 0;  // 0: none
 };
 
 LatestRun latest_run(const EventStore& store) {
@@ -269,9 +274,11 @@ LatestRun latest_run(const EventStore& store) {
     range.from_seq = std::max<Seq>(1, snapshot->run_seq);
   store.scan(range, [&](const Event& e) {
     if (const auto* run = e.get_if<RunStarted>()) {
-      latest = LatestRun{e.seq, *run, false};
-    } else if (const auto* fin = e.get_if<RunFinished>(); fin && fin->run_seq == latest.run_seq) {
-      latest.finished = latest.run_seq != 0;
+      latest = LatestRun{e.seq, *run, 0, 0};
+    } else if (const auto* fin = e.get_if<RunFinished>();
+               fin && latest.run_seq != 0 && fin->run_seq == latest.run_seq) {
+      if (!latest.first_finished_seq) latest.first_finished_seq = e.seq;
+      latest.finished_seq = e.seq;
     }
     return true;
   });
@@ -366,6 +373,105 @@ std::unique_ptr<MarketDataSource> open_source(const RunConfig& config) {
       fmt::format("unknown market-data source '{}' (blotter has: csv)", config.source));
 }
 
+// Whether two manifests are of the same run but for the input's bytes: the
+// same options, strategy, seams and input kind.
+bool same_options(const RunStarted& a, const RunStarted& b) {
+  RunStarted x = a, y = b;
+  x.input_sha256 = y.input_sha256 = "";
+  return same_run(x, y);
+}
+
+// What a run does with the journal's latest run.
+struct Decision {
+  enum class Plan {
+    kNew,       // appends a new run
+    kResume,    // goes on with the unfinished latest run
+    kContinue,  // goes on with the finished latest run: its input has grown
+    kFinished,  // the finished latest run holds every row: appends nothing
+  };
+  Plan plan = Plan::kNew;
+  std::int64_t rows = 0;  // kResume, kContinue: the run's market events
+  Seq last_row_seq = 0;   // the last of them; 0 if none
+};
+
+// Reads the input from its start against the market events of the run
+// `run_seq` (all the journal has of it), row for row: throws InputChanged
+// at the first row that differs in time, symbol or any value, or if the input
+// ends before them. Returns whether the input has a row after them.
+bool input_has_more(const RunConfig& config, const EventStore& journal, Seq run_seq) {
+  const auto source = open_source(config);
+  ScanRange market(run_seq + 1, journal.last_seq());
+  market.types = {EventType::kBar, EventType::kTick};
+  journal.scan(market, [&](const Event& recorded) {
+    const std::optional<Event> row = source->next();
+    if (!row)
+      throw InputChanged(source->name(), 0, recorded.seq,
+                         fmt::format("ends after {} rows, before the row the journal's run "
+                                     "consumed (seq {}); start a new journal or a new run",
+                                     source->rows(), recorded.seq));
+    if (row->ts_ns != recorded.ts_ns || row->symbol != recorded.symbol ||
+        encode_payload(*row) != encode_payload(recorded))
+      throw InputChanged(source->name(), source->line(), recorded.seq,
+                         fmt::format("differs from the row the journal's run consumed (seq {}); "
+                                     "start a new journal or a new run",
+                                     recorded.seq));
+    return true;
+  });
+  return source->next().has_value();
+}
+
+// Whether the run resumes, continues or finds the latest run finished: it
+// must have the same options, and the input must hold first the rows the
+// run consumed. The same input (digest) as the run's manifest holds them,
+// unless the run was continued since. A manifest with input_bytes (the size
+// of the input it digests) is that of a run that continues when its file
+// (the same name) has grown: the file's first input_bytes bytes must be the
+// bytes the run started with, and every row the run journaled (the first
+// ones from the start, those of its continuations after) must read the same.
+// A manifest without (an older journal) matches only exactly the same input,
+// as before. Throws InputChanged (the journal is untouched) where the rows
+// differ.
+Decision decide(const RunConfig& config, const RunStarted& manifest, const LatestRun& latest,
+                const Journal& journal) {
+  Decision d;
+  if (config.new_run || latest.run_seq == 0 || !same_options(latest.manifest, manifest)) return d;
+  const RunStarted& run = latest.manifest;
+  const bool same_bytes = run.input_sha256 == manifest.input_sha256;
+  if (!same_bytes && (run.input_bytes <= 0 || run.input != manifest.input)) return d;
+  ScanRange market(latest.run_seq + 1, journal.last_seq());
+  market.types = {EventType::kBar, EventType::kTick};
+  d.rows = journal.count(market);
+  d.last_row_seq = d.rows ? journal.max_seq(market) : 0;
+  const bool finished = latest.finished_seq > d.last_row_seq;
+  const bool continued =
+      latest.first_finished_seq != 0 && d.last_row_seq > latest.first_finished_seq;
+  // The same input, and the journal holds no more rows than it: as before
+  // input_bytes, the run is matched by its digest alone.
+  if (run.input_bytes <= 0 || (same_bytes && !continued)) {
+    d.plan = finished ? Decision::Plan::kFinished : Decision::Plan::kResume;
+    return d;
+  }
+  const bool first_bytes_kept =
+      same_bytes ||
+      detail::sha256_file_prefix(config.input_path, static_cast<std::uint64_t>(run.input_bytes)) ==
+          run.input_sha256;
+  // Read even where the first bytes are kept: a continuation's rows are
+  // after them, and a file cut back to them lacks those.
+  const bool more = input_has_more(config, journal, latest.run_seq);
+  if (!first_bytes_kept)
+    throw InputChanged(
+        config.input_path, 0, 0,
+        fmt::format("its first {} bytes differ from those the journal's run (seq {}) consumed, "
+                    "though every row the run journaled reads the same (a change of "
+                    "formatting, or of rows it did not trade); start a new journal or a new run",
+                    run.input_bytes, latest.run_seq));
+  if (!finished)
+    d.plan = Decision::Plan::kResume;
+  else
+    d.plan = more ? Decision::Plan::kContinue : Decision::Plan::kFinished;
+  return d;
+}
+
 // Reads the whole input on a thread of its own, while the run goes on: a run
 // commits nothing until the check has passed, so a bad row anywhere leaves
 // the journal as it was. Also finds the last row's time, for RUN_FINISHED.
@@ -426,9 +532,12 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
                          const StrategyRegistry& strategies) {
   RunSummary summary;
   const LatestRun latest = latest_run(journal);
-  const bool resume = latest.run_seq != 0 && same_run(latest.manifest, manifest);
+  const Decision decision = decide(config, manifest, latest, journal);
+  const bool resume = decision.plan == Decision::Plan::kResume;
+  // The latest run goes on: resumed, or continued with its grown input.
+  const bool goes_on = resume || decision.plan == Decision::Plan::kContinue;
 
-  if (resume && latest.finished) {
+  if (decision.plan == Decision::Plan::kFinished) {
     summary.outcome = RunSummary::Outcome::kAlreadyFinished;
     summary.run_seq = latest.run_seq;
     const RebuiltState state =
@@ -445,17 +554,19 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   MarketDataSource& source = *opened;
   std::int64_t rows_before = 0;
   Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
-  if (resume) {
+  if (goes_on) {
     // Go on from the last committed event: the components get the state the
     // events before the last journaled row give, the rows before it are read
     // past, and that row is run again against the journal, which appends
     // only the events of it that a commit mid-row (at an ORDER, kFull) left out.
-    summary.outcome = RunSummary::Outcome::kResumed;
+    // A continued run finished after its last row: its state is that after
+    // its last event (RUN_FINISHED changes none), every row it journaled is
+    // read past, and the first new row comes next, as in one run over the
+    // whole input (an order pending at the end of the old rows fills on it).
+    summary.outcome = resume ? RunSummary::Outcome::kResumed : RunSummary::Outcome::kContinued;
     summary.run_seq = latest.run_seq;
-    ScanRange market(latest.run_seq + 1, journal.last_seq());
-    market.types = {EventType::kBar, EventType::kTick};
-    rows_before = journal.count(market);
-    last_row_seq = rows_before ? journal.max_seq(market) : 0;
+    rows_before = decision.rows;
+    last_row_seq = resume ? decision.last_row_seq : 0;
     const Seq rebuilt_to = last_row_seq ? last_row_seq - 1 : journal.last_seq();
     if (system.strategy().saves_state()) {
       system.restore(
@@ -506,7 +617,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   Clock::time_point batch_opened = Clock::now();
   try {
     Seq run_seq = latest.run_seq;
-    if (resume) {
+    if (goes_on) {
       journal.record_resumption(run_seq, rows_before, config.version);
       if (last_row_seq) journal.catch_up_from(last_row_seq);
     } else {
@@ -538,7 +649,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
     const Seq first_seq = summary.first_seq;
     stopped.last_seq = journal.last_seq();
     stopped.first_seq = stopped.last_seq >= first_seq ? first_seq : 0;
-    const Seq run_seq = resume ? latest.run_seq : first_seq;
+    const Seq run_seq = goes_on ? latest.run_seq : first_seq;
     if (stopped.last_seq >= run_seq) {
       stopped.run_seq = run_seq;
       ScanRange market(run_seq + 1, stopped.last_seq);
@@ -558,8 +669,8 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
         system.bus().published(static_cast<EventType>(t)) - journaled_before[t];
   // A new run's are all this process's; a resumed run's also those before.
   summary.handler_errors =
-      resume ? handler_errors(journal, summary.run_seq, summary.last_seq)
-             : static_cast<std::int64_t>(system.bus().published(EventType::kHandlerError));
+      goes_on ? handler_errors(journal, summary.run_seq, summary.last_seq)
+              : static_cast<std::int64_t>(system.bus().published(EventType::kHandlerError));
   fill_summary(summary, system);
   return summary;
 }
@@ -596,7 +707,8 @@ RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& st
   if (!input_sha256)
     throw InputError(head->name(), 0, "",
                      "cannot be read twice: blotter run reads its input more than once");
-  const RunStarted manifest = manifest_of(config, *input_sha256, strategies);
+  RunStarted manifest = manifest_of(config, *input_sha256, strategies);
+  manifest.input_bytes = static_cast<std::int64_t>(head->size().value_or(0));
   JournalOptions options;
   options.durability = config.durability;
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);

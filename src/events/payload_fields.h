@@ -236,6 +236,8 @@ struct PayloadFields<RunStarted> {
       integer("strategy_version", &RunStarted::strategy_version, WhenAbsent{"1"}),
       text("params", &RunStarted::params, WhenAbsent{""}),
       text("strategy_sha256", &RunStarted::strategy_sha256, WhenAbsent{""}),
+      // Journals before it cannot tell a grown input from another one.
+      integer("input_bytes", &RunStarted::input_bytes, WhenAbsent{"0"}),
   };
 };
 

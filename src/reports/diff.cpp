@@ -186,9 +186,13 @@ std::vector<ConfigDifference> config_differences(const RunStarted& a, const RunS
       if (field == name) return value;
     return std::nullopt;
   };
+  // A journal before input_bytes has 0: the input's size is not known, and
+  // its digest tells the inputs apart.
+  const bool sizes_known = a.input_bytes != 0 && b.input_bytes != 0;
   std::vector<ConfigDifference> out;
   for (const auto& [field, value] : fields_a)
-    if (const auto other = find(fields_b, field); other != value)
+    if (const auto other = find(fields_b, field);
+        other != value && (sizes_known || field != "input_bytes"))
       out.push_back({field, value, other});
   for (const auto& [field, value] : fields_b)
     if (!find(fields_a, field)) out.push_back({field, std::nullopt, value});

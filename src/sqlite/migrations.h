@@ -23,7 +23,8 @@ const std::vector<Migration>& migrations();
 
 // Creates the views of `pending` (views-only migrations a journal lacks, in
 // order) as TEMP views on the read-only connection `db`, where they hide
-// the journal's own views of those names; the file is not changed. Throws
+// the journal's own views of those names (a view several of them create is
+// the last one's); the file is not changed. Throws
 // SQLite::Exception.
 void create_temp_views(sqlite3* db, const std::vector<const Migration*>& pending);
 

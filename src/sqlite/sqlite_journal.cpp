@@ -187,10 +187,16 @@ void detail::create_temp_views(sqlite3* db, const std::vector<const Migration*>&
       std::string statement = sql.substr(start, end - start);
       start = end + 2;
       statement.erase(0, statement.find_first_not_of(" \n"));
-      if (statement.empty() || statement.starts_with("DROP VIEW ")) continue;
-      if (!statement.starts_with("CREATE VIEW "))
+      if (statement.empty()) continue;
+      // The journal's own view stays; a TEMP one an earlier pending
+      // migration made goes, as the migration would have dropped it.
+      if (statement.starts_with("DROP VIEW "))
+        statement =
+            "DROP VIEW IF EXISTS temp." + statement.substr(std::string_view("DROP VIEW ").size());
+      else if (!statement.starts_with("CREATE VIEW "))
         throw StoreError(fmt::format("migration {}: not a view: {}", m->name, statement));
-      statement.replace(0, std::string_view("CREATE VIEW").size(), "CREATE TEMP VIEW");
+      else
+        statement.replace(0, std::string_view("CREATE VIEW").size(), "CREATE TEMP VIEW");
       if (const int rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr);
           rc != SQLITE_OK)
         throw SQLite::Exception(db, rc);

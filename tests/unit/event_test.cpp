@@ -110,6 +110,7 @@ std::string nlohmann_payload(const Event& e) {
           j["strategy_version"] = p.strategy_version;
           j["params"] = p.params;
           j["strategy_sha256"] = p.strategy_sha256;
+          j["input_bytes"] = p.input_bytes;
         } else if constexpr (std::is_same_v<T, RunFinished>) {
           j["run_seq"] = p.run_seq;
           j["rows"] = p.rows;
@@ -595,11 +596,12 @@ TEST_SUITE("event") {
     CHECK(m.strategy_version == 1);
     CHECK(m.params.empty());
     CHECK(m.strategy_sha256.empty());
+    CHECK(m.input_bytes == 0);
     // Written again, it has them, at the end.
     CHECK(encode_payload(make_event(0, "", m)) ==
           old.substr(0, old.size() - 1) +
               R"(,"strategy":"ma_crossover","broker":"paper","source":"csv",)"
-              R"("strategy_version":1,"params":"","strategy_sha256":""})");
+              R"("strategy_version":1,"params":"","strategy_sha256":"","input_bytes":0})");
     // A name that is not text is refused like any other field.
     std::string bad = old;
     bad.replace(bad.size() - 1, 1, R"(,"strategy":7})");
