@@ -77,8 +77,8 @@ struct RunDiff {
 // signal_seq, a HANDLER_ERROR's event_seq) compares by its position among
 // its run's trading events, so runs at different seqs compare equal. Reads
 // the runs in bounded chunks: memory grows only with the annotations and
-// rejected input rows among their events, not with their length. Writes nothing. Thread-compatible: reads
-// each store from the calling thread only.
+// rejected input rows among their events, not with their length. Writes
+// nothing. Thread-compatible: reads each store from the calling thread only.
 // Throws blotter::ConfigError naming field run1 or run2 if a run given is
 // not a RUN_STARTED of its journal, and a ConfigError if a journal has no run
 // (or, the same journal twice with neither given, only one); blotter::Error if a journal
