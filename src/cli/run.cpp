@@ -28,6 +28,7 @@ struct RunOptions {
   std::string fill = "signal", slippage_bps = "0", commission = "0";
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
   std::string durability = "normal";
+  std::int64_t sync_interval_ms = blotter::kDefaultSyncInterval.count();
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -183,6 +184,7 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   config.snapshot_every = o.snapshot_every;
   config.durability =
       o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
+  config.sync_interval = std::chrono::milliseconds(o.sync_interval_ms);
   config.stop = &stop_requested;
   stop_on_signals();
   blotter::RunSummary summary;
@@ -239,6 +241,11 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
                   "normal: batches committed by a writer thread (WAL, synchronous=NORMAL); "
                   "full: synchronous=FULL and each ORDER committed before it is executed")
       ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
+  cmd->add_option("--sync-interval", o->sync_interval_ms,
+                  "durability normal: sync the journal at most MS after each commit, so a power "
+                  "loss loses at most that much (0: sync each commit)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);

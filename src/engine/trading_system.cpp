@@ -599,6 +599,7 @@ RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& st
   const RunStarted manifest = manifest_of(config, *input_sha256, strategies);
   JournalOptions options;
   options.durability = config.durability;
+  options.sync_interval = config.sync_interval;
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);
   const bool journal_is_new = journal->created();
   try {
