@@ -165,6 +165,9 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   if (o.snapshot_every < 0)
     throw blotter::ConfigError(
         fmt::format("--snapshot-every {}: must be 0 (no snapshots) or more", o.snapshot_every));
+  if (o.sync_interval_ms < 0)
+    throw blotter::ConfigError(fmt::format(
+        "--sync-interval {}: must be 0 (sync each commit) or more", o.sync_interval_ms));
   static bool progress_shown = false;
   if (::isatty(STDERR_FILENO)) {
     config.on_progress = [](const blotter::MarketDataSource& src) {
@@ -245,7 +248,6 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
   cmd->add_option("--sync-interval", o->sync_interval_ms,
                   "durability normal: sync the journal at most MS after each commit, so a power "
                   "loss loses at most that much (0: sync each commit)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);
