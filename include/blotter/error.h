@@ -60,6 +60,7 @@ struct Field {
 //   run1, run2                    DiffOptions
 //   from_day, to_day              audit_range
 //   refers_to_seq, day            Annotation
+//   sync_interval                 JournalOptions, RunConfig
 class ConfigError : public Error {
  public:
   // A piece of a message: text, or a field.

@@ -3,6 +3,7 @@
 // a location.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,14 +15,21 @@ namespace blotter {
 
 // How durable an append is.
 enum class Durability {
-  // A committed batch survives the process being killed; a power loss may
-  // lose the last batches committed.
+  // A committed batch survives the process being killed; a power loss loses
+  // at most the batches committed in the last sync interval before it (see
+  // kDefaultSyncInterval): the journal is synced within that interval of
+  // each commit, off the appending thread.
   kNormal,
   // A committed batch survives a power loss, and write-ahead: an ORDER is
   // committed before append() returns, so before any handler (the execution
   // engine) acts on it.
   kFull,
 };
+
+// With Durability::kNormal, how long after a commit the journal is synced
+// at the latest, whether or not more commits follow; 0: each commit is
+// synced as soon as it is committed (still off the appending thread).
+inline constexpr std::chrono::milliseconds kDefaultSyncInterval{1000};
 
 // What a journal adds to EventStore: one writer at a time, a hash chain
 // over its events, the index of its committed batches, and the record of

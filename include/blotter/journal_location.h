@@ -2,6 +2,7 @@
 // the same way whatever store keeps it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,13 @@ namespace blotter {
 struct JournalOptions {
   WallClock clock = system_wall_clock();  // stamps each event's recorded_ns
   Durability durability = Durability::kNormal;
+  // kNormal: the journal is made durable at most this long after each
+  // commit, even if no other commit follows; a power loss loses at most the
+  // batches committed in this interval before it (and those not yet
+  // committed). 0: each commit is synced as soon as it is committed, by the
+  // store's own thread. Negative: open_journal throws blotter::ConfigError
+  // (field sync_interval). kFull syncs each commit before it returns.
+  std::chrono::milliseconds sync_interval = kDefaultSyncInterval;
 };
 
 // Throws blotter::ConfigError, in one line that names the scheme and the

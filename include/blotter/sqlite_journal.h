@@ -2,6 +2,7 @@
 // docs/JOURNAL_FORMAT.md documents the tables and views users query.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <string>
@@ -18,7 +19,10 @@ int journal_schema_version();
 
 // A Journal in one SQLite file, in WAL mode so that readers see committed
 // batches while the one writer appends. Durability::kNormal is
-// synchronous=NORMAL, kFull synchronous=FULL. A writer holds an exclusive
+// synchronous=NORMAL, with the WAL synced by the writer thread at most
+// `sync_interval` after each commit; kFull is synchronous=FULL. A new
+// journal (and one just migrated) is synced, directory entry included,
+// before open() returns. A writer holds an exclusive
 // lock on the file for as long as it has it open. The hash chain's previous
 // hash is kept in memory; rollback() restores the last committed one.
 // Beyond Journal, inherently SQLite: schema_version() and kMigrate's
@@ -35,9 +39,12 @@ class SqliteJournal final : public Journal {
   // file is left as it was. kWrite and kMigrate apply every compiled-in
   // migration not yet recorded in the journal, each in its own transaction;
   // migration 0004 computes the hash chain of events journaled before it.
-  static std::unique_ptr<SqliteJournal> open(const std::string& path, Mode mode,
-                                             WallClock clock = system_wall_clock(),
-                                             Durability durability = Durability::kNormal);
+  // Throws blotter::ConfigError (field sync_interval) if `sync_interval` is
+  // negative.
+  static std::unique_ptr<SqliteJournal> open(
+      const std::string& path, Mode mode, WallClock clock = system_wall_clock(),
+      Durability durability = Durability::kNormal,
+      std::chrono::milliseconds sync_interval = kDefaultSyncInterval);
   ~SqliteJournal() override;
 
   // As EventStore::append; also throws blotter::StoreError, appending

@@ -127,6 +127,9 @@ struct RunConfig {
   // kFull: synchronous=FULL, and every ORDER is committed before the
   // execution engine acts on it. The journal's events are the same either way.
   Durability durability = Durability::kNormal;
+  // kNormal: the journal is synced at most this long after each commit
+  // (JournalOptions::sync_interval).
+  std::chrono::milliseconds sync_interval = kDefaultSyncInterval;
   // The whole input is checked before anything of the run is committed. By
   // default the check runs alongside the run, and a batch due before it has
   // passed stays open until it has, so the first commit can hold more rows

@@ -29,6 +29,7 @@ struct RunOptions {
   std::int64_t snapshot_every = blotter::kSnapshotEvery;
   std::string durability = "normal";
   bool new_run = false;
+  std::int64_t sync_interval_ms = blotter::kDefaultSyncInterval.count();
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -168,6 +169,9 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   if (o.snapshot_every < 0)
     throw blotter::ConfigError(
         fmt::format("--snapshot-every {}: must be 0 (no snapshots) or more", o.snapshot_every));
+  if (o.sync_interval_ms < 0)
+    throw blotter::ConfigError(fmt::format(
+        "--sync-interval {}: must be 0 (sync each commit) or more", o.sync_interval_ms));
   static bool progress_shown = false;
   if (::isatty(STDERR_FILENO)) {
     config.on_progress = [](const blotter::MarketDataSource& src) {
@@ -187,6 +191,7 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   config.snapshot_every = o.snapshot_every;
   config.durability =
       o.durability == "full" ? blotter::Durability::kFull : blotter::Durability::kNormal;
+  config.sync_interval = std::chrono::milliseconds(o.sync_interval_ms);
   config.stop = &stop_requested;
   config.new_run = o.new_run;
   stop_on_signals();
@@ -251,6 +256,10 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
   cmd->add_flag("--new-run", o->new_run,
                 "start a new run even where the journal's latest run (same input and options) "
                 "would be resumed or continued, or its input refused as changed");
+  cmd->add_option("--sync-interval", o->sync_interval_ms,
+                  "durability normal: sync the journal at most MS after each commit, so a power "
+                  "loss loses at most that much (0: sync each commit)")
+      ->capture_default_str();
   return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);
             refuse_empty_path(*cmd, "--ticks", o->ticks);

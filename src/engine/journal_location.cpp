@@ -40,7 +40,8 @@ void check_journal_location(const std::string& location) {
 std::unique_ptr<Journal> open_journal(const std::string& location, Journal::Mode mode,
                                       const JournalOptions& options) {
   check_journal_location(location);
-  return SqliteJournal::open(location, mode, options.clock, options.durability);
+  return SqliteJournal::open(location, mode, options.clock, options.durability,
+                             options.sync_interval);
 }
 
 void remove_journal(const std::string& location) {

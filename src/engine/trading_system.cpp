@@ -711,6 +711,7 @@ RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& st
   manifest.input_bytes = static_cast<std::int64_t>(head->size().value_or(0));
   JournalOptions options;
   options.durability = config.durability;
+  options.sync_interval = config.sync_interval;
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);
   const bool journal_is_new = journal->created();
   try {

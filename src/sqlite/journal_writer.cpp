@@ -3,7 +3,10 @@
 #include <sqlite3.h>
 
 #include <cassert>
+#include <chrono>
+#include <thread>
 
+#include "sqlite/file_sync.h"
 #include "sqlite/sqlite_error.h"
 
 namespace blotter::detail {
@@ -78,7 +81,8 @@ void step(sqlite3* db, sqlite3_stmt* stmt) {
 }  // namespace
 
 JournalWriter::JournalWriter(SQLite::Database& db, std::size_t capacity, Seq committed_seq,
-                             const ChainHash& committed_head)
+                             const ChainHash& committed_head,
+                             std::optional<std::chrono::milliseconds> sync_interval)
     : db_(db),
       items_(capacity),
       mask_(capacity - 1),
@@ -89,6 +93,7 @@ JournalWriter::JournalWriter(SQLite::Database& db, std::size_t capacity, Seq com
                            "VALUES(?,?,?,?)")),
       committed_seq_(committed_seq),
       committed_head_(committed_head),
+      sync_interval_(sync_interval),
       thread_([this] { run(); }) {
   assert(capacity >= kChunk && (capacity & mask_) == 0);
 }
@@ -129,6 +134,13 @@ void JournalWriter::wake_writer() {
 
 void JournalWriter::quiesce() { wait_handled(pushed_.load(std::memory_order_relaxed)); }
 
+std::unique_lock<std::recursive_mutex> JournalWriter::use_connection() {
+  quiesce();
+  // The writer only ever try_locks connection_, so holding it while waiting
+  // for the writer (quiesce() again, nested) cannot deadlock.
+  return std::unique_lock(connection_);
+}
+
 void JournalWriter::wait_handled(std::uint64_t target) {
   if (handled_.load() >= target) return;
   wake_writer();
@@ -158,6 +170,7 @@ ChainHash JournalWriter::committed_head() const {
 }
 
 void JournalWriter::run() {
+  using Clock = std::chrono::steady_clock;
   std::uint64_t done = 0;
   for (;;) {
     std::uint64_t to = pushed_.load(std::memory_order_acquire);
@@ -168,12 +181,31 @@ void JournalWriter::run() {
     if (to == done) {
       std::unique_lock lock(mutex_);
       writer_waiting_.store(true);
-      writer_wake_.wait(lock, [&] { return (to = pushed_.load()) != done || stopping_; });
+      const auto woken = [&] { return (to = pushed_.load()) != done || stopping_; };
+      // Asleep until something is queued, or a commit is due to be synced
+      // (a quiet live session commits its last batch and then nothing).
+      if (sync_due_)
+        writer_wake_.wait_until(lock, *sync_due_, woken);
+      else
+        writer_wake_.wait(lock, woken);
       writer_waiting_.store(false);
-      if (to == done) return;  // stopping, and everything pushed is handled
+      const bool stopping = stopping_;
+      lock.unlock();
+      if (to == done) {
+        // Nothing queued, so the producer may be using the connection: the
+        // sync waits for it, retrying shortly after.
+        std::unique_lock connection(connection_, std::try_to_lock);
+        if (connection) sync_if_due(stopping ? Clock::time_point::max() : Clock::now());
+        if (stopping && connection) return;  // everything pushed is handled and synced
+        if (!connection) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
     }
     to = std::min(to, done + kStep);
     handle(done, to);
+    // Items are queued, so the connection is the writer's until handled_ says
+    // they are done.
+    sync_if_due(Clock::now());
     done = to;
     handled_.store(done);
     if (producer_waiting_.load()) {
@@ -201,6 +233,8 @@ void JournalWriter::handle(std::uint64_t from, std::uint64_t to) {
             write_span();
             db_.exec("COMMIT");
             in_transaction_ = false;
+            if (sync_interval_ && !sync_due_)
+              sync_due_ = std::chrono::steady_clock::now() + *sync_interval_;
           }
           std::lock_guard lock(mutex_);
           committed_seq_ = item.seq;
@@ -262,6 +296,24 @@ void JournalWriter::write_span() {
   check(db, sqlite3_bind_int64(s, 4, span_.max_ts));
   step(db, s);
   span_ = Span{};
+}
+
+// Why the WAL's xSync and not a checkpoint: with synchronous=NORMAL, every
+// commit is already in the WAL, and syncing it is what makes them durable
+// (one fdatasync of the frames written since the last). A checkpoint syncs
+// the WAL too, but then copies pages into the database file and syncs that
+// as well; and a reader that holds an old snapshot (a follower of the
+// journal) can leave a PASSIVE checkpoint nothing to copy, and then it syncs
+// nothing at all. docs/PERFORMANCE.md has the measured cost of each.
+void JournalWriter::sync_if_due(std::chrono::steady_clock::time_point now) {
+  if (!sync_due_ || now < *sync_due_) return;
+  sync_due_.reset();
+  if (failed_.load(std::memory_order_relaxed)) return;
+  try {
+    sync_wal(db_.getHandle());
+  } catch (const std::exception& e) {
+    fail("cannot sync the journal", e);
+  }
 }
 
 void JournalWriter::fail(const char* doing, const std::exception& e) {

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -45,16 +46,22 @@ struct WriterFailure {
 
 // Single producer (the thread that appends), single consumer (the writer
 // thread, which owns `db` while anything is queued). The producer uses `db`
-// itself only after quiesce(), until it queues again.
+// itself only after quiesce(), until it queues again, and holding
+// use_connection(): the writer's timed sync uses `db` when nothing is queued.
 class JournalWriter {
  public:
   using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
 
   // `capacity`: a power of two. `committed_seq` and `committed_head`: the
-  // journal's last event as opened.
+  // journal's last event as opened. `sync_interval`: the WAL is synced
+  // (sync_wal()) at most this long after each commit it does not yet hold
+  // durably, even if nothing more comes; 0: right after each commit; nullopt:
+  // never (SQLite syncs each commit itself).
   JournalWriter(SQLite::Database& db, std::size_t capacity, Seq committed_seq,
-                const ChainHash& committed_head);
-  // Stops the thread after it has handled everything queued.
+                const ChainHash& committed_head,
+                std::optional<std::chrono::milliseconds> sync_interval);
+  // Stops the thread after it has handled everything queued, and synced what
+  // it committed.
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -66,6 +73,9 @@ class JournalWriter {
   void push(bool wake = false);
   // Waits until the writer has handled every pushed item.
   void quiesce();
+  // Quiesces, then keeps the writer's timed sync off the connection until the
+  // lock is released: the producer's own use of `db` holds it. Reentrant.
+  std::unique_lock<std::recursive_mutex> use_connection();
 
   // Whether rows are inserted but not yet committed or rolled back; the
   // producer may begin the transaction itself while quiesced.
@@ -94,6 +104,9 @@ class JournalWriter {
   void fail(const char* doing, const std::exception& e);
   // Adds the batch's time_index row, in its transaction.
   void write_span();
+  // Syncs the WAL if a commit not yet durable was due to be by `now`. The
+  // caller owns `db`. A failure is the writer's (take_failure()).
+  void sync_if_due(std::chrono::steady_clock::time_point now);
 
   SQLite::Database& db_;
   std::vector<QueuedItem> items_;
@@ -122,6 +135,13 @@ class JournalWriter {
   std::optional<WriterFailure> failure_;
   Seq committed_seq_ = 0;
   ChainHash committed_head_{};
+
+  // Timed sync, the writer thread's own:
+  std::optional<std::chrono::milliseconds> sync_interval_;
+  // When the oldest commit not yet synced must be: nullopt if all are.
+  std::optional<std::chrono::steady_clock::time_point> sync_due_;
+  // Held by the producer while it uses `db` itself (use_connection()).
+  std::recursive_mutex connection_;
 
   std::thread thread_;  // last: started once everything above is ready
 };

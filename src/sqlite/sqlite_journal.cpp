@@ -20,6 +20,7 @@
 
 #include "blotter/error.h"
 #include "events/chain_bytes.h"
+#include "sqlite/file_sync.h"
 #include "sqlite/journal_writer.h"
 #include "sqlite/migrations.h"
 #include "sqlite/sqlite_error.h"
@@ -319,8 +320,10 @@ struct SqliteJournal::Impl {
           fmt::format("{}: cannot register blotter_chain_hash: {}", path, sqlite3_errstr(rc)));
   }
 
-  void migrate() {
-    for (const detail::Migration* m : pending_migrations()) {
+  // Returns whether any migration was applied.
+  bool migrate() {
+    const auto pending = pending_migrations();
+    for (const detail::Migration* m : pending) {
       SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(m->sql);
       SQLite::Statement record(
@@ -334,6 +337,17 @@ struct SqliteJournal::Impl {
       txn.commit();
       version = new_version;
     }
+    return !pending.empty();
+  }
+
+  // Makes what is committed so far survive a power loss: the database file,
+  // the WAL and the directory entries naming them (a new journal's were just
+  // created). With synchronous=NORMAL, SQLite itself would sync the WAL only
+  // at the first checkpoint, possibly hours later.
+  void make_durable() {
+    detail::sync_database_file(db.getHandle());
+    detail::sync_wal(db.getHandle());
+    detail::sync_directory_of(path);
   }
 
   void require_write() const {
@@ -344,7 +358,7 @@ struct SqliteJournal::Impl {
   // failure becomes StoreError "PATH: doing: why".
   template <class Read>
   auto reading(const char* doing, Read&& read) const -> decltype(read()) {
-    quiesce();
+    const auto connection = use_connection();
     try {
       return read();
     } catch (const SQLite::Exception& e) {
@@ -356,6 +370,12 @@ struct SqliteJournal::Impl {
   // thread may use the connection: reads then see every appended row.
   void quiesce() const {
     if (writer) writer->quiesce();
+  }
+
+  // Quiesces, and holds the connection for this thread until released
+  // (JournalWriter::use_connection()); nothing to hold without a writer.
+  std::unique_lock<std::recursive_mutex> use_connection() const {
+    return writer ? writer->use_connection() : std::unique_lock<std::recursive_mutex>();
   }
 
   // After the writer failed: the state of its last commit, and the error.
@@ -573,7 +593,11 @@ void check_writable(const std::string& path) {
 }  // namespace
 
 std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode mode,
-                                                   WallClock clock, Durability durability) {
+                                                   WallClock clock, Durability durability,
+                                                   std::chrono::milliseconds sync_interval) {
+  if (sync_interval < std::chrono::milliseconds(0))
+    throw ConfigError(Field{"sync_interval"},
+                      fmt::format("must be 0 ms or more (got {} ms)", sync_interval.count()));
   const bool writer = mode != Mode::kRead;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
@@ -639,12 +663,16 @@ std::unique_ptr<SqliteJournal> SqliteJournal::open(const std::string& path, Mode
       impl->db.exec(durability == Durability::kFull ? "PRAGMA synchronous = FULL"
                                                     : "PRAGMA synchronous = NORMAL");
       impl->register_functions();
-      if (migrating) impl->migrate();
+      // Durable before the first batch: a new journal's schema, and any
+      // migration just applied.
+      if (migrating && impl->migrate()) impl->make_durable();
     }
     impl->read_head();
     if (writer) {
+      // kFull: SQLite syncs each commit itself.
       impl->writer = std::make_unique<detail::JournalWriter>(
-          impl->db, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash));
+          impl->db, kQueueCapacity, impl->last_seq, impl->head.value_or(kGenesisHash),
+          durability == Durability::kFull ? std::nullopt : std::optional(sync_interval));
     }
   } catch (const StoreError&) {
     throw;
@@ -887,6 +915,7 @@ std::vector<Seq> SqliteJournal::snapshot_seqs() const {
 void SqliteJournal::put_snapshot(const Snapshot& s) {
   Impl& d = *impl_;
   d.require_write();
+  const auto connection = d.use_connection();
   try {
     d.begin_direct();
     SQLite::Statement q(d.db,
@@ -907,6 +936,7 @@ void SqliteJournal::put_snapshot(const Snapshot& s) {
 void SqliteJournal::clear_snapshots() {
   Impl& d = *impl_;
   d.require_write();
+  const auto connection = d.use_connection();
   try {
     d.begin_direct();
     d.db.exec("DELETE FROM snapshots");
@@ -919,6 +949,7 @@ void SqliteJournal::record_resumption(Seq run_seq, std::int64_t skipped_rows,
                                       const std::string& version) {
   Impl& d = *impl_;
   d.require_write();
+  const auto connection = d.use_connection();
   try {
     d.begin_direct();
     SQLite::Statement q(d.db,

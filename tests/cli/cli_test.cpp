@@ -282,6 +282,9 @@ TEST_SUITE("cli") {
         {"run --bars " + csv + " --symbol GOOG --journal " + quote(dir.file("j.db")) +
              " --snapshot-every -1",
          "--snapshot-every -1: must be 0 (no snapshots) or more"},
+        {"run --bars " + csv + " --symbol GOOG --journal " + quote(dir.file("j.db")) +
+             " --sync-interval -1",
+         "--sync-interval -1: must be 0 (sync each commit) or more"},
         {"snapshot " + quote(db) + " --every 0", "--every 0: must be 1 or more"},
         {"run --bars '' --symbol GOOG --journal " + quote(dir.file("j.db")),
          "--bars: the path is empty"},
