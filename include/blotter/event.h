@@ -102,6 +102,11 @@ struct RunFinished {
   // Where the run was resumed after an interruption: the first seq each
   // resumption appended (also in the run_resumptions table). Empty if none.
   std::vector<Seq> resumed_at;
+  // How the run ended: "end_of_input", "sigint", "sigterm", "until" (the
+  // event time it was given to stop at was reached) or "bad_row" (a bad input
+  // row stopped a live session). Journals written before this field read as
+  // "end_of_input".
+  std::string ended = "end_of_input";
 };
 
 // A note added to the journal after the fact (`blotter annotate`), about one
@@ -114,9 +119,19 @@ struct Annotation {
   std::string text;       // not blank
 };
 
+// An input row a live session skipped because it was not valid: the run
+// journals it instead of stopping (a file is checked whole before anything
+// commits, so a file run never writes one). Nothing replays it.
+struct InputRejected {
+  std::int64_t line = 0;  // the input line, 1-based
+  std::string field;      // the field that was wrong; empty for the row as a whole
+  std::string message;    // the one-line message a file run gives for the row
+  std::string row;        // the line as read, escaped and cut short (input_rejected())
+};
+
 // New types go at the end: a type's number and name never change.
 using Payload = std::variant<Tick, Bar, Signal, Order, Fill, RiskRejected, HandlerError, RunStarted,
-                             RunFinished, Annotation>;
+                             RunFinished, Annotation, InputRejected>;
 
 // The type tag stored in the journal's `type` column. The order follows Payload's.
 enum class EventType : std::uint8_t {
@@ -130,11 +145,12 @@ enum class EventType : std::uint8_t {
   kRunStarted,
   kRunFinished,
   kAnnotation,
+  kInputRejected,
 };
 inline constexpr std::size_t kEventTypeCount = std::variant_size_v<Payload>;
-static_assert(static_cast<std::size_t>(EventType::kAnnotation) + 1 == kEventTypeCount);
+static_assert(static_cast<std::size_t>(EventType::kInputRejected) + 1 == kEventTypeCount);
 
-std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "ANNOTATION"
+std::string_view to_string(EventType type);  // "TICK", "BAR", ..., "INPUT_REJECTED"
 std::optional<EventType> parse_event_type(std::string_view name);
 
 struct Event {

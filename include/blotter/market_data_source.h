@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,8 @@
 #include "blotter/event.h"
 
 namespace blotter {
+
+class InputError;
 
 // A stream of market events, one input row at a time, each validated before
 // it is returned. The run reads it on its own thread (the bus's), one row
@@ -89,5 +92,17 @@ class MarketDataSource {
   MarketDataSource(const MarketDataSource&) = default;
   MarketDataSource& operator=(const MarketDataSource&) = default;
 };
+
+// How many bytes of input text an error message or an INPUT_REJECTED quotes;
+// longer text is cut short, as terminal_text() cuts it.
+inline constexpr std::size_t kQuotedInputBytes = 64;
+
+// The INPUT_REJECTED payload of the row that `error` (thrown by a source's
+// next()) refused, `raw_row` being that input line as read, without its line
+// end: the error's line, field and one-line message (what()), and the row
+// quoted as error messages quote input, with control characters and bytes
+// that are not UTF-8 written as \xNN and at most kQuotedInputBytes of it
+// shown. Thread-safe.
+InputRejected input_rejected(const InputError& error, std::string_view raw_row);
 
 }  // namespace blotter

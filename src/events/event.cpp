@@ -28,8 +28,8 @@ using namespace std::string_view_literals;
 using Json = nlohmann::ordered_json;
 
 constexpr std::array<std::string_view, kEventTypeCount> kTypeNames = {
-    "TICK",          "BAR",           "SIGNAL",      "ORDER",        "FILL",
-    "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED", "ANNOTATION"};
+    "TICK",          "BAR",         "SIGNAL",       "ORDER",      "FILL",          "RISK_REJECTED",
+    "HANDLER_ERROR", "RUN_STARTED", "RUN_FINISHED", "ANNOTATION", "INPUT_REJECTED"};
 
 // Writes a payload object in the canonical form: keys in the order given, no
 // whitespace, decimals as strings of their exact text. The text is the same,
@@ -112,6 +112,8 @@ class Writer {
 template <class F, class T>
 void write_field(Writer& w, const F& f, const T& p) {
   const auto& v = p.*f.member;
+  if constexpr (F::kind == detail::FieldKind::kOneOf)
+    if (f.unless_usual && v == f.if_absent) return;
   if constexpr (F::kind == detail::FieldKind::kDecimal)
     w.decimal(f.name, v);
   else if constexpr (F::kind == detail::FieldKind::kText || F::kind == detail::FieldKind::kOneOf)
@@ -245,7 +247,10 @@ void read_field(Reader& r, const F& f, T& p) {
     else
       v = f.if_absent;
   } else if constexpr (F::kind == FieldKind::kOneOf) {
-    v = r.one_of(f.name, f.allowed);
+    if (!f.optional || r.find(f.name))
+      v = r.one_of(f.name, f.allowed);
+    else
+      v = f.if_absent;
   } else if constexpr (F::kind == FieldKind::kSeq) {
     v = r.seq(f.name);
   } else if constexpr (F::kind == FieldKind::kInteger) {

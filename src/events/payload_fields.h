@@ -38,6 +38,13 @@ struct WhenAbsent {
   std::string_view value;
 };
 
+// A field written only when its value is not `value`, the value it reads as
+// when absent: a payload with the usual value has the same bytes as one
+// written before the field existed.
+struct UnlessUsual {
+  std::string_view value;
+};
+
 // One field of payload type T: its JSON name, the member that holds it, its
 // kind and, for kOneOf, the values allowed.
 template <class T, class V, FieldKind K>
@@ -51,6 +58,7 @@ struct Field {
   std::span<const std::string_view> allowed = {};  // kOneOf only
   bool optional = false;                           // absent reads as `if_absent`
   std::string_view if_absent = {};
+  bool unless_usual = false;  // not written when it holds `if_absent` (optional only)
 };
 
 template <class T>
@@ -76,6 +84,12 @@ template <class T>
 constexpr Field<T, std::string, FieldKind::kOneOf> one_of(
     std::string_view name, std::string T::*m, std::span<const std::string_view> allowed) {
   return {name, m, allowed};
+}
+template <class T>
+constexpr Field<T, std::string, FieldKind::kOneOf> one_of(std::string_view name, std::string T::*m,
+                                                          std::span<const std::string_view> allowed,
+                                                          UnlessUsual usual) {
+  return {name, m, allowed, true, usual.value, true};
 }
 template <class T>
 constexpr Field<T, Seq, FieldKind::kSeq> seq(std::string_view name, Seq T::*m) {
@@ -111,6 +125,8 @@ struct PayloadFields;
 
 inline constexpr std::array<std::string_view, 2> kInputKinds = {"bars", "ticks"};
 inline constexpr std::array<std::string_view, 2> kFillModels = {"signal", "next-open"};
+inline constexpr std::array<std::string_view, 5> kRunEndings = {"end_of_input", "sigint", "sigterm",
+                                                                "until", "bad_row"};
 inline constexpr std::array<std::string_view, 2> kRunStartedSchema2Keys = {"resumes",
                                                                            "skipped_rows"};
 
@@ -228,9 +244,13 @@ struct PayloadFields<RunFinished> {
   static constexpr bool canonical = false;
   static constexpr std::span<const std::string_view> ignored = {};
   static constexpr auto fields = std::tuple{
-      seq("run_seq", &RunFinished::run_seq), integer("rows", &RunFinished::rows),
+      seq("run_seq", &RunFinished::run_seq),
+      integer("rows", &RunFinished::rows),
       integer("events", &RunFinished::events),
       seq_list("resumed_at", &RunFinished::resumed_at, WhenAbsent{}),  // absent at schema 2
+      // Written only for a run that did not end at the end of its input, so
+      // that a file run's RUN_FINISHED is the bytes older releases wrote.
+      one_of("ended", &RunFinished::ended, kRunEndings, UnlessUsual{"end_of_input"}),
   };
 };
 
@@ -243,6 +263,18 @@ struct PayloadFields<Annotation> {
       text("day", &Annotation::day),
       text("tag", &Annotation::tag),
       text("text", &Annotation::text),
+  };
+};
+
+template <>
+struct PayloadFields<InputRejected> {
+  static constexpr bool canonical = false;
+  static constexpr std::span<const std::string_view> ignored = {};
+  static constexpr auto fields = std::tuple{
+      integer("line", &InputRejected::line),
+      text("field", &InputRejected::field),
+      text("message", &InputRejected::message),
+      text("row", &InputRejected::row),
   };
 };
 

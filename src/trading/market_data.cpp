@@ -27,7 +27,7 @@ constexpr std::size_t kMaxSymbolBytes = 32;
 // The time of a symbol without rows (rows have times after INT64_MIN).
 constexpr TimestampNs kNoRowYet = INT64_MIN;
 // Text from the file quoted in an error message is cut to this many bytes.
-constexpr std::size_t kShownBytes = 64;
+constexpr std::size_t kShownBytes = kQuotedInputBytes;
 
 // `text` from the file as an error message shows it: escaped, so that the
 // message stays one line and cannot drive the terminal, and cut short.

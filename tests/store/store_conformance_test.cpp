@@ -127,9 +127,12 @@ std::vector<Event> every_payload_type() {
       make_event(kT0 + 5, "GOOG", Fill{Side::kSell, D("3"), D("100.24"), D("0.015"), 5}),
       make_event(kT0 + 6, "MSFT", RiskRejected{Direction::kExit, "daily loss limit, ünïcode", 4}),
       make_event(kT0 + 7, "", HandlerError{"Portfolio", 6, "line 1\nline 2"}),
-      make_event(kT0 + 8, "", RunFinished{1, 2, 9, {3, 7}}),
+      make_event(kT0 + 8, "", RunFinished{1, 2, 9, {3, 7}, "sigterm"}),
       make_event(kT0 + 9, "", Annotation{3, "", "check", "why this signal"}),
       make_event(kT0 + 10, "", Annotation{0, "2024-03-01", "", "exchange closed early"}),
+      make_event(kT0 + 11, "",
+                 InputRejected{7, "close", "feed:7: field 'close': 'x' is not a number",
+                               "2024-03-01,1,2,0.5,x,9\\x1B"}),
   };
 }
 

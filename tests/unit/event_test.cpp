@@ -115,12 +115,18 @@ std::string nlohmann_payload(const Event& e) {
           j["rows"] = p.rows;
           j["events"] = p.events;
           j["resumed_at"] = p.resumed_at;
-        } else {
-          static_assert(std::is_same_v<T, Annotation>);
+          if (p.ended != "end_of_input") j["ended"] = p.ended;
+        } else if constexpr (std::is_same_v<T, Annotation>) {
           j["refers_to_seq"] = p.refers_to_seq;
           j["day"] = p.day;
           j["tag"] = p.tag;
           j["text"] = p.text;
+        } else {
+          static_assert(std::is_same_v<T, InputRejected>);
+          j["line"] = p.line;
+          j["field"] = p.field;
+          j["message"] = p.message;
+          j["row"] = p.row;
         }
       },
       e.payload);
@@ -166,6 +172,11 @@ std::vector<Event> every_type() {
       make_event(0, "", RunFinished{1, INT64_MAX, 0, {5, 900}}),
       make_event(0, "", Annotation{3, "", "", "a note"}),
       make_event(0, "", Annotation{0, "2024-03-01", "halt", "exchange closed"}),
+      make_event(0, "", RunFinished{1, 2, 3, {4}, "sigterm"}),
+      make_event(0, "", InputRejected{1, "", "feed:1: no header", ""}),
+      make_event(0, "",
+                 InputRejected{INT64_MAX, "close", "-:9: field 'close': 'x' is not a number",
+                               "2024-01-02,1,2,0.5,x,7"}),
   };
 }
 
@@ -393,7 +404,7 @@ TEST_SUITE("event") {
   TEST_CASE("event type names round trip for every type") {
     const char* names[] = {"TICK",         "BAR",           "SIGNAL",        "ORDER",
                            "FILL",         "RISK_REJECTED", "HANDLER_ERROR", "RUN_STARTED",
-                           "RUN_FINISHED", "ANNOTATION"};
+                           "RUN_FINISHED", "ANNOTATION",    "INPUT_REJECTED"};
     static_assert(std::size(names) == kEventTypeCount);
     for (std::size_t i = 0; i < kEventTypeCount; ++i) {
       const auto type = static_cast<EventType>(i);
@@ -421,6 +432,7 @@ TEST_SUITE("event") {
     CHECK(make_event(0, "", RunStarted{}).type() == EventType::kRunStarted);
     CHECK(make_event(0, "", RunFinished{}).type() == EventType::kRunFinished);
     CHECK(make_event(0, "", Annotation{}).type() == EventType::kAnnotation);
+    CHECK(make_event(0, "", InputRejected{}).type() == EventType::kInputRejected);
   }
 
   TEST_CASE("a run manifest round trips with every field") {
@@ -474,6 +486,60 @@ TEST_SUITE("event") {
     CHECK_THROWS_WITH_AS(decode_payload(EventType::kRunFinished,
                                         R"({"run_seq":1,"rows":3,"events":5,"resumed_at":[-1]})"),
                          doctest::Contains("resumed_at"), Error);
+  }
+
+  TEST_CASE("a RUN_FINISHED that ended at the end of input has no ended, as before the field") {
+    RunFinished fin{1, 3, 5, {}};
+    CHECK(encode_payload(make_event(0, "", fin)) ==
+          R"({"run_seq":1,"rows":3,"events":5,"resumed_at":[]})");
+    CHECK(round_trip(fin).ended == "end_of_input");
+    // Written as older journals wrote it, it reads as ending at the end of input.
+    CHECK(std::get<RunFinished>(
+              decode_payload(EventType::kRunFinished, R"({"run_seq":1,"rows":3,"events":5})"))
+              .ended == "end_of_input");
+  }
+
+  TEST_CASE("a RUN_FINISHED that ended otherwise says how, and round trips") {
+    for (const std::string ended : {"sigint", "sigterm", "until", "bad_row"}) {
+      CAPTURE(ended);
+      RunFinished fin{1, 3, 5, {2}, ended};
+      CHECK(encode_payload(make_event(0, "", fin)) ==
+            R"({"run_seq":1,"rows":3,"events":5,"resumed_at":[2],"ended":")" + ended + R"("})");
+      CHECK(round_trip(fin).ended == ended);
+    }
+    // An explicit end_of_input is read too, though blotter does not write it.
+    CHECK(std::get<RunFinished>(
+              decode_payload(EventType::kRunFinished,
+                             R"({"run_seq":1,"rows":3,"events":5,"ended":"end_of_input"})"))
+              .ended == "end_of_input");
+  }
+
+  TEST_CASE("a RUN_FINISHED with an unknown ending is refused, naming the field") {
+    CHECK(contains(decode_error(EventType::kRunFinished,
+                                R"({"run_seq":1,"rows":3,"events":5,"ended":"crash"})"),
+                   "'ended': 'crash' is not one of"));
+    CHECK(contains(
+        decode_error(EventType::kRunFinished, R"({"run_seq":1,"rows":3,"events":5,"ended":7})"),
+        "'ended': expected a string"));
+  }
+
+  TEST_CASE("an input rejection round trips through its JSON payload, fields in order") {
+    const InputRejected in{12, "close", "-:12: field 'close': 'x' is not a number",
+                           "2024-01-02,1,2,0.5,x,\\x1B\"q\""};
+    CHECK(encode_payload(make_event(0, "", in)) ==
+          R"({"line":12,"field":"close","message":"-:12: field 'close': 'x' is not a number",)"
+          R"("row":"2024-01-02,1,2,0.5,x,\\x1B\"q\""})");
+    const InputRejected out = round_trip(in);
+    CHECK(out.line == 12);
+    CHECK(out.field == "close");
+    CHECK(out.message == in.message);
+    CHECK(out.row == in.row);
+    CHECK(
+        contains(decode_error(EventType::kInputRejected, R"({"line":1,"field":"","message":"m"})"),
+                 "'row': missing"));
+    CHECK(contains(decode_error(EventType::kInputRejected,
+                                R"({"line":"1","field":"","message":"m","row":""})"),
+                   "'line': expected an integer"));
   }
 
   TEST_CASE("an annotation round trips through its JSON payload") {
@@ -618,9 +684,9 @@ TEST_SUITE("event") {
       CAPTURE(json);
       const auto canonical = detail::decode_canonical_payload(e.type(), json);
       const Payload strict = detail::decode_payload_strict(e.type(), json);
-      const bool once_per_run = e.type() == EventType::kRunStarted ||
-                                e.type() == EventType::kRunFinished ||
-                                e.type() == EventType::kAnnotation;
+      const bool once_per_run =
+          e.type() == EventType::kRunStarted || e.type() == EventType::kRunFinished ||
+          e.type() == EventType::kAnnotation || e.type() == EventType::kInputRejected;
       CHECK(canonical.has_value() == !once_per_run);
       if (!canonical) continue;
       ++fast;

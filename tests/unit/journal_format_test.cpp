@@ -106,9 +106,13 @@ TEST_SUITE("journal_format") {
 
   TEST_CASE("a field read as a default when absent is documented with that default") {
     const auto finished = detail::describe_payload(EventType::kRunFinished);
-    REQUIRE(finished.size() == 4);
+    REQUIRE(finished.size() == 5);
     CHECK(finished[3].name == "resumed_at");
     CHECK(finished[3].json_type == "[seq]; absent: []");
+    CHECK(finished[4].name == "ended");
+    CHECK(
+        finished[4].json_type ==
+        R"("end_of_input" or "sigint" or "sigterm" or "until" or "bad_row"; absent: "end_of_input")");
     const auto started = detail::describe_payload(EventType::kRunStarted);
     REQUIRE(started.size() >= 11);
     CHECK(started[2].json_type == R"("bars" or "ticks")");
