@@ -116,6 +116,10 @@ struct DayReport {
   std::vector<Logged<RiskRejected>> rejections;
   std::vector<Logged<HandlerError>> handler_errors;
   std::vector<AnnotationLine> annotations;  // see AnnotationLine
+  // The input rows a live session skipped on the day (INPUT_REJECTED). The
+  // reports show them only when there are some: a day without them reports
+  // as it did before they existed.
+  std::vector<Logged<InputRejected>> input_rejections;
 
   // For the charts, over the day and `context` market timestamps each side:
   // market prices per symbol, and equity after each market event and fill.
@@ -137,6 +141,9 @@ struct AuditDay {
   Decimal equity;                        // at the close
   Decimal max_drawdown;
   std::int64_t events = 0, fills = 0, rejections = 0, handler_errors = 0;
+  // INPUT_REJECTED events: the reports show the count only for a range with
+  // some, so a range without them reports as it did before they existed.
+  std::int64_t input_rejections = 0;
   Decimal pnl() const { return realized_pnl + unrealized_pnl; }
 };
 

@@ -70,14 +70,14 @@ struct RunDiff {
 // be given twice), as `options` chooses them. A run's events are its span
 // (run_spans): its RUN_STARTED up to the event before the next RUN_STARTED,
 // resumptions included. Its trading events are those events but RUN_STARTED,
-// RUN_FINISHED and ANNOTATION: market data, SIGNAL, ORDER, FILL,
-// RISK_REJECTED and HANDLER_ERROR. Two trading events are equal when their
-// type, event time, symbol and payload are; a seq the payload refers to
-// (an ORDER's signal_seq, a FILL's order_seq, a RISK_REJECTED's signal_seq,
-// a HANDLER_ERROR's event_seq) compares by its position among its run's
-// trading events, so runs at different seqs compare equal. Reads the runs
-// in bounded chunks: memory grows only with the annotations among their
-// events, not with their length. Writes nothing. Thread-compatible: reads
+// RUN_FINISHED, ANNOTATION and INPUT_REJECTED: market data, SIGNAL, ORDER,
+// FILL, RISK_REJECTED and HANDLER_ERROR. Two trading events are equal when
+// their type, event time, symbol and payload are; a seq the payload refers
+// to (an ORDER's signal_seq, a FILL's order_seq, a RISK_REJECTED's
+// signal_seq, a HANDLER_ERROR's event_seq) compares by its position among
+// its run's trading events, so runs at different seqs compare equal. Reads
+// the runs in bounded chunks: memory grows only with the annotations and
+// rejected input rows among their events, not with their length. Writes nothing. Thread-compatible: reads
 // each store from the calling thread only.
 // Throws blotter::ConfigError naming field run1 or run2 if a run given is
 // not a RUN_STARTED of its journal, and a ConfigError if a journal has no run

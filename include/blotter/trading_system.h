@@ -316,7 +316,8 @@ void replay_into(RebuiltState& state, const EventStore& store, Seq to_seq);
 
 // Replays one recorded event, the next after state.seq, into `state`: the
 // step replay_into takes for each event (a RUN_STARTED resets the components
-// with its configuration; an ANNOTATION changes nothing). For readers that
+// with its configuration; an ANNOTATION or INPUT_REJECTED changes nothing,
+// as no component handles it). For readers that
 // scan the journal themselves and look at the state between events.
 void replay_event(RebuiltState& state, const Event& recorded);
 

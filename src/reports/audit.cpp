@@ -314,6 +314,9 @@ DayReport audit_day(const EventStore& store, std::int32_t day, const AuditOption
       case EventType::kHandlerError:
         r.handler_errors.push_back(logged<HandlerError>(e));
         break;
+      case EventType::kInputRejected:
+        r.input_rejections.push_back(logged<InputRejected>(e));
+        break;
       default:
         break;
     }
@@ -437,6 +440,7 @@ RangeReport audit_range(const EventStore& store, std::optional<std::int32_t> fro
     if (type == EventType::kFill) ++today->fills;
     if (type == EventType::kRiskRejected) ++today->rejections;
     if (type == EventType::kHandlerError) ++today->handler_errors;
+    if (type == EventType::kInputRejected) ++today->input_rejections;
     if (!e.symbol.empty()) symbols.insert(e.symbol);
     if (!day_open_pending) {
       drawdown.mark(e.seq, e.ts_ns, equity_of(state));
@@ -664,6 +668,14 @@ std::string day_report_text(const DayReport& r) {
     out += section("annotations", rows.size(),
                    aligned({"seq", "time", "symbol", "about", "tag", "text"}, rows, "rlllll"));
   }
+  if (!r.input_rejections.empty()) {
+    rows.clear();
+    for (const auto& x : r.input_rejections)
+      rows.push_back({seq_text(x.seq), format_timestamp(x.ts_ns), std::to_string(x.body.line),
+                      x.body.field, x.body.message, x.body.row});
+    out += section("rejected input rows", rows.size(),
+                   aligned({"seq", "time", "line", "field", "message", "row"}, rows, "rlrlll"));
+  }
   return out;
 }
 
@@ -748,6 +760,17 @@ std::string day_report_json(const DayReport& r) {
                            {"tag", a.tag},
                            {"text", a.text}});
   j["annotations"] = annotations;
+  if (!r.input_rejections.empty()) {
+    Json rejected = Json::array();
+    for (const auto& x : r.input_rejections)
+      rejected.push_back({{"seq", x.seq},
+                          {"time", format_timestamp(x.ts_ns)},
+                          {"line", x.body.line},
+                          {"field", x.body.field},
+                          {"message", x.body.message},
+                          {"row", x.body.row}});
+    j["input_rejections"] = rejected;
+  }
   return dump(j);
 }
 
@@ -778,6 +801,15 @@ std::string range_report_text(const RangeReport& r) {
   out += aligned({"day", "realized", "unrealized", "pnl", "equity", "fills", "rejections", "errors",
                   "drawdown", "events"},
                  rows, "lrrrrrrrrr");
+  if (total.input_rejections) {
+    std::string days;
+    for (const AuditDay& d : r.days)
+      if (d.input_rejections)
+        days += fmt::format("{}{}: {}", days.empty() ? "" : ", ", Calendar::day_name(d.day),
+                            d.input_rejections);
+    out += fmt::format("\nrejected input rows: {} ({}); audit --day lists them\n",
+                       total.input_rejections, days);
+  }
   out += "\n" + figures_line("open", r.open) + "\n" + figures_line("close", r.close) + "\n";
   out += drawdown_line("over the range", r.max_drawdown);
   return out;
@@ -785,19 +817,22 @@ std::string range_report_text(const RangeReport& r) {
 
 namespace {
 
-// The figures of one day of a range, or of its totals, as the JSON report has them.
-Json audit_day_json(const AuditDay& d) {
-  return {{"first_seq", d.first_seq},
-          {"last_seq", d.last_seq},
-          {"realized_pnl", d.realized_pnl.to_string()},
-          {"unrealized_pnl", d.unrealized_pnl.to_string()},
-          {"pnl", d.pnl().to_string()},
-          {"equity", d.equity.to_string()},
-          {"max_drawdown", d.max_drawdown.to_string()},
-          {"events", d.events},
-          {"fills", d.fills},
-          {"rejections", d.rejections},
-          {"handler_errors", d.handler_errors}};
+// The figures of one day of a range, or of its totals, as the JSON report has
+// them; with the count of rejected input rows for a range that has some.
+Json audit_day_json(const AuditDay& d, bool with_input_rejections) {
+  Json j = {{"first_seq", d.first_seq},
+            {"last_seq", d.last_seq},
+            {"realized_pnl", d.realized_pnl.to_string()},
+            {"unrealized_pnl", d.unrealized_pnl.to_string()},
+            {"pnl", d.pnl().to_string()},
+            {"equity", d.equity.to_string()},
+            {"max_drawdown", d.max_drawdown.to_string()},
+            {"events", d.events},
+            {"fills", d.fills},
+            {"rejections", d.rejections},
+            {"handler_errors", d.handler_errors}};
+  if (with_input_rejections) j["input_rejections"] = d.input_rejections;
+  return j;
 }
 
 }  // namespace
@@ -818,14 +853,16 @@ std::string range_report_json(const RangeReport& r) {
   j["pnl"] = {{"realized", r.realized_pnl().to_string()},
               {"unrealized", r.unrealized_pnl().to_string()},
               {"total", r.pnl().to_string()}};
+  const AuditDay totals = r.totals();
+  const bool with_input_rejections = totals.input_rejections > 0;
   Json days = Json::array();
   for (const AuditDay& d : r.days) {
     Json day = {{"day", Calendar::day_name(d.day)}};
-    day.update(audit_day_json(d));
+    day.update(audit_day_json(d, with_input_rejections));
     days.push_back(std::move(day));
   }
   j["days"] = days;
-  j["totals"] = audit_day_json(r.totals());
+  j["totals"] = audit_day_json(totals, with_input_rejections);
   j["max_drawdown"] = drawdown_json(r.max_drawdown);
   return dump(j);
 }
@@ -841,6 +878,7 @@ AuditDay RangeReport::totals() const {
     t.fills += d.fills;
     t.rejections += d.rejections;
     t.handler_errors += d.handler_errors;
+    t.input_rejections += d.input_rejections;
   }
   t.equity = close.equity();
   t.max_drawdown = max_drawdown.amount;

@@ -208,6 +208,9 @@ std::string day_report_html(const DayReport& r) {
   body += card("Handler errors", std::to_string(r.handler_errors.size()),
                r.handler_errors.empty() ? "" : "neg",
                r.handler_errors.empty() ? "none" : "see the table below");
+  if (!r.input_rejections.empty())
+    body += card("Rejected input rows", std::to_string(r.input_rejections.size()), "warn",
+                 "skipped by the live session: see the table below");
   body += card("Max drawdown", dd.amount.to_string(), dd.amount.is_zero() ? "" : "neg",
                dd.amount.is_zero()
                    ? std::string("never below its peak")
@@ -314,6 +317,17 @@ std::string day_report_html(const DayReport& r) {
               rows));
   }
 
+  if (!r.input_rejections.empty()) {
+    rows.clear();
+    for (const auto& x : r.input_rejections)
+      rows.push_back({num(seq_text(x.seq)), text(local(x.ts_ns)), num(std::to_string(x.body.line)),
+                      text(x.body.field), text(x.body.message), text(x.body.row)});
+    body += panel(
+        "input-rejections", "Rejected input rows", rows.size(),
+        table({text("seq"), text("time"), num("line"), text("field"), text("message"), text("row")},
+              rows));
+  }
+
   std::set<std::string> held;
   for (const auto& [symbol, p] : r.open.positions) held.insert(symbol);
   for (const auto& [symbol, p] : r.close.positions) held.insert(symbol);
@@ -401,13 +415,14 @@ std::string range_report_html(const RangeReport& r) {
   std::string body = header("blotter audit \xc2\xb7 trading days", who, when, r.journal, r.run_seq,
                             r.manifest, r.tz, r.first_seq, r.last_seq);
 
-  std::int64_t fills = 0, rejections = 0, errors = 0, up = 0, down = 0;
+  std::int64_t fills = 0, rejections = 0, errors = 0, input_rejections = 0, up = 0, down = 0;
   const AuditDay* best = nullptr;
   const AuditDay* worst = nullptr;
   for (const AuditDay& d : r.days) {
     fills += d.fills;
     rejections += d.rejections;
     errors += d.handler_errors;
+    input_rejections += d.input_rejections;
     up += d.pnl().is_positive();
     down += d.pnl().is_negative();
     if (!best || d.pnl() > best->pnl()) best = &d;
@@ -426,6 +441,9 @@ std::string range_report_html(const RangeReport& r) {
   body += card("Fills", std::to_string(fills), "", fmt::format("{} rejections", rejections));
   body += card("Handler errors", std::to_string(errors), errors ? "neg" : "",
                errors ? "see the days below" : "none");
+  if (input_rejections)
+    body += card("Rejected input rows", std::to_string(input_rejections), "warn",
+                 "skipped by the live session: audit --day lists them");
   const Drawdown& dd = r.max_drawdown;
   body += card("Max drawdown", dd.amount.to_string(), dd.amount.is_zero() ? "" : "neg",
                dd.amount.is_zero()

@@ -17,8 +17,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// A rejected input row is not trading either: a live session that skipped
+// bad rows compares equal to a run of its input without them.
 bool is_trading(EventType t) {
-  return t != EventType::kRunStarted && t != EventType::kRunFinished && t != EventType::kAnnotation;
+  return t != EventType::kRunStarted && t != EventType::kRunFinished &&
+         t != EventType::kAnnotation && t != EventType::kInputRejected;
 }
 
 // The trading events of one run, read in chunks of kChunk events so that
@@ -69,7 +72,7 @@ class TradingEvents {
   std::deque<Event> buffer_;
   Event current_;
   // The run's events that are not trading events (its RUN_STARTED and
-  // RUN_FINISHED, annotations), read so far: few.
+  // RUN_FINISHED, annotations, rejected input rows), read so far: few.
   std::vector<Seq> others_;
 };
 

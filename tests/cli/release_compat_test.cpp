@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "blotter/sqlite_journal.h"
 #include "cli_helpers.h"
 
 using namespace blotter::testing;
@@ -172,6 +173,11 @@ TEST_CASE("a journal release 0.1.0 wrote reads with today's runs view, unchanged
   CHECK(read.err.empty());
   CHECK(read.out == expected);
   CHECK(run_cli_args({"runs", dir.file("w.db")}).exit_code == 0);
+  // The view of rejected input rows, which that release did not have, is there and empty.
+  const CliResult rejected = run_cli_args(
+      {"query", dir.file("w.db"), "SELECT count(*) FROM input_rejections", "--format", "csv"});
+  CHECK(rejected.exit_code == 0);
+  CHECK(rejected.out == "count(*)\r\n0\r\n");
   CHECK(read_file(dir.file("w.db")) == before);
 
   // Another SQLite client sees the file's own view until it is migrated.
@@ -185,7 +191,7 @@ print([c[1] for c in con.execute("PRAGMA table_info(runs)")][-1])
   const CliResult migrated = run_cli_args({"migrate", dir.file("w.db")});
   REQUIRE_MESSAGE(migrated.exit_code == 0, migrated.err);
   client = run_python(script, quote(dir.file("w.db")));
-  CHECK(client.out == "7\nstrategy_sha256\n");
+  CHECK(client.out == fmt::format("{}\nstrategy_sha256\n", blotter::journal_schema_version()));
   CHECK(run_cli_args({"query", dir.file("w.db"), sql, "--format", "csv"}).out == expected);
 }
 

@@ -1,6 +1,7 @@
 #include "blotter/market_data.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -729,5 +730,33 @@ TEST_SUITE("market_data") {
     source->wait_for_input(deadline);
     CHECK(std::chrono::steady_clock::now() >= deadline);
     CHECK_FALSE(source->next().has_value());
+  }
+
+  TEST_CASE("a rejected row is journaled with the error's line, field and message, quoted") {
+    // A bad close, then bytes that could drive a terminal and a long tail.
+    const std::string bad = "2024-01-03,10,11,9,x\x1b[2J," + std::string(80, '7');
+    TempCsv file(std::string(kBarHeader) + "2024-01-02,10,11,9,10.5,100\n" + bad + "\n");
+    CsvMarketData source(file.path(), bars());
+    REQUIRE(source.next().has_value());
+    try {
+      source.next();
+      FAIL("the bad row was read");
+    } catch (const InputError& e) {
+      const InputRejected rejected = input_rejected(e, bad);
+      CHECK(rejected.line == 3);
+      CHECK(rejected.field == "close");
+      CHECK(rejected.message == e.what());
+      CHECK(rejected.row.starts_with("2024-01-03,10,11,9,x\\x1B[2J,777"));
+      CHECK(rejected.row.ends_with(fmt::format("... ({} bytes)", bad.size())));
+      CHECK(rejected.row.size() < bad.size());
+      CHECK(rejected.row.find('\x1b') == std::string::npos);
+    }
+    // A row that names no field, and one short enough to be kept whole.
+    const InputRejected whole =
+        input_rejected(InputError("-", 7, "", "expected 6 fields, got 2"), "2024-01-03,1");
+    CHECK(whole.line == 7);
+    CHECK(whole.field.empty());
+    CHECK(whole.message == "-:7: expected 6 fields, got 2");
+    CHECK(whole.row == "2024-01-03,1");
   }
 }
