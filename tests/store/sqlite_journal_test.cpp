@@ -68,7 +68,7 @@ bool equal(const RunStarted& a, const RunStarted& b) {
   return encode_payload(make_event(0, "", a)) == encode_payload(make_event(0, "", b));
 }
 bool equal(const RunFinished& a, const RunFinished& b) {
-  return a.run_seq == b.run_seq && a.rows == b.rows && a.events == b.events;
+  return a.run_seq == b.run_seq && a.rows == b.rows && a.events == b.events && a.ended == b.ended;
 }
 bool equal(const Tick& a, const Tick& b) { return a.price == b.price && a.volume == b.volume; }
 bool equal(const Bar& a, const Bar& b) {
@@ -94,6 +94,9 @@ bool equal(const HandlerError& a, const HandlerError& b) {
 }
 bool equal(const Annotation& a, const Annotation& b) {
   return a.refers_to_seq == b.refers_to_seq && a.day == b.day && a.tag == b.tag && a.text == b.text;
+}
+bool equal(const InputRejected& a, const InputRejected& b) {
+  return a.line == b.line && a.field == b.field && a.message == b.message && a.row == b.row;
 }
 
 bool same_event(const Event& a, const Event& b) {
