@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -54,12 +55,24 @@ struct CsvOptions {
 // than kMaxLineBytes. Text from the file quoted in a message is cut short and
 // has control characters and non-UTF-8 bytes escaped (\xNN): the message is
 // one line of bounded length whatever the file holds.
+//
+// Live (MarketDataSource's "Live sources"): from_stdin() and follow() read
+// the same format as rows arrive, with the same checks; the header is read
+// by the first next() that finds it whole. A bad data row is rejected and
+// passed over; a bad header, a read error or a line longer than
+// kMaxLineBytes ends the source.
 class CsvMarketData final : public MarketDataSource {
  public:
   static constexpr std::size_t kMaxLineBytes = 1 << 20;
 
   // Opens the file and reads its header. Throws blotter::InputError.
   CsvMarketData(const std::string& path, CsvOptions options);
+  // A live source reading standard input (named "-") until it is closed.
+  static std::unique_ptr<CsvMarketData> from_stdin(CsvOptions options);
+  // A live source reading the file at `path` from its start, then what is
+  // appended to it, never ending (like tail -f). Throws blotter::InputError
+  // if it cannot be opened.
+  static std::unique_ptr<CsvMarketData> follow(const std::string& path, CsvOptions options);
   ~CsvMarketData() override;
   CsvMarketData(const CsvMarketData&) = delete;
   CsvMarketData& operator=(const CsvMarketData&) = delete;
@@ -79,8 +92,24 @@ class CsvMarketData final : public MarketDataSource {
   // The file's SHA-256, read anew. Throws blotter::InputError.
   std::optional<std::string> sha256() const override;
 
+  bool live() const override { return reading_ != Reading::kFile; }
+  bool ended() const override { return ended_; }
+  void wait_for_input(std::chrono::steady_clock::time_point deadline) override;
+  std::optional<std::string> rejected_row() const override { return rejected_; }
+
  private:
+  enum class Reading { kFile, kPipe, kFollow };
+  CsvMarketData(std::string name, CsvOptions options, Reading reading, int fd);
+  void read_header();
+  void parse_header(std::string header);
+  std::optional<Event> next_row();
+  // The next whole line into `out`; false at the end (or, live, if there is
+  // no whole line yet).
   bool read_line(std::string& out);
+  bool read_file_line(std::string& out);
+  bool read_live_line(std::string& out);
+  // Counts the line read into `out` and drops its CR and byte-order mark.
+  void finish_line(std::string& out);
   // Splits `line` into `fields`, at most `keep` of them, and returns how many
   // it has. The views point into `line`, or into quoted_ when it has quotes.
   std::size_t split(const std::string& line, std::size_t keep,
@@ -96,6 +125,13 @@ class CsvMarketData final : public MarketDataSource {
   };
   // A member, so that it is closed when the constructor throws too.
   std::unique_ptr<std::FILE, FileCloser> file_;
+  Reading reading_ = Reading::kFile;
+  int fd_ = -1;  // live: the descriptor read (owned when following a file)
+  bool header_read_ = false;
+  bool ended_ = false;
+  std::string pending_;              // live: bytes read after the last whole line
+  std::size_t pending_scanned_ = 0;  // of pending_, the bytes known to hold no newline
+  std::optional<std::string> rejected_;
   std::vector<char> buffer_;
   std::size_t buffer_pos_ = 0, buffer_len_ = 0;
   std::int64_t line_ = 0;

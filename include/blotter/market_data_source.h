@@ -1,6 +1,7 @@
 // The market-data source seam: what produces the run's BAR and TICK events.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,11 +21,11 @@ class InputError;
 //
 // Contract:
 //  * next() returns the next row's event (a BAR or TICK, seq 0), in the
-//    order the input holds them, or nullopt at the end of the input (for a
-//    source that waits for more, only once it has ended). Event times never
-//    decrease across the rows of one symbol.
-//  * A bad row throws blotter::InputError naming name() and its line(); the
-//    source cannot go on after a throw.
+//    order the input holds them, or nullopt at the end of the input (a live
+//    source: see below). Event times never decrease across the rows of one
+//    symbol.
+//  * A bad row throws blotter::InputError naming name() and its line(); a
+//    re-readable source cannot go on after a throw (a live one can).
 //  * line() and rows() say where it is, for error messages and for resuming:
 //    a resumed run skips the rows() its journal already holds.
 //  * Not thread-safe: one reader.
@@ -34,12 +35,20 @@ class InputError;
 // times: its header and first row before the journal is opened, the whole
 // of it on another thread (so that a bad row anywhere commits nothing),
 // and once more to run it; the manifest records its SHA-256, by which a
-// later run recognises the same input and resumes it. A source that cannot
-// be read twice or checked ahead (a pipe, a followed file) has no sha256():
-// the run cannot check it before committing and has no digest to resume by,
-// so run_paper_trading refuses it today (it requires a regular file); a
-// live run reading one commits each row as it comes, and handling a bad row
-// mid-session is that run's rule, not this interface's.
+// later run recognises the same input and resumes it.
+//
+// Live sources: a source for which live() is true (a pipe, a followed file)
+// is read once, as its rows arrive, and has no sha256(). For such a source:
+//  * next() never waits: nullopt means "no whole row yet" while ended() is
+//    false, and the end of the input once ended() is true. wait_for_input()
+//    waits, until more input may have arrived or a deadline, whichever comes
+//    first (a signal may end the wait early). A partial last line waits for
+//    its newline (or, on a pipe, for the end of the input).
+//  * A bad data row throws blotter::InputError as for a file, and the source
+//    can go on: rejected_row() then holds the row's raw text, and the next
+//    next() reads the row after it. An error with no rejected_row() (the
+//    header, a read error, a line too long) ends the source: it cannot go on.
+//  * A followed file never ends by itself: ended() stays false.
 class MarketDataSource {
  public:
   virtual ~MarketDataSource() = default;
@@ -63,6 +72,20 @@ class MarketDataSource {
   // (not from where next() is), for a re-readable source; nullopt for one
   // that cannot be read twice. Throws blotter::InputError if it cannot be read.
   virtual std::optional<std::string> sha256() const = 0;
+
+  // Whether rows come as they arrive (see "Live sources" above).
+  virtual bool live() const { return false; }
+  // Live: whether the input has ended; a re-readable source says false.
+  virtual bool ended() const { return false; }
+  // Live: waits until more input may have arrived or `deadline` has passed.
+  // Returns at once for a re-readable source. Throws blotter::InputError if
+  // the input cannot be read.
+  virtual void wait_for_input(std::chrono::steady_clock::time_point deadline) {
+    static_cast<void>(deadline);
+  }
+  // The raw text of the data row the last next() threw for, after which the
+  // source can go on; nullopt if that next() did not throw for a data row.
+  virtual std::optional<std::string> rejected_row() const { return std::nullopt; }
 
  protected:
   MarketDataSource() = default;

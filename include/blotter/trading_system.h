@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -137,16 +138,31 @@ struct RunConfig {
   // batches close exactly on their count from the first row on.
   bool check_input_first = false;
   std::string version = "unknown";  // recorded in the manifest
-  // The market-data source, by name: today only "csv" (CsvMarketData of
-  // input_path with `input`). Another name is a blotter::ConfigError.
+  // The market-data source, by name: "csv" (CsvMarketData of input_path
+  // with `input`), or for a live session "stdin" (CsvMarketData::from_stdin;
+  // input_path "-") or "follow" (CsvMarketData::follow of input_path).
+  // Another name is a blotter::ConfigError.
   std::string source = "csv";
+  // Live sessions only. The session ends before the first row whose event
+  // time is after `until` (that row is not run); none: no such end.
+  std::optional<TimestampNs> until;
+  // Live sessions only: what a bad row does. kSkip: it is journaled as
+  // INPUT_REJECTED and the session goes on; kStop: it is journaled, the
+  // session ends (RUN_FINISHED) and its InputError is thrown.
+  enum class OnBadRow { kSkip, kStop };
+  OnBadRow on_bad_row = OnBadRow::kSkip;
+  // Live sessions only: once `stop` reads true, the session ends as at the
+  // end of its input, and RUN_FINISHED's `ended` is what this returns
+  // (unset: "sigint").
+  std::function<std::string()> stop_reason;
   // Called after each closed batch with the input read so far.
   std::function<void(const MarketDataSource&)> on_progress;
   // A snapshot is stored with the first commit after every this many events
   // (and one at the end of the run); 0: none.
   std::int64_t snapshot_every = 100'000;
   // If not null: once it reads true (say, set by a signal handler), the run
-  // stops before its next input row and throws RunInterrupted. The open
+  // stops before its next input row and throws RunInterrupted (a live
+  // session: only while it awaits its first row; later it ends, stop_reason). The open
   // batch is rolled back, as if the process had been killed there, so the
   // same run resumes later exactly as after a kill.
   const std::atomic<bool>* stop = nullptr;
@@ -200,6 +216,8 @@ struct RunSummary {
   // HANDLER_ERROR events of the run (all its processes, resumed or not): a
   // component failed on an event, so the books may lack what it did.
   std::int64_t handler_errors = 0;
+  // A live session: how it ended, as its RUN_FINISHED records it.
+  std::string ended;
 };
 
 // Paper-trades one CSV file into the journal at RunConfig::journal_location
@@ -240,6 +258,26 @@ struct RunSummary {
 // the journal untouched. A manifest without input_bytes (journals before
 // it) goes on only with the same digest. Anything else starts a new run.
 // The strategy is made from `strategies`.
+//
+// A live session (RunConfig::source "stdin" or "follow") is run differently,
+// as a stream can be neither checked ahead nor read twice. Its first good row
+// is awaited before the journal is opened (RUN_STARTED takes its time); then
+// each row is run as it arrives, and its batch closed (committed by the
+// writer) as soon as no further row is waiting, and at the latest
+// RunConfig::batch_latency after its first row's arrival while rows keep
+// coming (or after RunConfig::batch_rows rows). A bad row is journaled as INPUT_REJECTED (event
+// time: the last good row's, or the first's for one before it) and skipped, or with OnBadRow::kStop
+// ends the session and is thrown. The session ends at the end of the input, at RunConfig::until or
+// once RunConfig::stop reads true: what was read is committed, with RUN_FINISHED (event time of the
+// last good row; `ended` saying how). The manifest records the source and the input name ("-" for
+// standard input) and no digest. If the journal's latest run has the same manifest and did not
+// finish (the process was killed), the session resumes it, fed again from its start or from any row
+// at or before the last it journaled: state is rebuilt, an incoming row is skipped if its event
+// time is before the last journaled market event of its symbol, and so are as many rows at exactly
+// that time as the run holds; so is a bad row whose raw text the run has journaled, until the first
+// row that is run. The last journaled row is completed from the journal (the part of it a commit at
+// an ORDER left out, Durability::kFull). A finished latest run, or RunConfig::new_run, starts a new
+// one.
 RunSummary run_paper_trading(const RunConfig& config,
                              const StrategyRegistry& strategies = StrategyRegistry::builtin());
 

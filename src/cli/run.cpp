@@ -1,9 +1,10 @@
-// blotter run: paper-trade a CSV file into a journal.
+// blotter run: paper-trade a CSV file, or a live feed, into a journal.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -30,6 +31,9 @@ struct RunOptions {
   std::string durability = "normal";
   bool new_run = false;
   std::int64_t sync_interval_ms = blotter::kDefaultSyncInterval.count();
+  bool follow = false;
+  std::string until, on_bad_row;
+  int batch_latency_ms = 10;
 };
 
 void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& s) {
@@ -55,6 +59,7 @@ void print_summary(const blotter::RunConfig& config, const blotter::RunSummary& 
                  s.events_by_type[t]);
     fmt::print("\n");
   }
+  if (!s.ended.empty()) fmt::print("live session ended: {}\n", s.ended);
   if (s.unfilled_orders)
     fmt::print("orders still open at the end of the data: {}\n", s.unfilled_orders);
   fmt::print("trading days in {}\n\n", config.trading.tz);
@@ -140,11 +145,41 @@ void stop_on_signals() {
   std::_Exit(128 + sig);
 }
 
+// The options of a live session: standard input ("-") or a followed file.
+void set_live_options(const RunOptions& o, blotter::RunConfig& config) {
+  if (config.input_path == "-") {
+    if (o.follow)
+      throw blotter::ConfigError("--follow reads a file: '-' (standard input) is followed anyway");
+    config.source = "stdin";
+  } else if (o.follow) {
+    config.source = "follow";
+  }
+  const bool live = config.source != "csv";
+  if (!live && !o.until.empty())
+    throw blotter::ConfigError("--until ends a live session: give it with FILE '-' or --follow");
+  if (!live && !o.on_bad_row.empty())
+    throw blotter::ConfigError(
+        "--on-bad-row is for a live session (FILE '-' or --follow): a file is checked whole");
+  if (!o.until.empty()) {
+    std::string why;
+    config.until = blotter::parse_timestamp(o.until, &why);
+    if (!config.until)
+      throw blotter::ConfigError(fmt::format("--until '{}' is not a timestamp ({})",
+                                             blotter::terminal_text(o.until), why));
+  }
+  if (o.on_bad_row == "stop") config.on_bad_row = blotter::RunConfig::OnBadRow::kStop;
+  if (o.batch_latency_ms < 0)
+    throw blotter::ConfigError(
+        fmt::format("--batch-latency {}: must be 0 or more milliseconds", o.batch_latency_ms));
+  config.batch_latency = std::chrono::milliseconds(o.batch_latency_ms);
+}
+
 int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies) {
   blotter::RunConfig config;
   if (o.bars.empty() == o.ticks.empty())
     throw blotter::ConfigError("give exactly one of --bars FILE and --ticks FILE");
   config.input_path = o.bars.empty() ? o.ticks : o.bars;
+  set_live_options(o, config);
   config.input.kind =
       o.bars.empty() ? blotter::MarketDataKind::kTicks : blotter::MarketDataKind::kBars;
   config.input.symbol = o.symbol;
@@ -173,7 +208,7 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
     throw blotter::ConfigError(fmt::format(
         "--sync-interval {}: must be 0 (sync each commit) or more", o.sync_interval_ms));
   static bool progress_shown = false;
-  if (::isatty(STDERR_FILENO)) {
+  if (::isatty(STDERR_FILENO) && config.source == "csv") {
     config.on_progress = [](const blotter::MarketDataSource& src) {
       progress_shown = true;
       const std::uint64_t size = src.size().value_or(0);
@@ -194,6 +229,7 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
   config.sync_interval = std::chrono::milliseconds(o.sync_interval_ms);
   config.stop = &stop_requested;
   config.new_run = o.new_run;
+  config.stop_reason = [] { return stop_signal == SIGTERM ? "sigterm" : "sigint"; };
   stop_on_signals();
   blotter::RunSummary summary;
   try {
@@ -212,9 +248,29 @@ int run_command(const RunOptions& o, const blotter::StrategyRegistry& strategies
 
 Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
   auto o = std::make_shared<RunOptions>();
-  auto* cmd = app.add_subcommand("run", "paper-trade a CSV file of bars or ticks into a journal");
-  cmd->add_option("--bars", o->bars, "CSV of bars: timestamp,open,high,low,close,volume[,symbol]");
-  cmd->add_option("--ticks", o->ticks, "CSV of ticks: timestamp,price[,volume][,symbol]");
+  auto* cmd = app.add_subcommand(
+      "run", "paper-trade a CSV file of bars or ticks, or a live feed of them, into a journal");
+  cmd->add_option("--bars", o->bars,
+                  "CSV of bars: timestamp,open,high,low,close,volume[,symbol]; '-': a live "
+                  "session reading standard input");
+  cmd->add_option("--ticks", o->ticks,
+                  "CSV of ticks: timestamp,price[,volume][,symbol]; '-': a live session reading "
+                  "standard input");
+  cmd->add_flag("--follow", o->follow,
+                "a live session: read the --bars/--ticks FILE, then the rows appended to it as "
+                "they come (like tail -f), until SIGINT, SIGTERM or --until");
+  cmd->add_option(
+      "--until", o->until,
+      "live: end the session at the first row whose event time is after TIME (that row is not "
+      "run)");
+  cmd->add_option("--on-bad-row", o->on_bad_row,
+                  "live: skip (journal a bad row as INPUT_REJECTED and go on; the default) or "
+                  "stop (journal it, end the session and exit 2)")
+      ->check(CLI::IsMember({"skip", "stop"}));
+  cmd->add_option("--batch-latency", o->batch_latency_ms,
+                  "live sessions: commit each row's batch within this many milliseconds of its "
+                  "arrival (at once when no further row is waiting)")
+      ->capture_default_str();
   cmd->add_option("--symbol", o->symbol,
                   "the symbol of every row (required without a symbol column; with one, "
                   "trade only this symbol)");
@@ -260,6 +316,16 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
                   "durability normal: sync the journal at most MS after each commit, so a power "
                   "loss loses at most that much (0: sync each commit)")
       ->capture_default_str();
+  cmd->footer(
+      "Live sessions (FILE '-' or --follow): each row is run as it arrives and committed within "
+      "--batch-latency of its arrival. The session ends at the end of standard input, on SIGINT "
+      "or SIGTERM, or at --until: what was read is committed, RUN_FINISHED records how it "
+      "ended, and the exit status is 0. A session that was killed is resumed by the same "
+      "command fed the feed again, from its start or from any row at or before the last one "
+      "journaled: a row is skipped if its time is before the last journaled row of its symbol, "
+      "and so are as many rows at exactly that time as the journal holds (and, until the first "
+      "new row, the bad rows the journal holds). After a session that finished, the same "
+      "command starts a new one.");
   return {cmd, [cmd, o, &strategies] {
             refuse_empty_path(*cmd, "--bars", o->bars);
             refuse_empty_path(*cmd, "--ticks", o->ticks);

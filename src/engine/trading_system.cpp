@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "blotter/error.h"
@@ -369,8 +370,14 @@ namespace {
 std::unique_ptr<MarketDataSource> open_source(const RunConfig& config) {
   if (config.source == "csv")
     return std::make_unique<CsvMarketData>(config.input_path, config.input);
-  throw ConfigError(
-      fmt::format("unknown market-data source '{}' (blotter has: csv)", config.source));
+  if (config.source == "stdin") return CsvMarketData::from_stdin(config.input);
+  if (config.source == "follow") return CsvMarketData::follow(config.input_path, config.input);
+  throw ConfigError(fmt::format("unknown market-data source '{}' (blotter has: csv, stdin, follow)",
+                                config.source));
+}
+
+bool is_live(const RunConfig& config) {
+  return config.source == "stdin" || config.source == "follow";
 }
 
 // Whether two manifests are of the same run but for the input's bytes: the
@@ -677,7 +684,303 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
 
 }  // namespace
 
+namespace {
+
+// How long a live session waits for input at most before it looks at
+// RunConfig::stop again (a signal usually ends the wait at once).
+constexpr std::chrono::milliseconds kStopCheck{100};
+
+// A bad row of a live session, before it is journaled.
+struct Rejection {
+  InputError error;
+  std::string row;
+};
+
+// What a resumed live session skips of the rows fed to it again: the rows
+// the run holds, recognised per symbol by time (MarketDataSource gives each
+// symbol's rows in time order), and its rejected rows by their raw text.
+class KnownRows {
+ public:
+  KnownRows(const Journal& journal, Seq run_seq) {
+    ScanRange range(run_seq + 1, journal.last_seq());
+    range.types = {EventType::kBar, EventType::kTick};
+    journal.scan(range, [&](const Event& e) {
+      auto [it, added] = last_.try_emplace(e.symbol, Last{e.ts_ns, 0, 0});
+      if (it->second.ts != e.ts_ns) it->second = Last{e.ts_ns, 0, 0};
+      ++it->second.count_at_ts;
+      return true;
+    });
+  }
+
+  // Whether the run holds `row` (counted as seen if it does).
+  bool holds(const Event& row) {
+    const auto it = last_.find(row.symbol);
+    if (it != last_.end()) {
+      Last& last = it->second;
+      if (row.ts_ns < last.ts) return true;
+      if (row.ts_ns == last.ts && last.seen_at_ts < last.count_at_ts) {
+        ++last.seen_at_ts;
+        return true;
+      }
+    }
+    ran_one_ = true;
+    return false;
+  }
+
+  // Whether the run holds a rejected row of `text` (as INPUT_REJECTED quotes
+  // it) that was not fed again yet, before the first row that is run.
+  bool holds_rejected(const std::string& text) {
+    if (ran_one_) return false;
+    const auto it = rejected_.find(text);
+    if (it == rejected_.end()) return false;
+    rejected_.erase(it);
+    return true;
+  }
+
+  void add_rejected(std::string text) { rejected_.insert(std::move(text)); }
+
+ private:
+  // A symbol's last journaled market event: its time, how many of the
+  // symbol's rows the run holds at that time, and how many were fed again.
+  struct Last {
+    TimestampNs ts;
+    std::int64_t count_at_ts, seen_at_ts;
+  };
+  std::map<std::string, Last> last_;
+  std::multiset<std::string> rejected_;
+  bool ran_one_ = false;
+};
+
+// Gives `system` the state of run `run_seq` after the events up to
+// `rebuilt_to` of `journal`.
+void restore_run(TradingSystem& system, const Journal& journal, Seq run_seq, Seq rebuilt_to,
+                 const StrategyRegistry& strategies) {
+  if (system.strategy().saves_state()) {
+    system.restore(rebuild_state(journal, rebuilt_to, Snapshots::kUse, strategies).system->state());
+    return;
+  }
+  // A strategy that saves no state gets its state only by replay.
+  journal.scan(ScanRange(run_seq + 1, rebuilt_to), [&](const Event& e) {
+    if (e.type() != EventType::kAnnotation) system.bus().replay(e);
+    return true;
+  });
+}
+
+RunSummary run_live_session(const RunConfig& config, const StrategyRegistry& strategies) {
+  using Clock = std::chrono::steady_clock;
+  check_journal_location(config.journal_location);
+  {
+    MemoryStore scratch;
+    TradingSystem check(scratch, config.trading, strategies);
+  }
+  const auto source = open_source(config);
+  const auto stopped = [&] { return config.stop && config.stop->load(std::memory_order_relaxed); };
+
+  // The first good row is awaited before the journal is opened: RUN_STARTED
+  // takes its time, and a session fed nothing leaves no journal behind.
+  std::vector<Rejection> early;
+  std::optional<Event> first;
+  while (!first) {
+    if (stopped()) throw RunInterrupted();
+    try {
+      first = source->next();
+    } catch (const InputError& error) {
+      const auto row = source->rejected_row();
+      if (!row || config.on_bad_row == RunConfig::OnBadRow::kStop) throw;
+      early.push_back(Rejection{error, *row});
+      continue;
+    }
+    if (first) break;
+    if (source->ended()) throw InputError(source->name(), source->line(), "", "no data rows");
+    source->wait_for_input(Clock::now() + kStopCheck);
+  }
+  const Clock::time_point first_arrival = Clock::now();
+
+  const RunStarted manifest = manifest_of(config, "", strategies);
+  JournalOptions options;
+  options.durability = config.durability;
+  options.sync_interval = config.sync_interval;
+  const auto opened = open_journal(config.journal_location, Journal::Mode::kWrite, options);
+  Journal& journal = *opened;
+
+  RunSummary summary;
+  const LatestRun latest = latest_run(journal);
+  const bool resume = !config.new_run && latest.run_seq != 0 && !latest.finished &&
+                      same_run(latest.manifest, manifest);
+  TradingSystem system(journal, config.trading, strategies);
+  std::int64_t rows_before = 0;
+  Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
+  std::optional<Event> last_row;
+  std::vector<Event> rejected_after;  // resuming: rejections after the last journaled row
+  std::optional<KnownRows> known;
+  TimestampNs last_good_ts = first->ts_ns;
+  std::array<std::uint64_t, kEventTypeCount> journaled_before{};
+  if (resume) {
+    summary.outcome = RunSummary::Outcome::kResumed;
+    ScanRange market(latest.run_seq + 1, journal.last_seq());
+    market.types = {EventType::kBar, EventType::kTick};
+    rows_before = journal.count(market);
+    last_row_seq = rows_before ? journal.max_seq(market) : 0;
+    restore_run(system, journal, latest.run_seq,
+                last_row_seq ? last_row_seq - 1 : journal.last_seq(), strategies);
+    known.emplace(journal, latest.run_seq);
+    journal.scan(ScanRange(latest.run_seq + 1, journal.last_seq()), [&](const Event& e) {
+      if (e.seq >= last_row_seq) ++journaled_before[static_cast<std::size_t>(e.type())];
+      if (e.seq == last_row_seq) last_row = e;
+      if (const auto* r = e.get_if<InputRejected>()) {
+        known->add_rejected(r->row);
+        if (e.seq > last_row_seq) rejected_after.push_back(e);
+      }
+      return true;
+    });
+    if (last_row) last_good_ts = last_row->ts_ns;
+    summary.skipped_rows = rows_before;
+  }
+
+  summary.first_seq = journal.last_seq() + 1;
+  Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
+  const auto snapshot_if_due = [&](Seq run_seq, bool force) {
+    const Seq seq = journal.last_seq();
+    if (config.snapshot_every <= 0 || seq == last_snapshot) return;
+    if (!force && seq - last_snapshot < config.snapshot_every) return;
+    TimestampNs ts = 0;
+    journal.scan(ScanRange(seq, seq), [&](const Event& e) {
+      ts = e.ts_ns;
+      return false;
+    });
+    journal.put_snapshot(Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
+    last_snapshot = seq;
+  };
+
+  std::int64_t rows = 0, in_batch = 0;
+  std::optional<Clock::time_point> due;  // when the open batch must be closed
+  std::string ended;
+  std::optional<InputError> stop_error;
+  try {
+    Seq run_seq = latest.run_seq;
+    if (resume) {
+      journal.record_resumption(run_seq, rows_before, config.version);
+      if (last_row) {
+        // The last journaled row is run again from the journal, which
+        // appends only what a commit mid-row left out; the rejections after
+        // it are appended again too, and found journaled.
+        journal.catch_up_from(last_row_seq);
+        Event again = *last_row;
+        again.seq = 0;
+        again.recorded_ns = 0;
+        system.bus().publish(std::move(again));
+        for (Event& e : rejected_after) {
+          e.seq = 0;
+          e.recorded_ns = 0;
+          system.bus().publish(std::move(e));
+        }
+      }
+    } else {
+      run_seq = system.bus().publish(make_event(first->ts_ns, "", manifest));
+    }
+    summary.run_seq = run_seq;
+
+    const auto close_batch = [&] {
+      snapshot_if_due(run_seq, false);
+      journal.close_batch();
+      in_batch = 0;
+      due.reset();
+      if (config.on_progress) config.on_progress(*source);
+    };
+    const auto added = [&](Clock::time_point arrival) {
+      if (!due) due = arrival + config.batch_latency;
+      if (++in_batch >= config.batch_rows) close_batch();
+    };
+    // Each returns false once the session is to end.
+    const auto reject = [&](const InputError& error, const std::string& row,
+                            Clock::time_point arrival) {
+      InputRejected rejected = input_rejected(error, row);
+      if (known && known->holds_rejected(rejected.row)) return true;
+      system.bus().publish(make_event(last_good_ts, "", std::move(rejected)));
+      added(arrival);
+      if (config.on_bad_row == RunConfig::OnBadRow::kSkip) return true;
+      ended = "bad_row";
+      stop_error = error;
+      return false;
+    };
+    const auto run_row = [&](Event row, Clock::time_point arrival) {
+      if (config.until && row.ts_ns > *config.until) {
+        ended = "until";
+        return false;
+      }
+      last_good_ts = row.ts_ns;
+      if (known && known->holds(row)) return true;
+      system.bus().publish(std::move(row));
+      ++rows;
+      added(arrival);
+      return true;
+    };
+
+    bool going = true;
+    for (const Rejection& r : early) going = going && reject(r.error, r.row, first_arrival);
+    going = going && run_row(std::move(*first), first_arrival);
+    while (going) {
+      if (due && Clock::now() >= *due) close_batch();
+      if (stopped()) {
+        ended = config.stop_reason ? config.stop_reason() : "sigint";
+        break;
+      }
+      std::optional<Event> row;
+      try {
+        row = source->next();
+      } catch (const InputError& error) {
+        const auto text = source->rejected_row();
+        if (!text) {
+          // The source cannot go on: what came before is committed, and the
+          // run is left unfinished, to be resumed.
+          journal.commit();
+          throw;
+        }
+        going = reject(error, *text, Clock::now());
+        continue;
+      }
+      if (row) {
+        going = run_row(std::move(*row), Clock::now());
+      } else if (source->ended()) {
+        ended = "end_of_input";
+        break;
+      } else {
+        // The input is idle: nothing could join the open batch now, so it
+        // is committed at once rather than at its deadline. Batches grow
+        // only while rows arrive faster than they are run (group commit);
+        // batch_latency bounds the wait of a row while they do.
+        if (due) close_batch();
+        source->wait_for_input(Clock::now() + kStopCheck);
+      }
+    }
+    const std::int64_t events = journal.last_seq() - run_seq + 2;
+    RunFinished finished{run_seq, rows_before + rows, events, journal.resumptions(run_seq)};
+    finished.ended = ended;
+    system.bus().publish(make_event(last_good_ts, "", std::move(finished)));
+    snapshot_if_due(run_seq, true);
+    journal.commit();
+  } catch (...) {
+    journal.rollback();
+    throw;
+  }
+  if (config.on_progress) config.on_progress(*source);
+  if (stop_error) throw *stop_error;
+
+  summary.ended = ended;
+  summary.rows = rows;
+  summary.last_seq = journal.last_seq();
+  for (std::size_t t = 0; t < kEventTypeCount; ++t)
+    summary.events_by_type[t] =
+        system.bus().published(static_cast<EventType>(t)) - journaled_before[t];
+  summary.handler_errors = handler_errors(journal, summary.run_seq, summary.last_seq);
+  fill_summary(summary, system);
+  return summary;
+}
+
+}  // namespace
+
 RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& strategies) {
+  if (is_live(config)) return run_live_session(config, strategies);
   check_journal_location(config.journal_location);
   // The input is read to check it, for its digest and to run it: a pipe or
   // a device would give the later readings nothing, after the journal was opened.

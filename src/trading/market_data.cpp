@@ -1,7 +1,10 @@
 #include "blotter/market_data.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -18,7 +21,11 @@ namespace blotter {
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// How often a followed file that has not grown is looked at again.
+constexpr std::chrono::milliseconds kFollowPoll{2};
 constexpr std::size_t kMaxSymbolBytes = 32;
+// The time of a symbol without rows (rows have times after INT64_MIN).
+constexpr TimestampNs kNoRowYet = INT64_MIN;
 // Text from the file quoted in an error message is cut to this many bytes.
 constexpr std::size_t kShownBytes = kQuotedInputBytes;
 
@@ -72,14 +79,48 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   if (file_ == nullptr)
     throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
   size_ = static_cast<std::uint64_t>(st.st_size);
+  read_header();
+}
 
+CsvMarketData::CsvMarketData(std::string name, CsvOptions options, Reading reading, int fd)
+    : path_(std::move(name)),
+      options_(std::move(options)),
+      reading_(reading),
+      fd_(fd),
+      buffer_(kReadChunk),
+      symbol_ids_(std::make_unique<detail::SymbolTable>()) {}
+
+std::unique_ptr<CsvMarketData> CsvMarketData::from_stdin(CsvOptions options) {
+  return std::unique_ptr<CsvMarketData>(
+      new CsvMarketData("-", std::move(options), Reading::kPipe, STDIN_FILENO));
+}
+
+std::unique_ptr<CsvMarketData> CsvMarketData::follow(const std::string& path, CsvOptions options) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) throw InputError(path, 0, "", "cannot open: is a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  return std::unique_ptr<CsvMarketData>(
+      new CsvMarketData(path, std::move(options), Reading::kFollow, fd));
+}
+
+void CsvMarketData::read_header() {
   std::string header;
   do {
-    if (!read_line(header))
+    if (!read_line(header)) {
+      if (live() && !ended_) return;  // not whole yet
       throw InputError(
           path_, 0, "",
           fmt::format("empty file (expected the header {})", expected_header(options_.kind)));
+    }
+    if (header.find('\0') != std::string::npos) fail("", "NUL byte: the file is not text");
   } while (is_blank(header));
+  parse_header(std::move(header));
+}
+
+void CsvMarketData::parse_header(std::string header) {
   std::set<std::string> allowed(required_columns(options_.kind).begin(),
                                 required_columns(options_.kind).end());
   allowed.insert("symbol");
@@ -133,15 +174,24 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
                        ? std::array<int, 5>{index("open"), index("high"), index("low"),
                                             index("close"), index("volume")}
                        : std::array<int, 5>{index("price"), index("volume"), -1, -1, -1};
+  header_read_ = true;
 }
 
-CsvMarketData::~CsvMarketData() = default;
+CsvMarketData::~CsvMarketData() {
+  if (reading_ == Reading::kFollow) ::close(fd_);
+}
 
 void CsvMarketData::fail(const std::string& field, const std::string& message) const {
   throw InputError(path_, line_, field, message);
 }
 
 bool CsvMarketData::read_line(std::string& out) {
+  if (reading_ != Reading::kFile ? !read_live_line(out) : !read_file_line(out)) return false;
+  finish_line(out);
+  return true;
+}
+
+bool CsvMarketData::read_file_line(std::string& out) {
   out.clear();
   bool any = false;
   for (;;) {
@@ -169,11 +219,86 @@ bool CsvMarketData::read_line(std::string& out) {
     bytes_ += take + (nl ? 1 : 0);
     if (nl) break;
   }
+  return true;
+}
+
+bool CsvMarketData::read_live_line(std::string& out) {
+  for (;;) {
+    const std::size_t nl = pending_.find('\n', pending_scanned_);
+    if (nl != std::string::npos) {
+      out.assign(pending_, 0, nl);
+      pending_.erase(0, nl + 1);
+      pending_scanned_ = 0;
+      bytes_ += nl + 1;
+      return true;
+    }
+    pending_scanned_ = pending_.size();
+    if (pending_.size() > kMaxLineBytes) {
+      ++line_;
+      fail("", fmt::format("line longer than {} bytes (is this a CSV file?)", kMaxLineBytes));
+    }
+    if (ended_) {
+      // A pipe's last line may lack its newline.
+      if (pending_.empty()) return false;
+      out = std::move(pending_);
+      bytes_ += out.size();
+      pending_.clear();
+      pending_scanned_ = 0;
+      return true;
+    }
+    // Read only what is there: a pipe is polled first, and a followed
+    // file's read() returns 0 at its current end.
+    if (reading_ == Reading::kPipe) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (::poll(&ready, 1, 0) <= 0) return false;
+    }
+    const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) return false;
+      fail("", fmt::format("read error: {}", std::strerror(errno)));
+    }
+    if (n == 0) {
+      if (reading_ == Reading::kFollow) return false;  // more may be appended
+      ended_ = true;
+      continue;
+    }
+    pending_.append(buffer_.data(), static_cast<std::size_t>(n));
+  }
+}
+
+void CsvMarketData::finish_line(std::string& out) {
   ++line_;
   if (!out.empty() && out.back() == '\r') out.pop_back();
   if (line_ == 1 && out.compare(0, 3, "\xEF\xBB\xBF") == 0) out.erase(0, 3);
-  if (out.find('\0') != std::string::npos) fail("", "NUL byte: the file is not text");
-  return true;
+}
+
+void CsvMarketData::wait_for_input(std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono;
+  if (reading_ == Reading::kFile || ended_) return;
+  const auto now = steady_clock::now();
+  if (deadline <= now) return;
+  // Rounded up, so that the wait does not end before the deadline.
+  const auto wait_ms = ceil<milliseconds>(deadline - now).count();
+  if (reading_ == Reading::kPipe) {
+    pollfd ready{fd_, POLLIN, 0};
+    if (::poll(&ready, 1, static_cast<int>(std::min<std::int64_t>(wait_ms, INT32_MAX))) < 0 &&
+        errno != EINTR)
+      fail("", fmt::format("read error: {}", std::strerror(errno)));
+    return;
+  }
+  // A regular file is always "ready" to poll(): its size is looked at every
+  // kFollowPoll instead, until it has grown or the deadline has come.
+  for (;;) {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) fail("", fmt::format("read error: {}", std::strerror(errno)));
+    const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+    if (at >= 0 && st.st_size > at) return;
+    const auto left = deadline - steady_clock::now();
+    if (left <= steady_clock::duration::zero()) return;
+    const auto step = std::min<steady_clock::duration>(left, kFollowPoll);
+    timespec pause{0, static_cast<long>(duration_cast<nanoseconds>(step).count())};
+    if (::nanosleep(&pause, nullptr) != 0) return;  // a signal: the caller looks at why
+  }
 }
 
 std::size_t CsvMarketData::split(const std::string& line, std::size_t keep,
@@ -256,10 +381,8 @@ TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string_view>& 
     fail("timestamp", fmt::format("'{}' is not a timestamp ({}); expected an ISO-8601 date, a "
                                   "date-time with Z or an offset, or epoch seconds",
                                   shown(text), why));
-  const auto format = timestamp_format(text);
-  if (!ts_format_) {
-    ts_format_ = format;
-  } else if (format != ts_format_) {
+  // The first good row's format is the input's (next_row records it).
+  if (ts_format_ && timestamp_format(text) != ts_format_) {
     fail("timestamp",
          fmt::format("'{}' is not in the same format as the first row's", shown(text)));
   }
@@ -267,90 +390,114 @@ TimestampNs CsvMarketData::timestamp_field(const std::vector<std::string_view>& 
 }
 
 std::optional<Event> CsvMarketData::next() {
+  rejected_.reset();
+  if (!header_read_) {
+    read_header();
+    if (!header_read_) return std::nullopt;
+  }
   for (;;) {
     if (!read_line(line_text_)) {
+      if (live() && !ended_) return std::nullopt;  // no whole row yet
       if (rows_ == 0 && columns_.count("symbol") && !options_.symbol.empty())
         fail("symbol", fmt::format("no rows for symbol '{}'", shown(options_.symbol)));
       if (rows_ == 0) fail("", "no data rows after the header");
       return std::nullopt;
     }
     if (is_blank(line_text_)) continue;
-    std::vector<std::string_view>& fields = fields_;
-    const std::size_t found = split(line_text_, column_count_, fields);
-    if (found != column_count_)
-      fail("", fmt::format("expected {} fields, found {}{}", column_count_, found,
-                           found == column_count_ + 1 && trim(line_text_).ends_with(',')
-                               ? " (the line ends with a comma, the header does not)"
-                               : ""));
-    for (std::size_t i = named_count_; i < column_count_; ++i)
-      if (!trim(fields[i]).empty())
-        fail(fmt::format("#{}", i + 1), "not empty, in a column without a name in the header");
-
-    Event event;
-    if (symbol_column_ >= 0) {
-      event.symbol = trim(fields[static_cast<std::size_t>(symbol_column_)]);
-      if (event.symbol.empty()) fail("symbol", "empty");
-      if (event.symbol.size() > kMaxSymbolBytes)
-        fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
-      for (const char ch : event.symbol)
-        if (const auto c = static_cast<unsigned char>(ch); c < 0x21 || c == 0x7f)
-          fail("symbol", "contains a control character or a space");
-      if (!is_utf8(event.symbol))
-        fail("symbol", fmt::format("'{}' is not UTF-8", shown(event.symbol)));
-      if (!options_.symbol.empty() && event.symbol != options_.symbol) continue;
-    } else {
-      event.symbol = options_.symbol;
+    try {
+      if (auto event = next_row()) return event;
+    } catch (const InputError&) {
+      rejected_ = line_text_;
+      throw;
     }
-    event.ts_ns = timestamp_field(fields);
-
-    if (options_.kind == MarketDataKind::kBars) {
-      Bar bar{decimal_field(fields, value_columns_[0], "open"),
-              decimal_field(fields, value_columns_[1], "high"),
-              decimal_field(fields, value_columns_[2], "low"),
-              decimal_field(fields, value_columns_[3], "close"),
-              decimal_field(fields, value_columns_[4], "volume")};
-      if (!bar.open.is_positive()) fail("open", "must be positive");
-      if (!bar.high.is_positive()) fail("high", "must be positive");
-      if (!bar.low.is_positive()) fail("low", "must be positive");
-      if (!bar.close.is_positive()) fail("close", "must be positive");
-      if (bar.volume.is_negative()) fail("volume", "must not be negative");
-      if (bar.high < bar.low)
-        fail("high",
-             fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
-      event.payload = bar;
-    } else {
-      Tick tick{decimal_field(fields, value_columns_[0], "price"), Decimal()};
-      if (value_columns_[1] >= 0) tick.volume = decimal_field(fields, value_columns_[1], "volume");
-      if (!tick.price.is_positive()) fail("price", "must be positive");
-      if (tick.volume.is_negative()) fail("volume", "must not be negative");
-      event.payload = tick;
-    }
-
-    const std::uint32_t id = symbol_ids_->add(event.symbol);
-    if (id == last_ts_by_symbol_.size()) {
-      last_ts_by_symbol_.push_back(event.ts_ns);  // the symbol's first row
-    } else {
-      TimestampNs& previous = last_ts_by_symbol_[id];
-      // Ticks at the same time are normal market data (several trades in one
-      // timestamp's resolution), read in file order; bars are one per period.
-      if (event.ts_ns < previous ||
-          (event.ts_ns == previous && options_.kind == MarketDataKind::kBars))
-        fail("timestamp",
-             fmt::format("{} is not after the previous {} row's {}", format_timestamp(event.ts_ns),
-                         event.symbol, format_timestamp(previous)));
-      previous = event.ts_ns;
-    }
-    if (event.ts_ns < last_ts_)
-      fail("timestamp",
-           fmt::format("{} is before the previous row's {} (rows must be in time order)",
-                       format_timestamp(event.ts_ns), format_timestamp(last_ts_)));
-    last_ts_ = event.ts_ns;
-    ++rows_;
-    return event;
   }
 }
 
-std::optional<std::string> CsvMarketData::sha256() const { return detail::sha256_file(path_); }
+// The event of the row in line_text_, or nullopt if it is of another symbol
+// than the one read. Throws blotter::InputError, changing nothing the rows
+// after it are checked against.
+std::optional<Event> CsvMarketData::next_row() {
+  if (line_text_.find('\0') != std::string::npos) fail("", "NUL byte: the file is not text");
+  std::vector<std::string_view>& fields = fields_;
+  const std::size_t found = split(line_text_, column_count_, fields);
+  if (found != column_count_)
+    fail("", fmt::format("expected {} fields, found {}{}", column_count_, found,
+                         found == column_count_ + 1 && trim(line_text_).ends_with(',')
+                             ? " (the line ends with a comma, the header does not)"
+                             : ""));
+  for (std::size_t i = named_count_; i < column_count_; ++i)
+    if (!trim(fields[i]).empty())
+      fail(fmt::format("#{}", i + 1), "not empty, in a column without a name in the header");
+
+  Event event;
+  if (symbol_column_ >= 0) {
+    event.symbol = trim(fields[static_cast<std::size_t>(symbol_column_)]);
+    if (event.symbol.empty()) fail("symbol", "empty");
+    if (event.symbol.size() > kMaxSymbolBytes)
+      fail("symbol", fmt::format("longer than {} bytes", kMaxSymbolBytes));
+    for (const char ch : event.symbol)
+      if (const auto c = static_cast<unsigned char>(ch); c < 0x21 || c == 0x7f)
+        fail("symbol", "contains a control character or a space");
+    if (!is_utf8(event.symbol))
+      fail("symbol", fmt::format("'{}' is not UTF-8", shown(event.symbol)));
+    if (!options_.symbol.empty() && event.symbol != options_.symbol) return std::nullopt;
+  } else {
+    event.symbol = options_.symbol;
+  }
+  event.ts_ns = timestamp_field(fields);
+
+  if (options_.kind == MarketDataKind::kBars) {
+    Bar bar{decimal_field(fields, value_columns_[0], "open"),
+            decimal_field(fields, value_columns_[1], "high"),
+            decimal_field(fields, value_columns_[2], "low"),
+            decimal_field(fields, value_columns_[3], "close"),
+            decimal_field(fields, value_columns_[4], "volume")};
+    if (!bar.open.is_positive()) fail("open", "must be positive");
+    if (!bar.high.is_positive()) fail("high", "must be positive");
+    if (!bar.low.is_positive()) fail("low", "must be positive");
+    if (!bar.close.is_positive()) fail("close", "must be positive");
+    if (bar.volume.is_negative()) fail("volume", "must not be negative");
+    if (bar.high < bar.low)
+      fail("high",
+           fmt::format("high {} is below low {}", bar.high.to_string(), bar.low.to_string()));
+    event.payload = bar;
+  } else {
+    Tick tick{decimal_field(fields, value_columns_[0], "price"), Decimal()};
+    if (value_columns_[1] >= 0) tick.volume = decimal_field(fields, value_columns_[1], "volume");
+    if (!tick.price.is_positive()) fail("price", "must be positive");
+    if (tick.volume.is_negative()) fail("volume", "must not be negative");
+    event.payload = tick;
+  }
+
+  // Every check before any change: a rejected row leaves no trace.
+  // A symbol whose rows were all rejected has its id and no time yet.
+  const std::uint32_t id = symbol_ids_->add(event.symbol);
+  if (id >= last_ts_by_symbol_.size()) last_ts_by_symbol_.resize(id + 1, kNoRowYet);
+  TimestampNs& previous = last_ts_by_symbol_[id];
+  if (previous != kNoRowYet) {
+    // Ticks at the same time are normal market data (several trades in one
+    // timestamp's resolution), read in file order; bars are one per period.
+    if (event.ts_ns < previous ||
+        (event.ts_ns == previous && options_.kind == MarketDataKind::kBars))
+      fail("timestamp",
+           fmt::format("{} is not after the previous {} row's {}", format_timestamp(event.ts_ns),
+                       event.symbol, format_timestamp(previous)));
+  }
+  if (event.ts_ns < last_ts_)
+    fail("timestamp", fmt::format("{} is before the previous row's {} (rows must be in time order)",
+                                  format_timestamp(event.ts_ns), format_timestamp(last_ts_)));
+  previous = event.ts_ns;
+  last_ts_ = event.ts_ns;
+  if (!ts_format_)
+    ts_format_ = timestamp_format(trim(fields[static_cast<std::size_t>(timestamp_column_)]));
+  ++rows_;
+  return event;
+}
+
+std::optional<std::string> CsvMarketData::sha256() const {
+  if (live()) return std::nullopt;  // read once, as it comes
+  return detail::sha256_file(path_);
+}
 
 std::int64_t MarketDataFeed::publish_all(
     MarketDataSource& source, const std::function<void(const MarketDataSource&)>& after_row) {

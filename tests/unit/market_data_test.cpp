@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -664,6 +665,71 @@ TEST_SUITE("market_data") {
     CHECK(feed.publish_all(source) == 1047);
     CHECK(store.last_seq() == 1047);
     CHECK(store.events().back().as<Bar>().close == d("362.71"));
+  }
+
+  TEST_CASE("a followed file gives its rows, then the rows appended, a partial line once whole") {
+    TempCsv file(std::string(kBarHeader) + "2024-01-02,1,2,1,2,10\n");
+    const auto source = CsvMarketData::follow(file.path(), bars());
+    CHECK(source->live());
+    CHECK_FALSE(source->sha256().has_value());
+    REQUIRE(source->next().has_value());
+    CHECK_FALSE(source->next().has_value());  // no row yet
+    CHECK_FALSE(source->ended());
+    std::ofstream out(file.path(), std::ios::app | std::ios::binary);
+    out << "2024-01-03,2,3,2,3,10\n2024-01-04,3,4" << std::flush;
+    const auto row = source->next();
+    REQUIRE(row.has_value());
+    CHECK(row->ts_ns == ts("2024-01-03"));
+    CHECK_FALSE(source->next().has_value());  // the partial line waits for its newline
+    out << ",3,4,10\n" << std::flush;
+    const auto whole = source->next();
+    REQUIRE(whole.has_value());
+    CHECK(std::get<Bar>(whole->payload).close == d("4"));
+    CHECK(source->line() == 4);
+    CHECK_FALSE(source->ended());  // a followed file never ends by itself
+  }
+
+  TEST_CASE("a live source goes on after a bad row, whose raw text it gives") {
+    TempCsv file(std::string(kBarHeader) +
+                 "2024-01-02,1,2,1,2,10\n2024-01-03,1,2,1,x\x01y,10\r\n2024-01-01,1,2,1,2,10\n"
+                 "2024-01-04,1,2,1,3,10\n");
+    const auto source = CsvMarketData::follow(file.path(), bars());
+    REQUIRE(source->next().has_value());
+    CHECK_FALSE(source->rejected_row().has_value());
+    try {
+      source->next();
+      FAIL("the bad row was accepted");
+    } catch (const InputError& e) {
+      CHECK(e.line() == 3);
+      CHECK(e.field() == "close");
+      CHECK(source->rejected_row() == std::optional<std::string>("2024-01-03,1,2,1,x\x01y,10"));
+    }
+    // A row before the last good one is refused against that row, not the bad one.
+    CHECK_THROWS_AS(source->next(), InputError);
+    const auto row = source->next();
+    REQUIRE(row.has_value());
+    CHECK(row->ts_ns == ts("2024-01-04"));
+    CHECK_FALSE(source->rejected_row().has_value());
+    CHECK(source->rows() == 2);
+  }
+
+  TEST_CASE("a followed file waits for its header") {
+    TempCsv file("");
+    const auto source = CsvMarketData::follow(file.path(), bars());
+    CHECK_FALSE(source->next().has_value());
+    std::ofstream out(file.path(), std::ios::app | std::ios::binary);
+    out << kBarHeader << "2024-01-02,1,2,1,2,10\n" << std::flush;
+    CHECK(source->next().has_value());
+  }
+
+  TEST_CASE("wait_for_input on a followed file that does not grow returns at the deadline") {
+    TempCsv file(kBarHeader);
+    const auto source = CsvMarketData::follow(file.path(), bars());
+    CHECK_FALSE(source->next().has_value());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    source->wait_for_input(deadline);
+    CHECK(std::chrono::steady_clock::now() >= deadline);
+    CHECK_FALSE(source->next().has_value());
   }
 
   TEST_CASE("a rejected row is journaled with the error's line, field and message, quoted") {

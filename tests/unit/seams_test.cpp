@@ -417,9 +417,10 @@ TEST_SUITE("seams") {
                          ConfigError);
     TempDir dir;
     RunConfig c = busy_run_config(synthetic_bars(dir, "bars.csv", 10, 1), dir.file("j.db"));
-    c.source = "stdin";
+    c.source = "kafka";
     CHECK_THROWS_WITH_AS(run_paper_trading(c),
-                         "unknown market-data source 'stdin' (blotter has: csv)", ConfigError);
+                         "unknown market-data source 'kafka' (blotter has: csv, stdin, follow)",
+                         ConfigError);
     CHECK_FALSE(std::filesystem::exists(c.journal_location));
   }
 }
