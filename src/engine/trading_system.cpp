@@ -805,7 +805,7 @@ RunSummary run_live_session(const RunConfig& config, const StrategyRegistry& str
 
   RunSummary summary;
   const LatestRun latest = latest_run(journal);
-  const bool resume = !config.new_run && latest.run_seq != 0 && !latest.finished &&
+  const bool resume = !config.new_run && latest.run_seq != 0 && latest.finished_seq == 0 &&
                       same_run(latest.manifest, manifest);
   TradingSystem system(journal, config.trading, strategies);
   std::int64_t rows_before = 0;
