@@ -1,20 +1,26 @@
 // The loss window bounded in time: a power loss, simulated by a VFS that
 // keeps only what was synced (test_vfs.h), loses at most the batches
-// committed in the last sync interval; a new journal survives one from the
-// moment it is created.
+// committed in the last sync interval, whether a journal is written batch by
+// batch or by a live session following a growing file; a new journal
+// survives one from the moment it is created.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <future>
 #include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "blotter/error.h"
 #include "blotter/journal_location.h"
 #include "blotter/sqlite_journal.h"
+#include "blotter/trading_system.h"
 #include "blotter/verify.h"
 #include "cli_helpers.h"
 #include "test_support.h"
@@ -148,6 +154,101 @@ TEST_SUITE("power_loss") {
     // The quiet spells: everything before them survives.
     CHECK(images[3].verified.head.seq == 12);
     CHECK(images.back().verified.head.seq == 24);
+  }
+
+  TEST_CASE("a live session fed slowly loses at most its last sync interval in a power loss") {
+    // The same bound, end to end: a live session following a file that
+    // grows a row at a time, as `blotter run --bars FILE --follow` runs it.
+    TempDir dir;
+    const std::string feed = dir.file("feed.csv");
+    const std::string path = dir.file("j.db");
+    std::vector<std::string> lines;
+    {
+      std::ifstream in(std::string(BLOTTER_TEST_DATA) + "/goog_daily.csv");
+      for (std::string line; std::getline(in, line) && lines.size() < 41;) lines.push_back(line);
+    }
+    std::ofstream out(feed, std::ios::binary);
+    const auto feed_row = [&](std::size_t i) { out << lines[i] << '\n' << std::flush; };
+    feed_row(0);  // the header
+
+    TestVfs vfs(TestVfs::Mode::kPowerLoss);
+    constexpr auto kInterval = 100ms;
+    RunConfig config = busy_run_config(feed, path);
+    config.input.symbol = "GOOG";
+    config.source = "follow";
+    config.sync_interval = kInterval;
+    config.batch_latency = 1ms;
+    std::atomic<bool> stop{false};
+    config.stop = &stop;
+    auto session = std::async(std::launch::async, [&] { return run_paper_trading(config); });
+    // A failed check ends the session before the future is waited for.
+    struct Stopper {
+      std::atomic<bool>& stop;
+      ~Stopper() { stop = true; }
+    } stopper{stop};
+
+    // Each row fed is awaited until another connection sees it committed;
+    // the journal's last seq then, and when it was seen, is a batch.
+    std::vector<Feed::Batch> batches;
+    std::unique_ptr<Journal> reader;
+    const auto await_rows = [&](std::int64_t rows) {
+      const auto deadline = Clock::now() + 30s;
+      for (;;) {
+        if (!reader && std::filesystem::exists(path)) {
+          try {
+            reader = SqliteJournal::open(path, Journal::Mode::kRead);
+          } catch (const Error&) {  // the schema is still being written
+          }
+        }
+        if (reader) {
+          ScanRange bars;
+          bars.types = {EventType::kBar};
+          if (reader->count(bars) == rows) {
+            batches.push_back({reader->max_seq(ScanRange()), Clock::now()});
+            return;
+          }
+        }
+        if (session.wait_for(0s) == std::future_status::ready) {
+          session.get();  // throws what ended it
+          FAIL("the session ended before row ", rows, " was committed");
+        }
+        REQUIRE_MESSAGE(Clock::now() < deadline, "row ", rows, " was never committed");
+        std::this_thread::sleep_for(2ms);
+      }
+    };
+
+    std::vector<Survivor> images;
+    std::size_t next = 1;
+    for (int burst = 0; burst < 2; ++burst) {
+      for (int i = 0; i < 20; ++i, ++next) {
+        feed_row(next);
+        await_rows(static_cast<std::int64_t>(next));
+        std::this_thread::sleep_for(15ms);
+        if (i % 4 == 3)
+          images.push_back(power_loss(vfs, dir, fmt::format("during{}-{}", burst, i), "j.db"));
+      }
+      std::this_thread::sleep_for(kInterval + kMargin);
+      images.push_back(power_loss(vfs, dir, fmt::format("quiet{}", burst), "j.db"));
+    }
+    stop = true;
+    const RunSummary summary = session.get();
+    CHECK(summary.rows == 40);
+    CHECK(summary.ended == "sigint");
+    reader.reset();
+
+    const auto hashes = hashes_of(path);
+    REQUIRE(hashes.size() > batches.back().last_seq);
+    for (const Survivor& image : images) {
+      CAPTURE(image.verified.problem);
+      CHECK(image.verified.ok);
+      const Seq last = image.verified.head.seq;
+      // A prefix of the session's journal: equal heads mean equal prefixes.
+      if (last > 0) CHECK(image.verified.head.hash == hashes.at(last));
+      CHECK(last >= committed_before(batches, image.taken, kInterval + kMargin));
+    }
+    // After each quiet spell, every row fed is there.
+    CHECK(images[5].verified.head.seq == batches[19].last_seq);
+    CHECK(images.back().verified.head.seq == batches.back().last_seq);
   }
 
   TEST_CASE("without the timed sync a quiet writer's last batches are lost") {
