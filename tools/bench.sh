@@ -94,11 +94,12 @@ print_table() {
 # at a steady rate, each timed from its write to the pipe until another
 # connection sees its BAR committed (tools/bench/live_latency.cpp), with
 # each durability; and the disk's own floor in the same run, appending a
-# 4 KiB block and fdatasync-ing it, in the directory the journals are in.
+# 4 KiB block and fdatasync-ing it at the same rate, in the directory the
+# journals are in.
 latency_rows=1000 latency_rate=100
 live_latency() {
   local fsync normal full
-  read -r -a fsync < <($out/blotter_live_latency fsync "$data" 1000)
+  read -r -a fsync < <($out/blotter_live_latency fsync "$data" "$latency_rows" "$latency_rate")
   read -r -a normal < <($out/blotter_live_latency feed "$blotter" "$data/live_normal.db" \
     "$latency_rows" "$latency_rate")
   read -r -a full < <($out/blotter_live_latency feed "$blotter" "$data/live_full.db" \
@@ -107,7 +108,7 @@ live_latency() {
   local orders
   orders=$(sqlite3 "$data/live_full.db" "SELECT count(*) FROM events WHERE type = 'ORDER'")
   ms() { python3 -c "print(f'{$1/1000:.2f}')"; }
-  row "fdatasync of a 4 KiB append, p50 / p99 / max ms (${fsync[3]} syncs)" \
+  row "fdatasync of a 4 KiB append, p50 / p99 / max ms (${fsync[3]} syncs at $latency_rate/s)" \
     "$(ms "${fsync[0]}") / $(ms "${fsync[1]}") / $(ms "${fsync[2]}")" "the disk's floor" ""
   row "live session, default durability: row written → committed, p50 / p99 / max ms ($latency_rows rows at $latency_rate/s, first 10 left out)" \
     "$(ms "${normal[0]}") / $(ms "${normal[1]}") / $(ms "${normal[2]}")" \

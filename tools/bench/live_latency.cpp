@@ -1,7 +1,10 @@
 // Latency of a live session, and the disk's own sync latency as its floor.
 //
-//   blotter_live_latency fsync DIR COUNT
-//     appends a 4 KiB block to a file in DIR and fdatasyncs it, COUNT times.
+//   blotter_live_latency fsync DIR COUNT RATE
+//     appends a 4 KiB block to a file in DIR and fdatasyncs it, COUNT times
+//     at RATE per second: at the feed's pace, as a sync after an idle spell
+//     can cost several times one right after another (a virtual disk's
+//     queue goes idle), and the floor must be the session's own.
 //   blotter_live_latency feed BLOTTER JOURNAL ROWS RATE [ARG...]
 //     starts `BLOTTER run --bars - --symbol LAT --journal JOURNAL ARG...`,
 //     writes ROWS bars to its standard input at RATE rows per second, and
@@ -31,7 +34,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kPollInterval = std::chrono::microseconds(200);
+constexpr auto kPollInterval = std::chrono::microseconds(50);
 constexpr std::size_t kWarmUp = 10;
 
 std::int64_t micros(Clock::duration d) {
@@ -53,13 +56,17 @@ void print_percentiles(std::vector<std::int64_t> us) {
   fmt::print("{} {} {} {}\n", at(0.50), at(0.99), us.back(), us.size());
 }
 
-int fsync_mode(const std::string& dir, long count) {
+int fsync_mode(const std::string& dir, long count, double rate) {
   const std::string path = dir + "/fsync_probe";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (fd < 0) fail("cannot create " + path);
   const std::string block(4096, 'x');
   std::vector<std::int64_t> us;
+  const auto period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+  const auto first = Clock::now();
   for (long i = 0; i < count; ++i) {
+    std::this_thread::sleep_until(first + period * i);
     const auto start = Clock::now();
     if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()))
       fail("cannot write " + path);
@@ -200,8 +207,12 @@ int feed_mode(const std::string& blotter, const std::string& journal, long rows,
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 3 && args[0] == "fsync")
-    return fsync_mode(args[1], std::atol(args[2].c_str()));
+  if (args.size() == 4 && args[0] == "fsync") {
+    const long count = std::atol(args[2].c_str());
+    const double rate = std::atof(args[3].c_str());
+    if (count <= 0 || rate <= 0) fail("fsync: COUNT and RATE must be positive");
+    return fsync_mode(args[1], count, rate);
+  }
   if (args.size() >= 5 && args[0] == "feed") {
     const long rows = std::atol(args[3].c_str());
     const double rate = std::atof(args[4].c_str());
@@ -210,7 +221,7 @@ int main(int argc, char** argv) {
     return feed_mode(args[1], args[2], rows, rate, {args.begin() + 5, args.end()});
   }
   fmt::print(stderr,
-             "usage: blotter_live_latency fsync DIR COUNT\n"
+             "usage: blotter_live_latency fsync DIR COUNT RATE\n"
              "       blotter_live_latency feed BLOTTER JOURNAL ROWS RATE [ARG...]\n");
   return 2;
 }
