@@ -36,7 +36,8 @@ struct CsvOptions {
 // The CSV file source ("csv"), the first MarketDataSource: streams a CSV file
 // of bars or ticks, one validated event at a time, in constant memory (a
 // line may be at most kMaxLineBytes long). Re-readable: sha256() reads the
-// file anew.
+// file anew, as far as it was when opened (bytes appended since are not
+// read).
 //
 // Accepted: a UTF-8 byte-order mark; CRLF line ends; blank lines (skipped);
 // columns in any order, names case-insensitive; fields in double quotes
@@ -66,7 +67,11 @@ class CsvMarketData final : public MarketDataSource {
   static constexpr std::size_t kMaxLineBytes = 1 << 20;
 
   // Opens the file and reads its header. Throws blotter::InputError.
-  CsvMarketData(const std::string& path, CsvOptions options);
+  // The file as it is now: its first size() bytes, and at most `max_bytes`
+  // of them (a run pins every reader of its input to the size the first one
+  // saw, so rows appended meanwhile are the next run's).
+  CsvMarketData(const std::string& path, CsvOptions options,
+                std::optional<std::uint64_t> max_bytes = std::nullopt);
   // A live source reading standard input (named "-") until it is closed.
   static std::unique_ptr<CsvMarketData> from_stdin(CsvOptions options);
   // A live source reading the file at `path` from its start, then what is
@@ -89,7 +94,8 @@ class CsvMarketData final : public MarketDataSource {
   std::uint64_t bytes_read() const override { return bytes_; }
   std::uint64_t file_size() const { return size_; }
   std::optional<std::uint64_t> size() const override { return size_; }
-  // The file's SHA-256, read anew. Throws blotter::InputError.
+  // The SHA-256 of the file's first size() bytes, read anew. Throws
+  // blotter::InputError, also if the file is now shorter.
   std::optional<std::string> sha256() const override;
 
   bool live() const override { return reading_ != Reading::kFile; }
@@ -137,6 +143,7 @@ class CsvMarketData final : public MarketDataSource {
   std::int64_t line_ = 0;
   std::int64_t rows_ = 0;
   std::uint64_t bytes_ = 0, size_ = 0;
+  std::uint64_t fetched_ = 0;  // file: bytes read from the file (at most size_)
   std::size_t column_count_ = 0;
   std::size_t named_count_ = 0;         // the columns before the header's trailing commas
   std::map<std::string, int> columns_;  // name -> index

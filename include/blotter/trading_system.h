@@ -143,12 +143,17 @@ struct RunConfig {
   // input_path "-") or "follow" (CsvMarketData::follow of input_path).
   // Another name is a blotter::ConfigError.
   std::string source = "csv";
+  // "csv": read at most this many bytes of the input (unset: the file as
+  // it is when opened). run_paper_trading sets it to the size it first saw.
+  std::optional<std::uint64_t> input_bytes;
   // Live sessions only. The session ends before the first row whose event
   // time is after `until` (that row is not run); none: no such end.
   std::optional<TimestampNs> until;
   // Live sessions only: what a bad row does. kSkip: it is journaled as
   // INPUT_REJECTED and the session goes on; kStop: it is journaled, the
-  // session ends (RUN_FINISHED) and its InputError is thrown.
+  // session ends (RUN_FINISHED) and its InputError is thrown. Before the
+  // first good row there is no session yet: kStop throws the InputError and
+  // nothing is journaled; kSkip journals the bad rows with the first good one.
   enum class OnBadRow { kSkip, kStop };
   OnBadRow on_bad_row = OnBadRow::kSkip;
   // Live sessions only: once `stop` reads true, the session ends as at the
@@ -271,13 +276,13 @@ struct RunSummary {
 // once RunConfig::stop reads true: what was read is committed, with RUN_FINISHED (event time of the
 // last good row; `ended` saying how). The manifest records the source and the input name ("-" for
 // standard input) and no digest. If the journal's latest run has the same manifest and did not
-// finish (the process was killed), the session resumes it, fed again from its start or from any row
-// at or before the last it journaled: state is rebuilt, an incoming row is skipped if its event
-// time is before the last journaled market event of its symbol, and so are as many rows at exactly
-// that time as the run holds; so is a bad row whose raw text the run has journaled, until the first
-// row that is run. The last journaled row is completed from the journal (the part of it a commit at
-// an ORDER left out, Durability::kFull). A finished latest run, or RunConfig::new_run, starts a new
-// one.
+// finish (the process was killed), the session resumes it, fed again from its start or from any
+// point up to the first row at the last journaled event time: state is rebuilt, an incoming row is
+// skipped if its event time is before the last journaled market event of its symbol, and so are as
+// many rows at exactly that time as the run holds; so is a bad row whose raw text the run has
+// journaled, until the first row that is run. The last journaled row is completed from the journal
+// (the part of it a commit at an ORDER left out, Durability::kFull). A finished latest run, or
+// RunConfig::new_run, starts a new one.
 RunSummary run_paper_trading(const RunConfig& config,
                              const StrategyRegistry& strategies = StrategyRegistry::builtin());
 

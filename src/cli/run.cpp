@@ -321,8 +321,9 @@ Subcommand add_run(CLI::App& app, const StrategyRegistry& strategies) {
       "--batch-latency of its arrival. The session ends at the end of standard input, on SIGINT "
       "or SIGTERM, or at --until: what was read is committed, RUN_FINISHED records how it "
       "ended, and the exit status is 0. A session that was killed is resumed by the same "
-      "command fed the feed again, from its start or from any row at or before the last one "
-      "journaled: a row is skipped if its time is before the last journaled row of its symbol, "
+      "command fed the feed again, from its start or from any point up to the first row at the "
+      "last journaled event time (every row at that time fed again): a row is skipped if its time "
+      "is before the last journaled row of its symbol, "
       "and so are as many rows at exactly that time as the journal holds (and, until the first "
       "new row, the bad rows the journal holds). After a session that finished, the same "
       "command starts a new one.");

@@ -369,7 +369,7 @@ namespace {
 // The run's market-data source, opened anew from its start.
 std::unique_ptr<MarketDataSource> open_source(const RunConfig& config) {
   if (config.source == "csv")
-    return std::make_unique<CsvMarketData>(config.input_path, config.input);
+    return std::make_unique<CsvMarketData>(config.input_path, config.input, config.input_bytes);
   if (config.source == "stdin") return CsvMarketData::from_stdin(config.input);
   if (config.source == "follow") return CsvMarketData::follow(config.input_path, config.input);
   throw ConfigError(fmt::format("unknown market-data source '{}' (blotter has: csv, stdin, follow)",
@@ -805,8 +805,11 @@ RunSummary run_live_session(const RunConfig& config, const StrategyRegistry& str
 
   RunSummary summary;
   const LatestRun latest = latest_run(journal);
+  // A live input has no digest to tell feeds apart: the input's name does
+  // ("-" for standard input), so following another file starts a new run.
   const bool resume = !config.new_run && latest.run_seq != 0 && latest.finished_seq == 0 &&
-                      same_run(latest.manifest, manifest);
+                      same_run(latest.manifest, manifest) &&
+                      latest.manifest.input == manifest.input;
   TradingSystem system(journal, config.trading, strategies);
   std::int64_t rows_before = 0;
   Seq last_row_seq = 0;  // resuming: the market event of the last journaled row
@@ -1001,7 +1004,11 @@ RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& st
   // the journal is opened; the rest is checked on another thread during the run.
   const auto head = open_source(config);
   const TimestampNs first_ts = head->next()->ts_ns;  // next() throws if there is no row
-  InputCheck input_check(config);
+  // Every reader of the input reads it as the first one found it: rows
+  // appended during the run are the next run's (it continues this one).
+  RunConfig pinned = config;
+  pinned.input_bytes = head->size();
+  InputCheck input_check(pinned);
   // Every ORDER is committed at once: the whole input is checked before any.
   if (config.durability == Durability::kFull || config.check_input_first) input_check.wait();
   // The input is checked ahead and resumed by its digest: a source without
@@ -1018,7 +1025,7 @@ RunSummary run_paper_trading(const RunConfig& config, const StrategyRegistry& st
   auto journal = open_journal(config.journal_location, Journal::Mode::kWrite, options);
   const bool journal_is_new = journal->created();
   try {
-    return run_journaled(config, manifest, first_ts, input_check, *journal, strategies);
+    return run_journaled(pinned, manifest, first_ts, input_check, *journal, strategies);
   } catch (...) {
     // Nothing of the run was committed before its input passed: a journal
     // this run created holds nothing but the schema, and goes with it.

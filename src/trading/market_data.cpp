@@ -66,7 +66,8 @@ std::string expected_header(MarketDataKind kind) {
 
 }  // namespace
 
-CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
+CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options,
+                             std::optional<std::uint64_t> max_bytes)
     : path_(path),
       options_(std::move(options)),
       buffer_(kReadChunk),
@@ -79,6 +80,7 @@ CsvMarketData::CsvMarketData(const std::string& path, CsvOptions options)
   if (file_ == nullptr)
     throw InputError(path_, 0, "", fmt::format("cannot open: {}", std::strerror(errno)));
   size_ = static_cast<std::uint64_t>(st.st_size);
+  if (max_bytes) size_ = std::min(size_, *max_bytes);
   read_header();
 }
 
@@ -196,7 +198,11 @@ bool CsvMarketData::read_file_line(std::string& out) {
   bool any = false;
   for (;;) {
     if (buffer_pos_ == buffer_len_) {
-      buffer_len_ = std::fread(buffer_.data(), 1, buffer_.size(), file_.get());
+      // The file as it was when opened: what is appended later is not read.
+      const auto want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), size_ - fetched_));
+      buffer_len_ = want ? std::fread(buffer_.data(), 1, want, file_.get()) : 0;
+      fetched_ += buffer_len_;
       buffer_pos_ = 0;
       if (buffer_len_ == 0) {
         if (std::ferror(file_.get())) fail("", fmt::format("read error: {}", std::strerror(errno)));
@@ -496,7 +502,10 @@ std::optional<Event> CsvMarketData::next_row() {
 
 std::optional<std::string> CsvMarketData::sha256() const {
   if (live()) return std::nullopt;  // read once, as it comes
-  return detail::sha256_file(path_);
+  auto digest = detail::sha256_file_prefix(path_, size_);
+  if (!digest)
+    throw InputError(path_, 0, "", fmt::format("is shorter than the {} bytes it had", size_));
+  return digest;
 }
 
 std::int64_t MarketDataFeed::publish_all(

@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "blotter/trading_system.h"
 #include "cli_helpers.h"
+#include "core/digest.h"
 
 using namespace blotter;
 using namespace blotter::testing;
@@ -256,5 +259,49 @@ TEST_SUITE("grow") {
     CHECK(count(db, "SELECT rows FROM runs") == static_cast<std::int64_t>(all));
     CHECK(same_trading_events(single, db));
     CHECK(run_paper_trading(config_for(csv, db)).outcome == RunSummary::Outcome::kAlreadyFinished);
+  }
+
+  TEST_CASE("rows appended during a run are the next run's, which continues it") {
+    TempDir dir;
+    const std::string whole = synthetic_bars(dir, "whole.csv", 600, 3);
+    const std::vector<std::string> lines = lines_of(whole);
+    const std::size_t all = lines.size() - 1;
+    const std::string csv = dir.write("grow.csv", first_rows(lines, all / 2));
+    const std::string db = dir.file("grow.db");
+    const std::string single = dir.file("single.db");
+    auto config_for = [](const std::string& input, const std::string& journal) {
+      RunConfig c = busy_run_config(input, journal);
+      c.batch_rows = 50;
+      c.batch_latency = std::chrono::hours(1);
+      return c;
+    };
+    run_paper_trading(config_for(whole, single));
+
+    // A recorder appends the rest of the rows while the run is under way,
+    // after its first batch (the input check may have read the file by then).
+    RunConfig c = config_for(csv, db);
+    bool appended = false;
+    c.on_progress = [&](const MarketDataSource&) {
+      if (appended) return;
+      appended = true;
+      std::ofstream(csv, std::ios::app | std::ios::binary)
+          << first_rows(lines, all).substr(first_rows(lines, all / 2).size());
+    };
+    const RunSummary first = run_paper_trading(c);
+    REQUIRE(appended);
+    CHECK(first.rows == static_cast<std::int64_t>(all / 2));
+    // The manifest is of the bytes the run read: the digest and the size agree.
+    const std::string read = dir.write("read.csv", first_rows(lines, all / 2));
+    {
+      SQLite::Database d(db, SQLite::OPEN_READONLY);
+      CHECK(d.execAndGet("SELECT input_sha256 FROM runs").getString() == detail::sha256_file(read));
+      CHECK(d.execAndGet("SELECT json_extract(config, '$.input_bytes') FROM runs").getInt64() ==
+            static_cast<std::int64_t>(std::filesystem::file_size(read)));
+    }
+
+    const RunSummary second = run_paper_trading(config_for(csv, db));
+    CHECK(second.outcome == RunSummary::Outcome::kContinued);
+    CHECK(count(db, "SELECT rows FROM runs") == static_cast<std::int64_t>(all));
+    CHECK(same_trading_events(single, db));
   }
 }

@@ -276,6 +276,28 @@ TEST_SUITE("live") {
     }
   }
 
+  TEST_CASE("a killed session following one file is not resumed by following another") {
+    TempDir dir;
+    const Feed feed = make_feed(dir);
+    const std::string db = dir.file("live.db");
+    const std::string monday = dir.write("monday.csv", feed.header + "\n" + feed.text(0, 20));
+    {
+      LiveProcess blotter(run_args(monday, db, {"--follow"}), dir.file("out"), dir.file("err"));
+      REQUIRE(wait_for([&] { return bars(db) == 20; }));
+      blotter.signal(SIGKILL);
+      blotter.wait();
+    }
+    // The same options, another file: its rows are a new run's, none skipped.
+    const std::string tuesday = dir.write("tuesday.csv", feed.header + "\n" + feed.text(0, 30));
+    LiveProcess blotter(run_args(tuesday, db, {"--follow"}), dir.file("out2"), dir.file("err2"));
+    REQUIRE(wait_for([&] { return bars(db) == 50; }));
+    blotter.signal(SIGTERM);
+    CHECK(blotter.wait() == 0);
+    CHECK(number(db, "SELECT count(*) FROM events WHERE type = 'RUN_STARTED'") == 2);
+    CHECK(number(db, "SELECT count(*) FROM run_resumptions") == 0);
+    CHECK(text_of(db, "SELECT input FROM runs ORDER BY seq DESC LIMIT 1") == tuesday);
+  }
+
   TEST_CASE("a killed session fed again from a later row skips the rows and bad rows it holds") {
     TempDir dir;
     const Feed feed = make_feed(dir);
