@@ -135,7 +135,10 @@ class CsvMarketData final : public MarketDataSource {
   int fd_ = -1;  // live: the descriptor read (owned when following a file)
   bool header_read_ = false;
   bool ended_ = false;
-  std::string pending_;              // live: bytes read after the last whole line
+  std::string pending_;        // live: bytes read after the last whole line
+  bool discarding_ = false;    // live: dropping the rest of a line too long
+  std::string overlong_head_;  // live: that line's first bytes
+  static constexpr std::size_t kOverlongHeadBytes = kQuotedInputBytes;
   std::size_t pending_scanned_ = 0;  // of pending_, the bytes known to hold no newline
   std::optional<std::string> rejected_;
   std::vector<char> buffer_;

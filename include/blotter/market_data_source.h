@@ -46,8 +46,9 @@ class InputError;
 //    its newline (or, on a pipe, for the end of the input).
 //  * A bad data row throws blotter::InputError as for a file, and the source
 //    can go on: rejected_row() then holds the row's raw text, and the next
-//    next() reads the row after it. An error with no rejected_row() (the
-//    header, a read error, a line too long) ends the source: it cannot go on.
+//    next() reads the row after it; so does a data line too long, whose
+//    rejected_row() is its first bytes. An error with no rejected_row() (the
+//    header, a read error) ends the source: it cannot go on.
 //  * A followed file never ends by itself: ended() stays false.
 class MarketDataSource {
  public:

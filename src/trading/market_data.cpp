@@ -229,8 +229,30 @@ bool CsvMarketData::read_file_line(std::string& out) {
 }
 
 bool CsvMarketData::read_live_line(std::string& out) {
+  const auto too_long = [&](std::size_t consumed) {
+    // A bad row like any other: a stream goes on after it (not after a
+    // header this long). Its first bytes are what it is journaled as.
+    bytes_ += consumed;
+    ++line_;
+    if (header_read_) rejected_ = std::move(overlong_head_);
+    overlong_head_.clear();
+    discarding_ = false;
+    fail("", fmt::format("line longer than {} bytes (is this a CSV file?)", kMaxLineBytes));
+  };
   for (;;) {
     const std::size_t nl = pending_.find('\n', pending_scanned_);
+    if (discarding_ && (nl != std::string::npos || ended_)) {
+      const std::size_t take = nl != std::string::npos ? nl + 1 : pending_.size();
+      pending_.erase(0, take);
+      pending_scanned_ = 0;
+      too_long(take);
+    }
+    if (nl != std::string::npos && nl > kMaxLineBytes) {
+      overlong_head_.assign(pending_, 0, kOverlongHeadBytes);
+      pending_.erase(0, nl + 1);
+      pending_scanned_ = 0;
+      too_long(nl + 1);
+    }
     if (nl != std::string::npos) {
       out.assign(pending_, 0, nl);
       pending_.erase(0, nl + 1);
@@ -238,12 +260,18 @@ bool CsvMarketData::read_live_line(std::string& out) {
       bytes_ += nl + 1;
       return true;
     }
-    pending_scanned_ = pending_.size();
-    if (pending_.size() > kMaxLineBytes) {
-      ++line_;
-      fail("", fmt::format("line longer than {} bytes (is this a CSV file?)", kMaxLineBytes));
+    if (!discarding_ && pending_.size() > kMaxLineBytes) {
+      // The rest of the line is dropped as it comes, up to its newline.
+      discarding_ = true;
+      overlong_head_.assign(pending_, 0, kOverlongHeadBytes);
     }
+    if (discarding_) {
+      bytes_ += pending_.size();
+      pending_.clear();
+    }
+    pending_scanned_ = pending_.size();
     if (ended_) {
+      if (discarding_) continue;  // its end is the line's
       // A pipe's last line may lack its newline.
       if (pending_.empty()) return false;
       out = std::move(pending_);

@@ -186,6 +186,40 @@ TEST_SUITE("live") {
     CHECK(ended(db) == "end_of_input");
   }
 
+  TEST_CASE("a line too long is a bad row too: journaled by its first bytes, the session goes on") {
+    for (const bool whole_at_once : {true, false}) {
+      CAPTURE(whole_at_once);
+      TempDir dir;
+      const Feed feed = make_feed(dir);
+      const std::string db = dir.file("live.db");
+      LiveProcess blotter(run_args("-", db), dir.file("out"), dir.file("err"));
+      const std::string huge(1024 * 1024 + 100, 'x');
+      REQUIRE(blotter.write(feed.header + "\n" + feed.text(0, 20)));
+      if (whole_at_once) {
+        REQUIRE(blotter.write(huge + "\n"));  // line 22
+      } else {
+        // Its newline long after the limit has passed.
+        REQUIRE(blotter.write(huge));
+        REQUIRE(wait_for([&] { return bars(db) == 20; }));
+        REQUIRE(blotter.write(huge + "\n"));
+      }
+      REQUIRE(blotter.write(feed.text(20)));
+      blotter.close_input();
+      REQUIRE(blotter.wait() == 0);
+      CHECK(number(db, "SELECT count(*) FROM events WHERE type = 'INPUT_REJECTED'") == 1);
+      CHECK(text_of(db,
+                    "SELECT json_extract(payload, '$.line') || ' ' || "
+                    "json_extract(payload, '$.message') FROM events WHERE type = "
+                    "'INPUT_REJECTED'") ==
+            "22 -:22: line longer than 1048576 bytes (is this a CSV file?)");
+      CHECK(text_of(db,
+                    "SELECT json_extract(payload, '$.row') FROM events WHERE type = "
+                    "'INPUT_REJECTED'") == std::string(64, 'x'));
+      CHECK(market_and_counts(db) == market_and_counts(file_run(dir, feed, "file")));
+      CHECK(ended(db) == "end_of_input");
+    }
+  }
+
   TEST_CASE("--on-bad-row stop ends the session at a bad row, exit 2, the rows before kept") {
     TempDir dir;
     const Feed feed = make_feed(dir);
