@@ -534,6 +534,39 @@ class InputCheck {
 
 // The run proper, in `journal`, once it is open: appends a new run, resumes
 // the latest or finds it finished. Commits nothing before `input_check` has passed.
+// Stores a snapshot of the system's state with the first commit after every
+// `every` events (0: none) since the journal's last, and at the end.
+class SnapshotSchedule {
+ public:
+  SnapshotSchedule(Journal& journal, const TradingSystem& system, std::int64_t every)
+      : journal_(journal),
+        system_(system),
+        every_(every),
+        last_(journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq) {}
+
+  // Stores one at the journal's last event if due, or `force`d (unless
+  // there is one there already).
+  void operator()(Seq run_seq, bool force) {
+    const Seq seq = journal_.last_seq();
+    if (every_ <= 0 || seq == last_) return;
+    if (!force && seq - last_ < every_) return;
+    TimestampNs ts = 0;
+    journal_.scan(ScanRange(seq, seq), [&](const Event& e) {
+      ts = e.ts_ns;
+      return false;
+    });
+    journal_.put_snapshot(
+        Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system_.state())});
+    last_ = seq;
+  }
+
+ private:
+  Journal& journal_;
+  const TradingSystem& system_;
+  std::int64_t every_;
+  Seq last_;
+};
+
 RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
                          InputCheck& input_check, Journal& journal,
                          const StrategyRegistry& strategies) {
@@ -606,19 +639,7 @@ RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, Ti
   }
 
   summary.first_seq = journal.last_seq() + 1;
-  Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
-  const auto snapshot_if_due = [&](Seq run_seq, bool force) {
-    const Seq seq = journal.last_seq();
-    if (config.snapshot_every <= 0 || seq == last_snapshot) return;
-    if (!force && seq - last_snapshot < config.snapshot_every) return;
-    TimestampNs ts = 0;
-    journal.scan(ScanRange(seq, seq), [&](const Event& e) {
-      ts = e.ts_ns;
-      return false;
-    });
-    journal.put_snapshot(Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
-    last_snapshot = seq;
-  };
+  SnapshotSchedule snapshot_if_due(journal, system, config.snapshot_every);
   using Clock = std::chrono::steady_clock;
   std::int64_t in_batch = 0;
   Clock::time_point batch_opened = Clock::now();
@@ -828,7 +849,9 @@ RunSummary run_live_session(const RunConfig& config, const StrategyRegistry& str
                 last_row_seq ? last_row_seq - 1 : journal.last_seq(), strategies);
     known.emplace(journal, latest.run_seq);
     journal.scan(ScanRange(latest.run_seq + 1, journal.last_seq()), [&](const Event& e) {
-      if (e.seq >= last_row_seq) ++journaled_before[static_cast<std::size_t>(e.type())];
+      // What is published again below, found journaled: from the last row on.
+      if (last_row_seq && e.seq >= last_row_seq)
+        ++journaled_before[static_cast<std::size_t>(e.type())];
       if (e.seq == last_row_seq) last_row = e;
       if (const auto* r = e.get_if<InputRejected>()) {
         known->add_rejected(r->row);
@@ -841,19 +864,7 @@ RunSummary run_live_session(const RunConfig& config, const StrategyRegistry& str
   }
 
   summary.first_seq = journal.last_seq() + 1;
-  Seq last_snapshot = journal.snapshot_at_or_before(journal.last_seq()).value_or(Snapshot{}).seq;
-  const auto snapshot_if_due = [&](Seq run_seq, bool force) {
-    const Seq seq = journal.last_seq();
-    if (config.snapshot_every <= 0 || seq == last_snapshot) return;
-    if (!force && seq - last_snapshot < config.snapshot_every) return;
-    TimestampNs ts = 0;
-    journal.scan(ScanRange(seq, seq), [&](const Event& e) {
-      ts = e.ts_ns;
-      return false;
-    });
-    journal.put_snapshot(Snapshot{seq, run_seq, ts, kSnapshotFormat, encode_state(system.state())});
-    last_snapshot = seq;
-  };
+  SnapshotSchedule snapshot_if_due(journal, system, config.snapshot_every);
 
   std::int64_t rows = 0, in_batch = 0;
   std::optional<Clock::time_point> due;  // when the open batch must be closed
