@@ -532,8 +532,6 @@ class InputCheck {
   std::thread thread_;  // last: it starts once the members above exist
 };
 
-// The run proper, in `journal`, once it is open: appends a new run, resumes
-// the latest or finds it finished. Commits nothing before `input_check` has passed.
 // Stores a snapshot of the system's state with the first commit after every
 // `every` events (0: none) since the journal's last, and at the end.
 class SnapshotSchedule {
@@ -567,6 +565,8 @@ class SnapshotSchedule {
   Seq last_;
 };
 
+// The run proper, in `journal`, once it is open: appends a new run, resumes
+// the latest or finds it finished. Commits nothing before `input_check` has passed.
 RunSummary run_journaled(const RunConfig& config, const RunStarted& manifest, TimestampNs first_ts,
                          InputCheck& input_check, Journal& journal,
                          const StrategyRegistry& strategies) {
